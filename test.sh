@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every CertFleet test. Installs what the tests need when it is missing
+# (openssl, the etcd server and client from Debian's packages), so it passes on a
+# fresh machine. Usage: ./test.sh [extra dotnet test arguments]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+command -v openssl >/dev/null || missing+=(openssl)
+command -v etcd >/dev/null || missing+=(etcd-server)
+command -v etcdctl >/dev/null || missing+=(etcd-client)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} (needed by the tests)"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Debian's etcd-server package starts a default member on 127.0.0.1:2379; the tests run their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then
+  systemctl stop etcd || true
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet test Coordinator.sln --nologo -v quiet "$@"

@@ -1,0 +1,65 @@
+namespace CertFleet.Testing;
+
+/// <summary>
+/// A cluster PKI made once per test class by ../shared/fixtures/make-cluster-pki.sh (real openssl output).
+/// Tests that change files copy a node first with <see cref="CopyNode"/>.
+/// </summary>
+public class ClusterPkiFixture : IDisposable
+{
+    private readonly List<string> _scratch = [];
+
+    public ClusterPkiFixture() : this("rsa")
+    {
+    }
+
+    protected ClusterPkiFixture(string keyType, params string[] extraArguments)
+    {
+        KeyType = keyType;
+        Directory = ScratchDirectory.Create("pki-" + keyType);
+        var arguments = new List<string> { SharedFixtures.MakeClusterPki, "--out", Directory, "--key-type", keyType };
+        arguments.AddRange(extraArguments);
+        var result = ProcessRunner.Run("bash", arguments, timeout: TimeSpan.FromMinutes(5));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"make-cluster-pki.sh failed: {result.Combined}");
+        }
+    }
+
+    public string KeyType { get; }
+
+    /// <summary>The folder holding one sub-folder per node and manifest.tsv.</summary>
+    public string Directory { get; }
+
+    public string NodeRoot(string node) => Path.Combine(Directory, node);
+
+    /// <summary>A private copy of one node's folder (symlinks kept as symlinks) for a test that changes files.</summary>
+    public string CopyNode(string node)
+    {
+        var target = ScratchDirectory.Create("node-" + node);
+        _scratch.Add(target);
+        ProcessRunner.RunChecked("cp", "-a", NodeRoot(node) + "/.", target);
+        return target;
+    }
+
+    public IReadOnlyList<ManifestRow> Manifest() =>
+        File.ReadAllLines(Path.Combine(Directory, "manifest.tsv"))
+            .Skip(1)
+            .Select(line => line.Split('\t'))
+            .Select(f => new ManifestRow(f[0], f[1], f[2], f[3], f[4], f.Length > 5 ? f[5] : ""))
+            .ToList();
+
+    public void Dispose()
+    {
+        foreach (var dir in _scratch.Append(Directory))
+        {
+            ScratchDirectory.Delete(dir);
+        }
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class EcClusterPkiFixture() : ClusterPkiFixture("ec");
+
+public sealed class RsaClusterPkiFixture() : ClusterPkiFixture("rsa");
+
+public sealed record ManifestRow(string Node, string Path, string Subject, string Issuer, string NotAfter, string Sans);

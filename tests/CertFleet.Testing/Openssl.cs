@@ -1,0 +1,36 @@
+namespace CertFleet.Testing;
+
+/// <summary>The openssl CLI as the oracle: what it says about a certificate is what a user would see.</summary>
+public static class Openssl
+{
+    public static ProcessResult Run(params string[] arguments) => ProcessRunner.Run("openssl", arguments);
+
+    public static string Checked(params string[] arguments) => ProcessRunner.RunChecked("openssl", arguments).StandardOutput;
+
+    /// <summary>`openssl verify -CAfile ca cert`; returns the result so a test can show openssl's words.</summary>
+    public static ProcessResult Verify(string caFile, string certificateFile, bool ignoreExpiry = false)
+    {
+        var arguments = new List<string> { "verify", "-CAfile", caFile };
+        if (ignoreExpiry)
+        {
+            arguments.Add("-no_check_time");
+        }
+        arguments.Add(certificateFile);
+        return ProcessRunner.Run("openssl", arguments);
+    }
+
+    public static string Subject(string certificateFile) =>
+        Checked("x509", "-in", certificateFile, "-noout", "-subject", "-nameopt", "RFC2253").Trim();
+
+    public static string Serial(string certificateFile) =>
+        Checked("x509", "-in", certificateFile, "-noout", "-serial").Trim()["serial=".Length..];
+
+    public static string PublicKey(string certificateFile) =>
+        Checked("x509", "-in", certificateFile, "-noout", "-pubkey");
+
+    public static string Text(string certificateFile) =>
+        Checked("x509", "-in", certificateFile, "-noout", "-text");
+
+    public static string Extension(string certificateFile, string name) =>
+        Checked("x509", "-in", certificateFile, "-noout", "-ext", name);
+}
