@@ -1,1 +1,3 @@
-Console.WriteLine("certfleet");
+using CertFleet.Cli;
+
+return CertFleetCli.Run(args, new CliContext(TimeProvider.System, Console.Out, Console.Error));

@@ -1,0 +1,13 @@
+namespace CertFleet.Cli;
+
+/// <summary>Exit codes scripts can rely on.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>The command ran, and what it checked or did is not all well (problems found, something not renewed).</summary>
+    public const int ProblemsFound = 1;
+
+    /// <summary>Bad arguments or unreadable input; nothing was changed.</summary>
+    public const int InvalidInput = 2;
+}

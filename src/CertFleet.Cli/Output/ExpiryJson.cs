@@ -1,0 +1,70 @@
+using System.Text.Json;
+using CertFleet.Pki.Inventory;
+
+namespace CertFleet.Cli.Output;
+
+/// <summary>
+/// `check-expiration -o json`: one array, an element per certificate, exactly the fields of the interface
+/// contract in DESIGN.md; a file that could not be read is an element with `path` and `error`.
+/// </summary>
+internal static class ExpiryJson
+{
+    public static void Write(TextWriter writer, NodeInventory inventory, DateTimeOffset now)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartArray();
+            foreach (var entry in inventory.Certificates)
+            {
+                WriteCertificate(json, entry, now);
+            }
+            foreach (var error in inventory.Errors)
+            {
+                json.WriteStartObject();
+                json.WriteString("path", error.Path);
+                json.WriteString("error", error.Message);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+        }
+        writer.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    public static void WriteCertificate(Utf8JsonWriter json, CertificateEntry entry, DateTimeOffset now)
+    {
+        var certificate = entry.Certificate;
+        json.WriteStartObject();
+        json.WriteString("path", entry.Path);
+        json.WriteString("kubeconfigUser", entry.KubeconfigUser);
+        json.WriteString("subject", certificate.Subject);
+        json.WriteString("issuer", certificate.Issuer);
+        json.WriteString("serial", certificate.SerialHex);
+        json.WriteString("notBefore", ResidualTime.Iso(certificate.NotBefore));
+        json.WriteString("notAfter", ResidualTime.Iso(certificate.NotAfter));
+        json.WriteNumber("residualSeconds", (long)Math.Floor((certificate.NotAfter - now).TotalSeconds));
+        json.WriteBoolean("isCa", certificate.IsCa);
+        json.WriteStartArray("sans");
+        foreach (var san in certificate.SubjectAlternativeNames)
+        {
+            json.WriteStringValue(san);
+        }
+        json.WriteEndArray();
+        json.WriteString("keyPath", entry.KeyPath);
+        if (entry.KeyMatches is { } matches)
+        {
+            json.WriteBoolean("keyMatches", matches);
+        }
+        else
+        {
+            json.WriteNull("keyMatches");
+        }
+        json.WriteStartArray("usedBy");
+        foreach (var unit in entry.UsedBy)
+        {
+            json.WriteStringValue(unit);
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}

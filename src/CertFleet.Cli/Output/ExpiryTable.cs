@@ -1,0 +1,63 @@
+using CertFleet.Pki.Inventory;
+using CertFleet.Pki.Renewal;
+
+namespace CertFleet.Cli.Output;
+
+/// <summary>`check-expiration` as a table: leaf certificates, then CA certificates, then what could not be read.</summary>
+internal static class ExpiryTable
+{
+    public static void Write(TextWriter writer, NodeInventory inventory, DateTimeOffset now)
+    {
+        var leaves = new TextTable("CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "USED BY", "STATUS");
+        foreach (var entry in inventory.Certificates.Where(e => !e.IsCa))
+        {
+            leaves.Add(entry.DisplayName, ResidualTime.Date(entry.Certificate.NotAfter),
+                ResidualTime.Format(entry.Certificate.NotAfter - now), AuthorityName(entry), UsedBy(entry.UsedBy),
+                ExpiryStatus.Of(entry, now));
+        }
+        leaves.WriteTo(writer);
+
+        writer.WriteLine();
+        var authorities = new TextTable("CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "USED BY", "STATUS");
+        // A CA embedded in several kubeconfigs is one CA: show its file once, with every unit that trusts it.
+        foreach (var copies in inventory.Certificates.Where(e => e.IsCa).GroupBy(e => e.Certificate.Sha256Fingerprint))
+        {
+            var shown = copies.OrderBy(c => c.Location.Field is null ? 0 : 1).First();
+            var others = copies.Count() - 1;
+            var name = others == 0 ? shown.DisplayName : $"{shown.DisplayName} (+{others} {(others == 1 ? "copy" : "copies")})";
+            authorities.Add(name, ResidualTime.Date(shown.Certificate.NotAfter), ResidualTime.Format(shown.Certificate.NotAfter - now),
+                UsedBy(RestartOrder.Sort(copies.SelectMany(c => c.UsedBy))), ExpiryStatus.Of(shown, now));
+        }
+        authorities.WriteTo(writer);
+
+        if (inventory.Errors.Count > 0)
+        {
+            writer.WriteLine();
+            writer.WriteLine("COULD NOT READ");
+            foreach (var error in inventory.Errors)
+            {
+                writer.WriteLine($"{error.Path}: {error.Message}");
+            }
+        }
+    }
+
+    /// <summary>The CA's file name without extension ("ca", "front-proxy-ca"), as kubeadm names them.</summary>
+    private static string AuthorityName(CertificateEntry entry)
+    {
+        if (entry.IssuerPath is { } path)
+        {
+            return Path.GetFileNameWithoutExtension(path);
+        }
+        return entry.Owner switch
+        {
+            RenewalOwner.KubeletSelfSigned or RenewalOwner.SelfSigned => "(self-signed)",
+            _ => $"{entry.Certificate.Issuer} (not on this node)",
+        };
+    }
+
+    private static string UsedBy(IEnumerable<string> units)
+    {
+        var names = units.Select(u => u.EndsWith(".service", StringComparison.Ordinal) ? u[..^".service".Length] : u).ToList();
+        return names.Count == 0 ? "-" : string.Join(",", names);
+    }
+}

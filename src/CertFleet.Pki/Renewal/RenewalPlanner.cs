@@ -1,0 +1,119 @@
+using System.Globalization;
+using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Inventory;
+using CertFleet.Pki.Keys;
+
+namespace CertFleet.Pki.Renewal;
+
+/// <summary>
+/// Decides, from a node's inventory, what `renew --local` renews: every leaf that a CA whose key is on this
+/// node issued and whose own key is here, and with --ca those CA certificates first. Everything else is
+/// skipped with a reason. Each distinct certificate is renewed once and replaced everywhere it appears.
+/// </summary>
+public sealed class RenewalPlanner(TimeProvider time)
+{
+    public RenewalPlan Plan(NodeInventory inventory, RenewalOptions options)
+    {
+        var now = time.GetUtcNow();
+        var keysByPublicKey = inventory.Certificates
+            .Where(e => e.Key is not null)
+            .GroupBy(e => Convert.ToBase64String(e.Key!.SubjectPublicKeyInfoDer), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Key!, StringComparer.Ordinal);
+        PrivateKey? KeyOf(CertificateInfo certificate) =>
+            keysByPublicKey.GetValueOrDefault(Convert.ToBase64String(certificate.SubjectPublicKeyInfoDer));
+
+        var authorities = new List<PlannedRenewal>();
+        var leaves = new List<PlannedRenewal>();
+        var skipped = new List<SkippedCertificate>();
+        var warnings = new List<string>();
+
+        var groups = inventory.Certificates
+            .GroupBy(e => e.Certificate.Sha256Fingerprint, StringComparer.Ordinal)
+            // a file is a better name for a certificate than a kubeconfig holding a copy
+            .Select(g => g.OrderBy(e => e.Location.Field is null ? 0 : 1).ToList());
+        foreach (var occurrences in groups)
+        {
+            var first = occurrences[0];
+            var certificate = first.Certificate;
+            if (certificate.IsCa && !options.RenewAuthorities)
+            {
+                continue; // CA certificates change only when asked to (--ca)
+            }
+            var validity = certificate.IsCa ? options.AuthorityValidity : options.LeafValidity;
+            var reason = SkipReason(occurrences, KeyOf);
+            if (reason is not null)
+            {
+                skipped.Add(new SkippedCertificate(first.Path, first.KubeconfigUser, certificate.Subject, reason));
+                continue;
+            }
+            var issuer = certificate.IsSelfIssued ? certificate : first.IssuerCertificate!;
+            var renewal = new PlannedRenewal(certificate, occurrences, KeyOf(certificate)!, issuer, KeyOf(issuer)!, now + validity);
+            (certificate.IsCa ? authorities : leaves).Add(renewal);
+        }
+
+        if (!options.RenewAuthorities)
+        {
+            warnings.AddRange(AuthorityExpiryWarnings(leaves, now));
+        }
+        // Parents before children, so an intermediate CA is signed by its renewed parent.
+        authorities.Sort((a, b) => (a.IsSelfSigned ? 0 : 1).CompareTo(b.IsSelfSigned ? 0 : 1));
+        var units = RestartOrder.Sort(authorities.Concat(leaves).SelectMany(r => r.Occurrences).SelectMany(o => o.UsedBy));
+        return new RenewalPlan(authorities, leaves, skipped, warnings, units);
+    }
+
+    private static string? SkipReason(List<CertificateEntry> occurrences, Func<CertificateInfo, PrivateKey?> keyOf)
+    {
+        var first = occurrences[0];
+        var certificate = first.Certificate;
+        var owner = occurrences.Select(o => o.Owner).FirstOrDefault(o => o != RenewalOwner.CertFleet, RenewalOwner.CertFleet);
+        switch (owner)
+        {
+            case RenewalOwner.KubeletRotation:
+                return "the kubelet rotates this certificate itself (--rotate-certificates); left alone";
+            case RenewalOwner.KubeletSelfSigned:
+                return "the kubelet's self-signed serving certificate; the kubelet makes its own";
+            case RenewalOwner.SelfSigned:
+                return "self-signed and not a CA: no CA issued it, so there is nothing to renew it with";
+        }
+        if (!certificate.IsSelfIssued && first.IssuerCertificate is null)
+        {
+            return $"issued by {certificate.Issuer}, which is not a CA certificate on this node";
+        }
+        var issuer = certificate.IsSelfIssued ? certificate : first.IssuerCertificate!;
+        if (!certificate.IsSelfIssued && keyOf(issuer) is null)
+        {
+            return $"its CA {issuer.Subject} ({first.IssuerPath}) has no private key on this node; "
+                + "renew it where the CA key is (a master, or the coordinator)";
+        }
+        if (keyOf(certificate) is null)
+        {
+            var mismatch = occurrences.FirstOrDefault(o => o.KeyMatches == false);
+            if (certificate.IsCa && certificate.IsSelfIssued)
+            {
+                return "the CA's private key is not on this node";
+            }
+            return mismatch is not null
+                ? $"its key {mismatch.KeyPath} does not match it; restore the matching key (see `certfleet verify --local`)"
+                : "no private key for it on this node";
+        }
+        return null;
+    }
+
+    private static IEnumerable<string> AuthorityExpiryWarnings(List<PlannedRenewal> leaves, DateTimeOffset now)
+    {
+        foreach (var group in leaves.GroupBy(l => l.Issuer.Sha256Fingerprint))
+        {
+            var issuer = group.First().Issuer;
+            var newNotAfter = group.Max(l => l.NewNotAfter);
+            if (issuer.NotAfter >= newNotAfter)
+            {
+                continue;
+            }
+            var path = group.First().Occurrences[0].IssuerPath;
+            var when = issuer.NotAfter <= now ? "expired on" : "expires on";
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"CA {issuer.Subject} ({path}) {when} {issuer.NotAfter:yyyy-MM-dd}, before the renewed certificates "
+                + $"({newNotAfter:yyyy-MM-dd}); they stay valid only with a renewed CA certificate: run again with --ca");
+        }
+    }
+}
