@@ -63,3 +63,9 @@ public sealed class EcClusterPkiFixture() : ClusterPkiFixture("ec");
 public sealed class RsaClusterPkiFixture() : ClusterPkiFixture("rsa");
 
 public sealed record ManifestRow(string Node, string Path, string Subject, string Issuer, string NotAfter, string Sans);
+
+/// <summary>Kubelets that rotate their own client certificate (kubelet-client-current.pem) and self-sign their serving one.</summary>
+public sealed class KubeletRotationPkiFixture() : ClusterPkiFixture("ec", "--kubelet-rotation", "--masters", "1", "--workers", "1");
+
+/// <summary>worker-1's kubelet client certificate expired two days ago: the emergency case.</summary>
+public sealed class ExpiredNodePkiFixture() : ClusterPkiFixture("ec", "--expired-node", "worker-1", "--masters", "1", "--workers", "1");

@@ -45,6 +45,13 @@ public sealed record CertificateEntry
 
     public bool IsCa => Certificate.IsCa;
 
+    /// <summary>Issued by itself: same name and its own key verifies its signature. Same name alone is not enough:
+    /// cfssl runbooks give the apiserver certificate the CA's very subject.</summary>
+    public bool IsSelfSigned { get; init; }
+
+    /// <summary>The file holds other certificates too (a CA bundle).</summary>
+    public bool IsInBundle { get; init; }
+
     /// <summary>"path" or "path (user)" for tables and messages.</summary>
     public string DisplayName => Location switch
     {

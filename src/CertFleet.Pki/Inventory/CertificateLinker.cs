@@ -14,12 +14,16 @@ internal static class CertificateLinker
         var issuers = new IssuerLookup(scan.Certificates);
         var usage = new UnitUsage(scan, units);
         var kubeletFolders = KubeletFolders(scan, units);
+        var perFile = scan.Certificates.GroupBy(c => (c.File.HostPath, c.Location.Field?.Value.Start))
+            .ToDictionary(g => g.Key, g => g.Count());
 
         return scan.Certificates
             .Select(found =>
             {
                 var key = keys.Find(found);
                 var issuer = issuers.Find(found.Certificate);
+                var selfSigned = (issuer is not null && issuer.Certificate.Sha256Fingerprint == found.Certificate.Sha256Fingerprint)
+                    || (found.Certificate.IsSelfIssued && found.Certificate.IsIssuedBy(found.Certificate));
                 return new CertificateEntry
                 {
                     File = found.File,
@@ -31,7 +35,9 @@ internal static class CertificateLinker
                     IssuerCertificate = issuer?.Certificate,
                     IssuerPath = issuer?.File.Path,
                     UsedBy = usage.UnitsUsing(found),
-                    Owner = OwnerOf(found, kubeletFolders),
+                    Owner = OwnerOf(found, selfSigned, kubeletFolders),
+                    IsSelfSigned = selfSigned,
+                    IsInBundle = perFile[(found.File.HostPath, found.Location.Field?.Value.Start)] > 1,
                 };
             })
             .OrderBy(e => e.Path, StringComparer.Ordinal)
@@ -58,7 +64,7 @@ internal static class CertificateLinker
         return folders;
     }
 
-    private static RenewalOwner OwnerOf(FoundCertificate found, HashSet<string> kubeletFolders)
+    private static RenewalOwner OwnerOf(FoundCertificate found, bool selfSigned, HashSet<string> kubeletFolders)
     {
         var inKubeletFolder = kubeletFolders.Contains(Path.GetDirectoryName(found.File.HostPath) ?? "");
         var fileName = Path.GetFileName(found.File.Path);
@@ -69,7 +75,7 @@ internal static class CertificateLinker
         {
             return RenewalOwner.KubeletRotation;
         }
-        if (!found.Certificate.IsCa && found.Certificate.IsSelfIssued)
+        if (!found.Certificate.IsCa && selfSigned)
         {
             return inKubeletFolder ? RenewalOwner.KubeletSelfSigned : RenewalOwner.SelfSigned;
         }

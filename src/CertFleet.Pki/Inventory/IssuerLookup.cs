@@ -11,12 +11,14 @@ internal sealed class IssuerLookup
     private readonly ILookup<string, FoundCertificate> _casBySubject;
     private readonly Dictionary<(string, string), bool> _verified = [];
 
-    public IssuerLookup(IEnumerable<FoundCertificate> certificates)
+    public IssuerLookup(IReadOnlyList<FoundCertificate> certificates)
     {
+        var certificatesPerFile = certificates.GroupBy(c => c.File.HostPath).ToDictionary(g => g.Key, g => g.Count());
         _casBySubject = certificates
             .Where(c => c.Certificate.IsCa)
-            // a file copy is a better answer to "where is the CA" than a kubeconfig's embedded copy
+            // "where is the CA": its own file (ca.crt) rather than a bundle, a bundle rather than a kubeconfig's copy
             .OrderBy(c => c.Location.Field is null ? 0 : 1)
+            .ThenBy(c => certificatesPerFile[c.File.HostPath] == 1 ? 0 : 1)
             .ThenByDescending(c => c.Certificate.NotAfter)
             .ToLookup(c => Convert.ToBase64String(c.Certificate.SubjectDer), StringComparer.Ordinal);
     }

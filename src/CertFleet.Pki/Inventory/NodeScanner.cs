@@ -83,7 +83,12 @@ public sealed class NodeScanner(TimeProvider time)
             }
             if (Directory.Exists(hostPath))
             {
-                UnitFolders.Add((hostPath, reference.Unit));
+                // A folder setting such as --cert-dir means the unit uses what is in it; a variable that only
+                // holds a folder for ${VAR} expansion (SSL=/etc/kubernetes/ssl) says nothing of the sort.
+                if (reference.Setting.Contains("dir", StringComparison.OrdinalIgnoreCase))
+                {
+                    UnitFolders.Add((hostPath, reference.Unit));
+                }
                 foreach (var file in Root.EnumerateFiles(reference.Path, recursive: false))
                 {
                     Enqueue(file);

@@ -31,7 +31,7 @@ public sealed record PlannedRenewal(
 {
     public bool IsAuthority => Current.IsCa;
 
-    public bool IsSelfSigned => Current.IsSelfIssued && Current.IsCa;
+    public bool IsSelfSigned => Occurrences[0].IsSelfSigned;
 }
 
 /// <summary>A certificate left alone, with the reason an operator reads.</summary>

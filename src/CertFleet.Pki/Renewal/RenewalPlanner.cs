@@ -30,7 +30,7 @@ public sealed class RenewalPlanner(TimeProvider time)
         var groups = inventory.Certificates
             .GroupBy(e => e.Certificate.Sha256Fingerprint, StringComparer.Ordinal)
             // a file is a better name for a certificate than a kubeconfig holding a copy
-            .Select(g => g.OrderBy(e => e.Location.Field is null ? 0 : 1).ToList());
+            .Select(g => g.OrderBy(e => e.Location.Field is null ? 0 : 1).ThenBy(e => e.IsInBundle ? 1 : 0).ToList());
         foreach (var occurrences in groups)
         {
             var first = occurrences[0];
@@ -46,7 +46,7 @@ public sealed class RenewalPlanner(TimeProvider time)
                 skipped.Add(new SkippedCertificate(first.Path, first.KubeconfigUser, certificate.Subject, reason));
                 continue;
             }
-            var issuer = certificate.IsSelfIssued ? certificate : first.IssuerCertificate!;
+            var issuer = first.IsSelfSigned ? certificate : first.IssuerCertificate!;
             var renewal = new PlannedRenewal(certificate, occurrences, KeyOf(certificate)!, issuer, KeyOf(issuer)!, now + validity);
             (certificate.IsCa ? authorities : leaves).Add(renewal);
         }
@@ -75,12 +75,12 @@ public sealed class RenewalPlanner(TimeProvider time)
             case RenewalOwner.SelfSigned:
                 return "self-signed and not a CA: no CA issued it, so there is nothing to renew it with";
         }
-        if (!certificate.IsSelfIssued && first.IssuerCertificate is null)
+        if (!first.IsSelfSigned && first.IssuerCertificate is null)
         {
             return $"issued by {certificate.Issuer}, which is not a CA certificate on this node";
         }
-        var issuer = certificate.IsSelfIssued ? certificate : first.IssuerCertificate!;
-        if (!certificate.IsSelfIssued && keyOf(issuer) is null)
+        var issuer = first.IsSelfSigned ? certificate : first.IssuerCertificate!;
+        if (!first.IsSelfSigned && keyOf(issuer) is null)
         {
             return $"its CA {issuer.Subject} ({first.IssuerPath}) has no private key on this node; "
                 + "renew it where the CA key is (a master, or the coordinator)";
@@ -88,7 +88,7 @@ public sealed class RenewalPlanner(TimeProvider time)
         if (keyOf(certificate) is null)
         {
             var mismatch = occurrences.FirstOrDefault(o => o.KeyMatches == false);
-            if (certificate.IsCa && certificate.IsSelfIssued)
+            if (certificate.IsCa && first.IsSelfSigned)
             {
                 return "the CA's private key is not on this node";
             }
