@@ -81,9 +81,7 @@ public sealed class NodeRoot
     /// </summary>
     public IEnumerable<string> EnumerateFiles(string directoryOnNode, bool recursive)
     {
-        var found = new List<string>();
-        var visited = new HashSet<string>(StringComparer.Ordinal);
-        Walk(Resolve(directoryOnNode), NodePath.Normalize(directoryOnNode), recursive, found, visited);
+        var found = new FolderWalk(this, recursive).Run(Resolve(directoryOnNode), NodePath.Normalize(directoryOnNode));
         found.Sort(StringComparer.Ordinal);
         return found;
     }
@@ -182,62 +180,8 @@ public sealed class NodeRoot
         return HostPath(resolved);
     }
 
-    private void Walk(string hostDirectory, string nodeDirectory, bool recursive, List<string> found, HashSet<string> visited)
-    {
-        if (!visited.Add(hostDirectory) || Stat(hostDirectory, nodeDirectory, followSymlinks: true) is not { Kind: FileKind.Directory })
-        {
-            return;
-        }
-        var realNodeDirectory = ToNodePath(hostDirectory);
-        foreach (var name in ListNames(hostDirectory, nodeDirectory))
-        {
-            if (AtomicFile.IsTemporary(name))
-            {
-                continue;
-            }
-            var entryOnNode = NodePath.Combine(nodeDirectory, name);
-            var entryHost = Path.Combine(hostDirectory, name);
-            var status = Stat(entryHost, entryOnNode, followSymlinks: false);
-            if (status is { Kind: FileKind.Symlink })
-            {
-                try
-                {
-                    entryHost = Resolve(NodePath.Combine(realNodeDirectory, name));
-                }
-                catch (PkiException)
-                {
-                    continue; // a looping link leads nowhere; it holds no certificate to list
-                }
-                status = Stat(entryHost, entryOnNode, followSymlinks: false);
-            }
-            if (status is { Kind: FileKind.Regular })
-            {
-                found.Add(entryOnNode);
-            }
-            else if (status is { Kind: FileKind.Directory } && recursive)
-            {
-                Walk(entryHost, entryOnNode, recursive, found, visited);
-            }
-        }
-    }
-
-    private List<string> ListNames(string hostDirectory, string nodeDirectory)
-    {
-        try
-        {
-            return Directory.EnumerateFileSystemEntries(hostDirectory).Select(entry => Path.GetFileName(entry)).ToList();
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new PkiException($"{Describe(nodeDirectory)}: permission denied listing the folder; run as root", e);
-        }
-        catch (IOException e)
-        {
-            throw new PkiException($"{Describe(nodeDirectory)}: could not list the folder ({e.Message})", e);
-        }
-    }
-
-    private FileStatus? Stat(string hostPath, string pathOnNode, bool followSymlinks)
+    /// <summary>lstat/stat of a host path, failures as PkiException naming the node path.</summary>
+    internal FileStatus? Stat(string hostPath, string pathOnNode, bool followSymlinks)
     {
         try
         {

@@ -79,5 +79,3 @@ public sealed class AtomicFileCrashTests : IDisposable
             }
         };
 }
-
-internal sealed class SimulatedCrash(string point) : Exception($"simulated crash at {point}");

@@ -3,9 +3,6 @@ using CertFleet.Testing;
 
 namespace CertFleet.Pki.Tests.Files;
 
-/// <summary>One master whose kubelet rotates its client certificate (kubelet-client-current.pem is a symlink).</summary>
-public sealed class KubeletRotationPkiFixture() : ClusterPkiFixture("ec", "--kubelet-rotation", "--masters", "1", "--workers", "1");
-
 public sealed class BackupSetTests(KubeletRotationPkiFixture pki) : IClassFixture<KubeletRotationPkiFixture>
 {
     private const string Certificate = "/etc/kubernetes/pki/apiserver.crt";
