@@ -1,0 +1,157 @@
+using System.Text;
+using CertFleet.Pki.Files;
+using CertFleet.Testing;
+
+namespace CertFleet.Pki.Tests.Files;
+
+public sealed class AtomicFileTests : IDisposable
+{
+    private readonly string _folder = ScratchDirectory.Create("atomic");
+
+    public void Dispose()
+    {
+        FileFacts.Chmod(_folder, "755");
+        ScratchDirectory.Delete(_folder);
+    }
+
+    [Theory]
+    [InlineData("600")]
+    [InlineData("644")]
+    [InlineData("640")]
+    public void Replace_ExistingFile_ReplacesContentAndKeepsMode(string mode)
+    {
+        var path = Existing("apiserver.crt", "old certificate", mode);
+
+        AtomicFile.Replace(path, "new certificate, longer than before"u8);
+
+        Assert.Equal("new certificate, longer than before", File.ReadAllText(path));
+        Assert.Equal(mode, FileFacts.Of(path).Mode);
+    }
+
+    [Fact]
+    public void Replace_FileOwnedByAnotherUser_KeepsOwnerAndGroup()
+    {
+        var path = Existing("etcd-server.key", "old key", "600");
+        FileFacts.Chown(path, 1234, 2345);
+
+        AtomicFile.Replace(path, "new key"u8);
+
+        var facts = FileFacts.Of(path);
+        Assert.Equal((1234, 2345, "600"), (facts.Uid, facts.Gid, facts.Mode));
+        Assert.Equal("new key", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Replace_NewFile_CreatesItWithMode0600()
+    {
+        var path = Path.Combine(_folder, "new.key");
+
+        AtomicFile.Replace(path, "fresh"u8);
+
+        Assert.Equal("fresh", File.ReadAllText(path));
+        Assert.Equal("600", FileFacts.Of(path).Mode);
+    }
+
+    [Fact]
+    public void Replace_Succeeds_LeavesNoTemporaryBehind()
+    {
+        var path = Existing("ca.crt", "old", "644");
+
+        AtomicFile.Replace(path, "new"u8);
+        AtomicFile.Replace(path, "newer"u8);
+
+        Assert.Equal(["ca.crt"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Replace_EmptyContent_WritesAnEmptyFile()
+    {
+        var path = Existing("empty.txt", "something", "644");
+
+        AtomicFile.Replace(path, ReadOnlySpan<byte>.Empty);
+
+        Assert.Equal(0, new FileInfo(path).Length);
+    }
+
+    [Fact]
+    public void Replace_ReadOnlyFolder_ThrowsNamingPathAndLeavesOriginal()
+    {
+        var path = Existing("apiserver.crt", "old certificate", "644");
+        FileFacts.Chmod(_folder, "555");
+
+        var error = Assert.Throws<PkiException>(() => Unprivileged.Run(() => AtomicFile.Replace(path, "new"u8)));
+
+        FileFacts.Chmod(_folder, "755");
+        Assert.Contains(path, error.Message);
+        Assert.Contains("unchanged", error.Message);
+        Assert.Equal("old certificate", File.ReadAllText(path));
+        Assert.Equal(["apiserver.crt"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Replace_MissingFolder_ThrowsNamingPath()
+    {
+        var path = Path.Combine(_folder, "no-such-folder", "ca.crt");
+
+        var error = Assert.Throws<PkiException>(() => AtomicFile.Replace(path, "new"u8));
+
+        Assert.Contains(path, error.Message);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(path)));
+    }
+
+    [Fact]
+    public void Replace_Symlink_RefusesAndKeepsTheLink()
+    {
+        var target = Existing("kubelet-client-1.pem", "pair", "600");
+        var link = Path.Combine(_folder, "kubelet-client-current.pem");
+        FileFacts.Symlink(target, link);
+
+        var error = Assert.Throws<PkiException>(() => AtomicFile.Replace(link, "new"u8));
+
+        Assert.Contains("symbolic link", error.Message);
+        Assert.Equal("symbolic link", FileFacts.Of(link).Type);
+        Assert.Equal("pair", File.ReadAllText(target));
+    }
+
+    [Theory]
+    [InlineData(".ca.crt.certfleet-tmp-0f1e2d3c4b5a6978", true)]
+    [InlineData("/etc/kubernetes/pki/.apiserver.key.certfleet-tmp-abc123", true)]
+    [InlineData("ca.crt", false)]
+    [InlineData("ca.crt.certfleet-tmp-0f1e", false)]
+    [InlineData(".ca.crt.certfleet-tmp-", false)]
+    [InlineData(".ca.crt.certfleet-tmp-XYZ", false)]
+    [InlineData(".certfleet-tmp-abc", false)]
+    public void IsTemporary_Name_RecognisesOnlyOurTemporaries(string name, bool expected)
+    {
+        Assert.Equal(expected, AtomicFile.IsTemporary(name));
+    }
+
+    [Fact]
+    public void RemoveStaleTemporaries_Leftovers_DeletesOnlyThem()
+    {
+        Existing("ca.crt", "ca", "644");
+        Existing(".ca.crt.certfleet-tmp-00aa11bb22cc33dd", "half", "600");
+        Existing(".apiserver.key.certfleet-tmp-0123456789abcdef", "half", "600");
+        Existing("ca.crt.certfleet-tmp-notours", "user file", "644");
+
+        var removed = AtomicFile.RemoveStaleTemporaries(_folder);
+
+        Assert.Equal(2, removed);
+        Assert.Equal(["ca.crt", "ca.crt.certfleet-tmp-notours"],
+            Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void RemoveStaleTemporaries_MissingFolder_ReturnsZero()
+    {
+        Assert.Equal(0, AtomicFile.RemoveStaleTemporaries(Path.Combine(_folder, "missing")));
+    }
+
+    private string Existing(string name, string content, string mode)
+    {
+        var path = Path.Combine(_folder, name);
+        File.WriteAllBytes(path, Encoding.UTF8.GetBytes(content));
+        FileFacts.Chmod(path, mode);
+        return path;
+    }
+}
