@@ -20,8 +20,10 @@ internal sealed class KubeconfigReader(string text, string sourceName)
         }
         catch (YamlException e)
         {
-            throw new PkiException(
-                $"{sourceName}: line {e.Start.Line}, column {e.Start.Column}: not valid YAML ({e.Message}); {Advice}", e);
+            var (line, column) = e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase)
+                ? FirstTabIndentation((int)e.Start.Line) ?? ((int)e.Start.Line, (int)e.Start.Column)
+                : ((int)e.Start.Line, (int)e.Start.Column);
+            throw new PkiException($"{sourceName}: line {line}, column {column}: not valid YAML ({e.Message}); {Advice}", e);
         }
         if (stream.Documents.Count == 0)
         {
@@ -43,6 +45,23 @@ internal sealed class KubeconfigReader(string text, string sourceName)
             throw Invalid(root, "not a kubeconfig (no kind: Config and no clusters: and users: lists)");
         }
         return mapping;
+    }
+
+    // YamlDotNet reports a tab in the indentation at the start of the enclosing mapping; point at the tab itself.
+    private (int Line, int Column)? FirstTabIndentation(int fromLine)
+    {
+        var number = 0;
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            number++;
+            var indentation = line.Length - line.TrimStart(" \t").Length;
+            var tab = line[..indentation].IndexOf('\t');
+            if (number >= fromLine && tab >= 0)
+            {
+                return (number, tab + 1);
+            }
+        }
+        return null;
     }
 
     public IReadOnlyList<KubeconfigUser> ReadUsers(YamlMappingNode root) =>
