@@ -14,7 +14,9 @@ internal static class UnitFileText
         string? pending = null;
         var pendingLine = 0;
         var lineNumber = 0;
-        foreach (var rawLine in text.AsSpan().EnumerateLines())
+        // The empty "line" after a final newline is not a line: a continuation dangling there is an error.
+        var body = text.EndsWith('\n') ? text.AsSpan(0, text.Length - 1) : text.AsSpan();
+        foreach (var rawLine in body.EnumerateLines())
         {
             lineNumber++;
             var line = rawLine.Trim().ToString();
