@@ -11,12 +11,15 @@ internal sealed class KubeconfigReader(string text, string sourceName)
 {
     private const string Advice = "fix the file or restore it from a backup";
 
+    // YamlDotNet reads a byte order mark as part of the first key; parse without it and shift positions back.
+    private readonly int _bom = text.StartsWith('\uFEFF') ? 1 : 0;
+
     public YamlMappingNode LoadRoot()
     {
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new StringReader(text[_bom..]));
         }
         catch (YamlException e)
         {
@@ -78,7 +81,7 @@ internal sealed class KubeconfigReader(string text, string sourceName)
         Entries(root, "clusters", "cluster")
             .Select(entry => new KubeconfigCluster(
                 entry.Name,
-                entry.Body is null ? null : Child(entry.Body, "server") is { } server ? ScalarValue(server, "server") : null,
+                entry.Body is not null && Child(entry.Body, "server") is { } server ? ScalarValue(server, "server") : null,
                 Value(entry.Body, "certificate-authority"),
                 Value(entry.Body, "certificate-authority-data")))
             .ToList();
@@ -121,9 +124,10 @@ internal sealed class KubeconfigReader(string text, string sourceName)
         {
             throw Invalid(node, $"{key}: is a {Describe(node)}, expected a path or base64 text");
         }
-        var start = SkipProperties((int)scalar.Start.Index, (int)scalar.End.Index);
+        var end = (int)scalar.End.Index + _bom;
+        var start = SkipProperties((int)scalar.Start.Index + _bom, end);
         var value = IsNull(scalar) ? "" : scalar.Value ?? "";
-        return new KubeconfigValue(key, value, start, (int)scalar.End.Index);
+        return new KubeconfigValue(key, value, start, end);
     }
 
     // An anchor (&a) or tag (!!str) before the value belongs to the document, not to the value: keep it on rewrite.

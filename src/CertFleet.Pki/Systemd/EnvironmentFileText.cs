@@ -12,7 +12,7 @@ internal static class EnvironmentFileText
     public static List<KeyValuePair<string, string>> Read(string text)
     {
         var result = new List<KeyValuePair<string, string>>();
-        var i = 0;
+        var i = text.StartsWith('\uFEFF') ? 1 : 0;
         while (i < text.Length)
         {
             while (i < text.Length && char.IsWhiteSpace(text[i]))

@@ -7,7 +7,7 @@ namespace CertFleet.Pki.Systemd;
 public sealed class SystemdUnit
 {
     // ExecStart=-/bin/x, @, :, +, ! and !! change how systemd runs the command, not what it runs.
-    private static readonly char[] ExecPrefixes = ['-', '@', ':', '+', '!', '|'];
+    private static readonly char[] ExecPrefixes = ['-', '@', ':', '+', '!'];
 
     private SystemdUnit(string name, IReadOnlyList<IReadOnlyList<string>> execStart,
         IReadOnlyDictionary<string, string> environment, IReadOnlyList<EnvironmentFileReference> environmentFiles)

@@ -15,7 +15,7 @@ internal static class UnitFileText
         var pendingLine = 0;
         var lineNumber = 0;
         // The empty "line" after a final newline is not a line: a continuation dangling there is an error.
-        var body = text.EndsWith('\n') ? text.AsSpan(0, text.Length - 1) : text.AsSpan();
+        var body = (text.EndsWith('\n') ? text.AsSpan(0, text.Length - 1) : text.AsSpan()).TrimStart('\uFEFF');
         foreach (var rawLine in body.EnumerateLines())
         {
             lineNumber++;

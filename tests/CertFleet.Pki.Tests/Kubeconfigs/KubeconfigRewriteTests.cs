@@ -130,6 +130,17 @@ public sealed class KubeconfigRewriteTests
     }
 
     [Fact]
+    public void Rewrite_FileStartingWithByteOrderMark_ReplacesExactlyTheValue()
+    {
+        const string text = "\uFEFFkind: Config\nusers:\n- name: u\n  user:\n    client-key: /old.key\n";
+        var kubeconfig = Kubeconfig.Parse(text, Source);
+
+        var rewritten = kubeconfig.Rewrite([new(kubeconfig.Users[0].ClientKey!, "/new.key")]);
+
+        Assert.Equal(text.Replace("/old.key", "/new.key"), rewritten);
+    }
+
+    [Fact]
     public void Rewrite_ValueOfAnotherDocument_ThrowsPkiExceptionNamingTheFile()
     {
         var kubeconfig = Kubeconfig.Parse(HandWritten, Source);

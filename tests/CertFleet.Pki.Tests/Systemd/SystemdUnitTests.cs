@@ -142,6 +142,15 @@ public sealed class SystemdUnitTests
     }
 
     [Fact]
+    public void Parse_WindowsLineEndingsAndByteOrderMark_ReadLikeUnixText()
+    {
+        var unit = Parse("\uFEFF[Service]\r\nEnvironmentFile=/etc/default/x\r\nExecStart=/bin/x \\\r\n  --kubeconfig=${K}\r\n",
+            files: new Dictionary<string, string> { ["/etc/default/x"] = "\uFEFFK=/etc/k.kubeconfig\r\n" });
+
+        Assert.Equal(["/bin/x", "--kubeconfig=/etc/k.kubeconfig"], Assert.Single(unit.ExecStart));
+    }
+
+    [Fact]
     public void Parse_CfsslStylePaths_AreReferencedAndOtherPathsAreNot()
     {
         var unit = Parse("""
