@@ -1,0 +1,186 @@
+using System.Formats.Asn1;
+using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Keys;
+
+namespace CertFleet.Pki.Signing;
+
+/// <summary>
+/// Signs renewals under the policy that only ever renews an identity the holder already has: same subject, same
+/// key, same names and usages. Anything else is refused with a PkiException that says why.
+/// </summary>
+public sealed class CertificateIssuer(TimeProvider time)
+{
+    /// <summary>Backdating absorbs small clock differences between the coordinator and the nodes.</summary>
+    private static readonly TimeSpan Backdate = TimeSpan.FromMinutes(5);
+
+    /// <summary>Signs <paramref name="csrDer"/> as the renewal of <paramref name="previous"/>, which <paramref name="authority"/> issued.</summary>
+    public CertificateInfo Renew(ReadOnlySpan<byte> csrDer, CertificateInfo previous, CertificateAuthority authority, TimeSpan validity)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        ArgumentNullException.ThrowIfNull(authority);
+        var context = $"renewal of {previous.Subject} (serial {previous.SerialHex})";
+        CheckAuthority(authority, context);
+        CheckValidity(validity, context);
+        var request = CertificateRequestInfo.Parse(csrDer, $"certificate request for {previous.Subject}");
+        if (!request.SignatureIsValid)
+        {
+            throw Refuse(context, "the request's signature does not verify (it was altered, or not signed by the " +
+                "key it carries); make the request again on the node with its own key");
+        }
+        if (!SubjectPublicKey.AreSame(request.SubjectPublicKeyInfoDer, previous.SubjectPublicKeyInfoDer))
+        {
+            throw Refuse(context, "the request carries a different public key than the certificate; renewal keeps " +
+                "the existing key, make the request with the certificate's own key");
+        }
+        if (!request.SubjectDer.AsSpan().SequenceEqual(previous.SubjectDer))
+        {
+            throw Refuse(context, "the request asks for the subject " +
+                $"'{DistinguishedName.Format(request.SubjectDer)}', not the certificate's subject; a renewal keeps the subject");
+        }
+        CheckRequestedExtensions(request, previous, context);
+        if (!previous.IsIssuedBy(authority.Certificate))
+        {
+            throw Refuse(context, $"the certificate was not issued by the CA '{authority.Certificate.Subject}' " +
+                "(names, key identifiers or signature do not match); sign it with the CA that issued it");
+        }
+
+        var now = time.GetUtcNow();
+        var extensions = WithAuthorityKeyIdentifier(previous.Extensions, authority.Certificate.SubjectKeyIdentifier, addWhenMissing: true);
+        var template = new CertificateTemplate(
+            SerialNumbers.NewSerial(previous.SerialNumber), authority.Certificate.SubjectDer, now - Backdate,
+            now + validity, previous.SubjectDer, previous.SubjectPublicKeyInfoDer, extensions);
+        return template.Sign(authority.Key, context);
+    }
+
+    /// <summary>Renews a self-signed CA certificate with its own key, keeping subject, SKI and every extension.</summary>
+    public CertificateInfo RenewAuthority(CertificateAuthority authority, TimeSpan validity)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        var certificate = authority.Certificate;
+        var context = $"renewal of the CA {certificate.Subject} (serial {certificate.SerialHex})";
+        CheckAuthority(authority, context);
+        CheckValidity(validity, context);
+        if (!certificate.IsSelfIssued)
+        {
+            throw Refuse(context, $"the certificate is issued by '{certificate.Issuer}', not by itself; only a " +
+                "self-signed root CA can be renewed with its own key");
+        }
+
+        var now = time.GetUtcNow();
+        var keyId = certificate.SubjectKeyIdentifier ?? certificate.AuthorityKeyIdentifier;
+        var extensions = WithAuthorityKeyIdentifier(certificate.Extensions, keyId, addWhenMissing: false);
+        var template = new CertificateTemplate(
+            SerialNumbers.NewSerial(certificate.SerialNumber), certificate.SubjectDer, now - Backdate, now + validity,
+            certificate.SubjectDer, certificate.SubjectPublicKeyInfoDer, extensions);
+        return template.Sign(authority.Key, context);
+    }
+
+    private static void CheckAuthority(CertificateAuthority authority, string context)
+    {
+        if (!authority.Certificate.IsCa)
+        {
+            throw Refuse(context, $"'{authority.Certificate.Subject}' is not a CA certificate (basicConstraints " +
+                "CA:TRUE missing); point to the CA certificate");
+        }
+        if (!authority.Key.Matches(authority.Certificate))
+        {
+            throw Refuse(context, $"the CA key ({authority.Key.Description}) does not belong to the CA certificate " +
+                $"'{authority.Certificate.Subject}'; point to the CA's own key file");
+        }
+    }
+
+    private static void CheckValidity(TimeSpan validity, string context)
+    {
+        if (validity <= TimeSpan.Zero)
+        {
+            throw Refuse(context, $"the validity {validity} is not positive; give a number of days above zero");
+        }
+    }
+
+    private static void CheckRequestedExtensions(CertificateRequestInfo request, CertificateInfo previous, string context)
+    {
+        var requestedCa = request.Extensions.FirstOrDefault(e => e.Oid == X509Oids.BasicConstraints) is { } basic
+            && CertificateInfo.ReadCaFlag(basic.Value);
+        if (requestedCa && !previous.IsCa)
+        {
+            throw Refuse(context, "the request asks for CA:TRUE but the certificate is not a CA; a renewal never " +
+                "grants the right to sign certificates");
+        }
+        foreach (var oid in X509Oids.Guarded)
+        {
+            var had = previous.Find(oid);
+            var asked = request.Extensions.Where(e => e.Oid == oid).ToList();
+            var same = (had, asked.Count) switch
+            {
+                (null, 0) => true,
+                (not null, 1) => had.Critical == asked[0].Critical && had.Value.AsSpan().SequenceEqual(asked[0].Value),
+                _ => false,
+            };
+            if (!same)
+            {
+                throw Refuse(context, $"the request's {X509Oids.NameOf(oid)} ({Describe(oid, asked)}) differs from " +
+                    $"the certificate's ({Describe(oid, had is null ? [] : [new RequestedExtension(had.Oid, had.Critical, had.Value)])}); " +
+                    "a renewal keeps names and usages, make the request from the current certificate");
+            }
+        }
+    }
+
+    private static string Describe(string oid, IReadOnlyList<RequestedExtension> extensions)
+    {
+        if (extensions.Count == 0)
+        {
+            return "none";
+        }
+        return string.Join("; ", extensions.Select(e =>
+        {
+            var critical = e.Critical ? "critical " : "";
+            try
+            {
+                return critical + (oid == X509Oids.SubjectAlternativeName
+                    ? string.Join(", ", GeneralNames.Format(e.Value))
+                    : Convert.ToHexString(e.Value));
+            }
+            catch (AsnContentException)
+            {
+                return critical + Convert.ToHexString(e.Value);
+            }
+        }));
+    }
+
+    /// <summary>The extensions in order, with the AKI replaced by a keyid-only AKI naming <paramref name="keyId"/>.</summary>
+    private static List<CertificateExtension> WithAuthorityKeyIdentifier(
+        IReadOnlyList<CertificateExtension> extensions, byte[]? keyId, bool addWhenMissing)
+    {
+        var result = new List<CertificateExtension>(extensions.Count + 1);
+        var replaced = false;
+        foreach (var extension in extensions)
+        {
+            if (extension.Oid != X509Oids.AuthorityKeyIdentifier)
+            {
+                result.Add(extension);
+            }
+            else if (keyId is not null)
+            {
+                result.Add(CertificateExtension.Create(extension.Oid, extension.Critical, EncodeKeyIdentifier(keyId)));
+                replaced = true;
+            }
+        }
+        if (!replaced && addWhenMissing && keyId is not null)
+        {
+            result.Add(CertificateExtension.Create(X509Oids.AuthorityKeyIdentifier, false, EncodeKeyIdentifier(keyId)));
+        }
+        return result;
+    }
+
+    private static byte[] EncodeKeyIdentifier(byte[] keyId)
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            writer.WriteOctetString(keyId, new Asn1Tag(TagClass.ContextSpecific, 0));
+        }
+        return writer.Encode();
+    }
+
+    private static PkiException Refuse(string context, string reason) => new($"{context}: refused: {reason}");
+}
