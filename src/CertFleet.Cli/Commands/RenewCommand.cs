@@ -75,7 +75,8 @@ internal static class RenewCommand
 
     private static void RequirePositive(System.CommandLine.Parsing.OptionResult result, string name)
     {
-        if (result.GetValueOrDefault<int>() <= 0)
+        // a value that is not a number at all is reported by the parser itself
+        if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, out var days) && days <= 0)
         {
             result.AddError($"{name} must be a whole number of days greater than 0");
         }

@@ -25,7 +25,7 @@ internal static class VerifyCommand
         };
         warnWithin.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 0)
+            if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out var days) && days < 0)
             {
                 r.AddError("--warn-within must be 0 or more days");
             }

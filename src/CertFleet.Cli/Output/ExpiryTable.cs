@@ -9,7 +9,7 @@ internal static class ExpiryTable
     public static void Write(TextWriter writer, NodeInventory inventory, DateTimeOffset now)
     {
         var leaves = new TextTable("CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "USED BY", "STATUS");
-        foreach (var entry in inventory.Certificates.Where(e => !e.IsCa))
+        foreach (var entry in inventory.Certificates.Where(e => !e.IsAuthority))
         {
             leaves.Add(entry.DisplayName, ResidualTime.Date(entry.Certificate.NotAfter),
                 ResidualTime.Format(entry.Certificate.NotAfter - now), AuthorityName(entry), UsedBy(entry.UsedBy),
@@ -20,7 +20,7 @@ internal static class ExpiryTable
         writer.WriteLine();
         var authorities = new TextTable("CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "USED BY", "STATUS");
         // A CA embedded in several kubeconfigs is one CA: show its file once, with every unit that trusts it.
-        foreach (var copies in inventory.Certificates.Where(e => e.IsCa).GroupBy(e => e.Certificate.Sha256Fingerprint))
+        foreach (var copies in inventory.Certificates.Where(e => e.IsAuthority).GroupBy(e => e.Certificate.Sha256Fingerprint))
         {
             var shown = copies.OrderBy(c => c.Location.Field is null ? 0 : 1).ThenBy(c => c.IsInBundle ? 1 : 0).First();
             var others = copies.Count() - 1;

@@ -45,6 +45,9 @@ public sealed record CertificateEntry
 
     public bool IsCa => Certificate.IsCa;
 
+    /// <summary>A CA of the cluster: CA:TRUE and not something the kubelet made for itself.</summary>
+    public bool IsAuthority => Certificate.IsCa && Owner == RenewalOwner.CertFleet;
+
     /// <summary>Issued by itself: same name and its own key verifies its signature. Same name alone is not enough:
     /// cfssl runbooks give the apiserver certificate the CA's very subject.</summary>
     public bool IsSelfSigned { get; init; }

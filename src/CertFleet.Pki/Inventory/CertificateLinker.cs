@@ -75,9 +75,15 @@ internal static class CertificateLinker
         {
             return RenewalOwner.KubeletRotation;
         }
-        if (!found.Certificate.IsCa && selfSigned)
+        // The kubelet's own serving certificate is self-signed and, as openssl and client-go make it, often
+        // marked CA:TRUE; it is the kubelet's, not a CA of the cluster.
+        if (selfSigned && inKubeletFolder)
         {
-            return inKubeletFolder ? RenewalOwner.KubeletSelfSigned : RenewalOwner.SelfSigned;
+            return RenewalOwner.KubeletSelfSigned;
+        }
+        if (selfSigned && !found.Certificate.IsCa)
+        {
+            return RenewalOwner.SelfSigned;
         }
         return RenewalOwner.CertFleet;
     }

@@ -35,12 +35,12 @@ public sealed class RenewalPlanner(TimeProvider time)
         {
             var first = occurrences[0];
             var certificate = first.Certificate;
-            if (certificate.IsCa && !options.RenewAuthorities)
+            var reason = SkipReason(occurrences, KeyOf);
+            if (first.IsAuthority && !options.RenewAuthorities)
             {
                 continue; // CA certificates change only when asked to (--ca)
             }
             var validity = certificate.IsCa ? options.AuthorityValidity : options.LeafValidity;
-            var reason = SkipReason(occurrences, KeyOf);
             if (reason is not null)
             {
                 skipped.Add(new SkippedCertificate(first.Path, first.KubeconfigUser, certificate.Subject, reason));

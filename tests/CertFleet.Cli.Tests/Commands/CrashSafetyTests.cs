@@ -30,8 +30,8 @@ public sealed class CrashSafetyTests(EcClusterPkiFixture pki) : IClassFixture<Ec
         var rerun = CliRun.Process(null, "renew", "--local", "--ca", "--root", root);
         Assert.True(rerun.ExitCode == 0, rerun.Combined);
         AssertEveryPairMatchesAndChains(root);
-        Assert.Empty(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => AtomicFile.IsTemporary(Path.GetFileName(f))));
+        Assert.DoesNotContain(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories),
+            f => AtomicFile.IsTemporary(Path.GetFileName(f)));
         var verify = CliRun.Process(null, "verify", "--local", "--root", root);
         Assert.True(verify.ExitCode == 0, verify.Combined);
     }

@@ -150,7 +150,7 @@ public sealed class AtomicFileTests : IDisposable
     private string Existing(string name, string content, string mode)
     {
         var path = Path.Combine(_folder, name);
-        File.WriteAllBytes(path, Encoding.UTF8.GetBytes(content));
+        File.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content));
         FileFacts.Chmod(path, mode);
         return path;
     }

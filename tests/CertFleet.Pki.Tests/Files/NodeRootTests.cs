@@ -272,5 +272,5 @@ public sealed class NodeRootTests : IDisposable
         FileFacts.Symlink(target, Host(linkOnNode));
     }
 
-    private static string Text(byte[]? content) => Encoding.UTF8.GetString(content ?? throw new Xunit.Sdk.XunitException("file missing"));
+    private static string Text(byte[]? content) => System.Text.Encoding.UTF8.GetString(content ?? throw new Xunit.Sdk.XunitException("file missing"));
 }

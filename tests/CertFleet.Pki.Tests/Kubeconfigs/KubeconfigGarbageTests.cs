@@ -9,7 +9,7 @@ public sealed class KubeconfigGarbageTests
 
     public static TheoryData<string, string, int> Garbage() => new()
     {
-        { "binary", Encoding.Latin1.GetString(Enumerable.Range(0, 512).Select(i => (byte)(i * 7 % 256)).ToArray()), 0 },
+        { "binary", System.Text.Encoding.Latin1.GetString(Enumerable.Range(0, 512).Select(i => (byte)(i * 7 % 256)).ToArray()), 0 },
         { "tab indentation", "kind: Config\nusers:\n- name: u\n  user:\n\tclient-key: /k\n", 5 },
         { "tab after spaces", "kind: Config\nusers:\n- name: u\n  user:\n    client-key: /k\n\t  x: 1\n", 6 },
         { "a YAML list", "- kind: Config\n- users: []\n", 1 },

@@ -48,6 +48,29 @@ public sealed class LocalVerifierTests(EcClusterPkiFixture pki) : IClassFixture<
 
         Assert.Contains(report.Problems, p => p.Path == "/etc/kubernetes/pki/worker-1.crt" && p.Problem == "its key /etc/kubernetes/pki/worker-1.key does not match it");
         Assert.Contains(report.Problems, p => p.Path == "/etc/kubernetes/pki/ca.crt" && p.Unit == "kubelet.service" && p.Problem.Contains("--client-ca-file", StringComparison.Ordinal));
-        Assert.Contains(report.Problems, p => p.Path == "/etc/kubernetes/pki/worker-1.crt" && p.Problem.Contains("does not chain", StringComparison.Ordinal));
+        // the CA is still embedded in kube-proxy.kubeconfig, so the kubelet's certificate still chains
+        Assert.DoesNotContain(report.Problems, p => p.Problem.Contains("does not chain", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Verify_CertificateFromAForeignCa_SaysItDoesNotChain()
+    {
+        var root = pki.CopyNode("worker-1");
+        var pkiDir = Path.Combine(root, "etc/kubernetes/pki");
+        var scratch = ScratchDirectory.Create("foreign");
+        Openssl.Checked("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=kubernetes",
+            "-keyout", Path.Combine(scratch, "ca.key"), "-out", Path.Combine(scratch, "ca.crt"), "-days", "10");
+        Openssl.Checked("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=intruder",
+            "-keyout", Path.Combine(pkiDir, "intruder.key"), "-out", Path.Combine(scratch, "intruder.csr"));
+        Openssl.Checked("x509", "-req", "-in", Path.Combine(scratch, "intruder.csr"), "-CA", Path.Combine(scratch, "ca.crt"),
+            "-CAkey", Path.Combine(scratch, "ca.key"), "-days", "100", "-out", Path.Combine(pkiDir, "intruder.crt"));
+        ScratchDirectory.Delete(scratch);
+
+        var report = Verify(root, warnDays: 0);
+
+        // same issuer name as the cluster CA, but the signature does not verify with its key
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal("/etc/kubernetes/pki/intruder.crt", problem.Path);
+        Assert.Contains("does not chain to a CA on this node", problem.Problem, StringComparison.Ordinal);
     }
 }
