@@ -49,7 +49,7 @@ public sealed class CfsslLayoutRenewalTests(CfsslLayoutFixture layout) : IClassF
     }
 
     [Fact]
-    public void Renew_CfsslLayout_KeepsIpv6UriAndEmailSansAndAddsNoKeyIdentifiersThatWereNotThere()
+    public void Renew_CfsslLayout_KeepsIpv6UriAndEmailSansAndGivesACertificateWithoutKeyIdsOnlyTheRfc5280Aki()
     {
         var root = layout.Copy();
 
@@ -57,9 +57,12 @@ public sealed class CfsslLayoutRenewalTests(CfsslLayoutFixture layout) : IClassF
 
         Assert.Equal(Openssl.Extension(Ssl(layout.Root, "kubernetes.pem"), "subjectAltName"), Openssl.Extension(Ssl(root, "kubernetes.pem"), "subjectAltName"));
         Assert.Equal(Openssl.Subject(Ssl(layout.Root, "kubernetes.pem")), Openssl.Subject(Ssl(root, "kubernetes.pem")));
+        // admin.pem had neither key identifier: it gets no SKI, and the AKI RFC 5280 asks of a CA-issued
+        // certificate, naming the CA's SKI (so chain building picks the right CA)
         var adminText = Openssl.Text(Ssl(root, "admin.pem"));
         Assert.DoesNotContain("Subject Key Identifier", adminText, StringComparison.Ordinal);
-        Assert.DoesNotContain("Authority Key Identifier", adminText, StringComparison.Ordinal);
+        var caKeyId = Openssl.Extension(Ssl(root, "ca.pem"), "subjectKeyIdentifier").Split('\n')[1].Trim();
+        Assert.Contains(caKeyId, Openssl.Extension(Ssl(root, "admin.pem"), "authorityKeyIdentifier"), StringComparison.Ordinal);
         var etcdText = Openssl.Text(Path.Combine(root, "etc/ssl/etcd/etcd.pem"));
         Assert.Contains("ecdsa-with-SHA384", etcdText, StringComparison.Ordinal); // the P-384 etcd CA signs
     }
