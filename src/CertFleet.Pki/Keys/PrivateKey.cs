@@ -109,7 +109,7 @@ public sealed class PrivateKey : IDisposable
         {
             return new PrivateKey(import());
         }
-        catch (Exception e) when (e is CryptographicException or AsnContentException)
+        catch (Exception e) when (e is CryptographicException or AsnContentException or PlatformNotSupportedException)
         {
             throw new PkiException(
                 $"{sourceName}: the '{block.Label}' block is not a readable private key ({e.Message}); if it is " +

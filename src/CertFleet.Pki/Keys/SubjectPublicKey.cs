@@ -31,7 +31,8 @@ internal static class SubjectPublicKey
             }
             return key;
         }
-        catch (Exception e) when (e is CryptographicException or AsnContentException)
+        // an unknown curve surfaces as PlatformNotSupportedException
+        catch (Exception e) when (e is CryptographicException or AsnContentException or PlatformNotSupportedException)
         {
             return null;
         }

@@ -89,6 +89,19 @@ public sealed class PrivateKeyTests(KeyFiles keys, SmallEcPkiFixture pki) : ICla
     }
 
     [Fact]
+    public void Parse_LegacyEncryptedPkcs1_ThrowsSayingItMayBeEncrypted()
+    {
+        var path = keys.Scratch.PathOf("legacy-encrypted.key");
+        Openssl.Checked("rsa", "-in", keys.Scratch.PathOf("rsa2048-pkcs1.key"), "-traditional", "-aes256", "-passout", "pass:x", "-out", path);
+        Assert.Contains("Proc-Type: 4,ENCRYPTED", File.ReadAllText(path), StringComparison.Ordinal);
+
+        var error = Assert.Throws<PkiException>(() => PrivateKey.Parse(Block(path), "front-proxy-ca.key"));
+
+        Assert.StartsWith("front-proxy-ca.key: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("encrypted", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_CertificateBlock_ThrowsNotAPrivateKey()
     {
         var error = Assert.Throws<PkiException>(() => PrivateKey.Parse(Block(PkiFile("ca.crt")), "ca.key"));
