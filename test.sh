@@ -21,4 +21,13 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/nu
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet test Coordinator.sln --nologo -v quiet "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Coordinator.sln --nologo -v quiet "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for every test assembly together: "N passed, N failed, N skipped".
+awk '/^(Passed|Failed)! +- +Failed:/ {
+       for (i = 1; i <= NF; i++) { v = $(i + 1); gsub(",", "", v)
+         if ($i == "Failed:") f += v; if ($i == "Passed:") p += v; if ($i == "Skipped:") s += v } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"

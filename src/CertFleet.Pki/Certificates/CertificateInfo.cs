@@ -1,7 +1,7 @@
 using System.Formats.Asn1;
 using System.Numerics;
 using System.Security.Cryptography;
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Keys;
 
 namespace CertFleet.Pki.Certificates;

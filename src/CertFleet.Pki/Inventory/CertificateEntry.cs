@@ -1,5 +1,5 @@
 using CertFleet.Pki.Certificates;
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Keys;
 
 namespace CertFleet.Pki.Inventory;

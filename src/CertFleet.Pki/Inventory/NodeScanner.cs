@@ -1,6 +1,6 @@
 using System.Text;
 using CertFleet.Pki.Certificates;
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Keys;
 using CertFleet.Pki.Kubeconfigs;

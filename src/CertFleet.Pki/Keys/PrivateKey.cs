@@ -1,7 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using CertFleet.Pki.Certificates;
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 
 namespace CertFleet.Pki.Keys;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Kubeconfigs;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using CertFleet.Pki.Certificates;
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Signing;
 using CertFleet.Pki.Tests.Certificates;
 using CertFleet.Testing;

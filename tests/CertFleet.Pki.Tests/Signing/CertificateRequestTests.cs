@@ -1,4 +1,4 @@
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Signing;
 using CertFleet.Pki.Tests.Certificates;
 using CertFleet.Testing;

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace CertFleet.Pki.Encoding;
+namespace CertFleet.Pki.PemEncoding;
 
 /// <summary>Reads and writes RFC 7468 PEM text, tolerant of the extra text openssl and operators leave around it.</summary>
 public static class Pem

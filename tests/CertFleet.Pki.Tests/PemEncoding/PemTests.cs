@@ -1,8 +1,8 @@
-using CertFleet.Pki.Encoding;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Tests.Certificates;
 using CertFleet.Testing;
 
-namespace CertFleet.Pki.Tests.Encoding;
+namespace CertFleet.Pki.Tests.PemEncoding;
 
 public sealed class PemTests(SmallEcPkiFixture pki) : IClassFixture<SmallEcPkiFixture>
 {

@@ -1,4 +1,4 @@
-namespace CertFleet.Pki.Encoding;
+namespace CertFleet.Pki.PemEncoding;
 
 /// <summary>
 /// One PEM block: its label ("CERTIFICATE", "EC PRIVATE KEY", ...) and decoded DER bytes. Start is the offset of
