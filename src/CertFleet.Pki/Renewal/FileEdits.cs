@@ -1,28 +1,31 @@
 using System.Text;
-using CertFleet.Pki.PemEncoding;
+using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Kubeconfigs;
+using CertFleet.Pki.PemEncoding;
 
 namespace CertFleet.Pki.Renewal;
 
-/// <summary>The new content of one file: every renewed certificate in it replaced in place, nothing else changed.</summary>
-public sealed record FileEdit(ScannedFile File, byte[] NewContent);
+/// <summary>The new content of one file: every replaced certificate in it swapped in place, nothing else changed.</summary>
+public sealed record FileEdit(ScannedFile File, byte[] NewContent, IReadOnlyList<CertificateEntry> Replaced);
 
 /// <summary>
-/// Computes the new text of every file that holds a renewed certificate: PEM blocks replaced in place (a bundle
-/// keeps its other certificates and comments), kubeconfig *-data values replaced through the kubeconfig
+/// Computes the new text of every file that holds a certificate being replaced: PEM blocks swapped in place (a
+/// bundle keeps its other certificates and comments), kubeconfig *-data values rewritten through the kubeconfig
 /// rewriter (comments, order and other fields kept). Keys are never rewritten.
 /// </summary>
 internal static class FileEdits
 {
-    public static IReadOnlyList<FileEdit> Compute(IReadOnlyList<RenewedCertificate> renewed)
+    /// <param name="replacements">old certificate's SHA-256 fingerprint to the certificate that replaces it</param>
+    public static IReadOnlyList<FileEdit> Compute(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements)
     {
-        var replacements = renewed
-            .SelectMany(r => r.Plan.Occurrences.Select(o => (Occurrence: o, NewPem: Pem.Write("CERTIFICATE", r.Certificate.Der).TrimEnd('\n'))))
+        var byFile = inventory.Certificates
+            .Where(e => replacements.ContainsKey(e.Certificate.Sha256Fingerprint))
+            .Select(e => (Occurrence: e, NewPem: Pem.Write("CERTIFICATE", replacements[e.Certificate.Sha256Fingerprint].Der).TrimEnd('\n')))
             .GroupBy(x => x.Occurrence.File.HostPath, StringComparer.Ordinal);
 
         var edits = new List<FileEdit>();
-        foreach (var file in replacements)
+        foreach (var file in byFile)
         {
             var scanned = file.First().Occurrence.File;
             var inFile = file.Where(x => x.Occurrence.Location.Field is null)
@@ -39,11 +42,11 @@ internal static class FileEdits
                 {
                     var field = g.First().Occurrence.Location.Field!;
                     var decoded = ReplaceBlocks(field.DecodedText, g.Select(x => (x.Occurrence.Location.Block, x.NewPem)));
-                    return new KeyValuePair<KubeconfigValue, string>(field.Value, Kubeconfig.EncodeData(System.Text.Encoding.UTF8.GetBytes(decoded)));
+                    return new KeyValuePair<KubeconfigValue, string>(field.Value, Kubeconfig.EncodeData(Encoding.UTF8.GetBytes(decoded)));
                 }).ToList();
                 text = kubeconfig.Rewrite(values);
             }
-            edits.Add(new FileEdit(scanned, System.Text.Encoding.UTF8.GetBytes(text)));
+            edits.Add(new FileEdit(scanned, Encoding.UTF8.GetBytes(text), file.Select(x => x.Occurrence).ToList()));
         }
         return edits;
     }

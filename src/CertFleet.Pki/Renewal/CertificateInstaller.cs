@@ -1,0 +1,89 @@
+using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Files;
+using CertFleet.Pki.Inventory;
+
+namespace CertFleet.Pki.Renewal;
+
+/// <summary>What an install changed, where the old files are, and which units use what changed.</summary>
+public sealed record InstallResult(IReadOnlyList<string> ChangedFiles, string? BackupDirectory, IReadOnlyList<string> UnitsToRestart)
+{
+    public static readonly InstallResult Nothing = new([], null, []);
+}
+
+/// <summary>
+/// Puts new certificates in place of old ones everywhere they appear on a node (files, bundles, kubeconfigs):
+/// every file backed up first, then replaced one by one atomically. Refuses a replacement whose public key
+/// differs from the certificate it replaces, because keys never change: that is what keeps every
+/// certificate/key pair matched through a crash at any moment. If a write fails, the files already written are
+/// put back, so nothing half-done remains. Used by `renew --local` and by the agent.
+/// </summary>
+public sealed class CertificateInstaller(TimeProvider time)
+{
+    /// <param name="replacements">old certificate's SHA-256 fingerprint to the certificate that replaces it</param>
+    public InstallResult Install(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements)
+    {
+        EnsureSameKeys(inventory, replacements);
+        var edits = FileEdits.Compute(inventory, replacements);
+        if (edits.Count == 0)
+        {
+            return InstallResult.Nothing;
+        }
+        foreach (var edit in edits)
+        {
+            EnsureUnchangedSinceScan(edit.File);
+        }
+
+        var backup = BackupSet.Create(inventory.Root, time.GetUtcNow());
+        foreach (var edit in edits)
+        {
+            backup.Save(edit.File.Path);
+        }
+        FaultPoints.Reached("renew:after-backup");
+
+        foreach (var folder in edits.Select(e => Path.GetDirectoryName(e.File.HostPath)!).Distinct(StringComparer.Ordinal))
+        {
+            AtomicFile.RemoveStaleTemporaries(folder);
+        }
+        var written = 0;
+        try
+        {
+            foreach (var edit in edits)
+            {
+                AtomicFile.Replace(edit.File.HostPath, edit.NewContent);
+                written++;
+                FaultPoints.Reached("renew:after-file");
+            }
+        }
+        catch (PkiException e) when (written > 0)
+        {
+            backup.RestoreAll();
+            throw new PkiException(
+                $"{e.Message}. The {written} file(s) already written were put back from {backup.NodeDirectory}: nothing changed", e);
+        }
+        var units = RestartOrder.Sort(edits.SelectMany(e => e.Replaced).SelectMany(r => r.UsedBy));
+        return new InstallResult(edits.Select(e => e.File.Path).Order(StringComparer.Ordinal).ToList(), backup.NodeDirectory, units);
+    }
+
+    private static void EnsureSameKeys(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements)
+    {
+        foreach (var entry in inventory.Certificates)
+        {
+            if (replacements.TryGetValue(entry.Certificate.Sha256Fingerprint, out var next)
+                && !next.SubjectPublicKeyInfoDer.AsSpan().SequenceEqual(entry.Certificate.SubjectPublicKeyInfoDer))
+            {
+                throw new PkiException(
+                    $"{entry.DisplayName}: the replacement for {entry.Certificate.Subject} has a different public key; "
+                    + "certificates are only ever renewed with their existing key, so nothing was written");
+            }
+        }
+    }
+
+    private static void EnsureUnchangedSinceScan(ScannedFile file)
+    {
+        var current = File.Exists(file.HostPath) ? File.ReadAllText(file.HostPath) : null;
+        if (current != file.Text)
+        {
+            throw new PkiException($"{file.Path} changed while certfleet was reading the node; nothing was written, run the command again");
+        }
+    }
+}
