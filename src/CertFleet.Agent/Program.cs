@@ -1,0 +1,2 @@
+Console.Error.WriteLine("certfleet-agent: not built yet");
+return 2;

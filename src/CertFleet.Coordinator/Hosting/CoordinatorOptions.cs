@@ -1,0 +1,28 @@
+namespace CertFleet.Coordinator.Hosting;
+
+/// <summary>A cluster CA the coordinator signs with: a certificate file and its key file (e.g. ca and front-proxy-ca).</summary>
+public sealed record ClusterAuthorityFiles(string CertificatePath, string KeyPath);
+
+/// <summary>A weekly window such as "Sat 02:00-04:00" (UTC) in which automatic rollouts may start.</summary>
+public sealed record RenewalWindow(DayOfWeek Day, TimeOnly Start, TimeOnly End);
+
+/// <summary>The coordinator's settings, from its command line (validated at start, every error listed at once).</summary>
+public sealed record CoordinatorOptions
+{
+    /// <summary>HOST:PORT the gRPC server listens on (HTTPS, HTTP/2).</summary>
+    public required string Listen { get; init; }
+
+    public required string StateDirectory { get; init; }
+
+    public IReadOnlyList<ClusterAuthorityFiles> ClusterAuthorities { get; init; } = [];
+
+    public string? MetricsListen { get; init; }
+
+    /// <summary>Start a rollout by itself when a certificate expires within this; null: off.</summary>
+    public TimeSpan? AutoRenewWithin { get; init; }
+
+    public RenewalWindow? Window { get; init; }
+
+    /// <summary>How long a restart step waits for its gate before it fails.</summary>
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(120);
+}

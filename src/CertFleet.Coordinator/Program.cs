@@ -1,0 +1,2 @@
+Console.Error.WriteLine("certfleet-coordinator: not built yet");
+return 2;

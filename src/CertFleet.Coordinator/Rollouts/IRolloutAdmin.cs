@@ -1,0 +1,29 @@
+using CertFleet.Protocol.V1;
+
+namespace CertFleet.Coordinator.Rollouts;
+
+/// <summary>
+/// The rollout half of the admin API; the gRPC AdminService only maps to it. Unknown ids throw
+/// <see cref="KeyNotFoundException"/>, requests that make no sense now (resume a completed rollout, start a
+/// second one) throw <see cref="InvalidOperationException"/>, bad arguments <see cref="ArgumentException"/>;
+/// each message is for the operator.
+/// </summary>
+public interface IRolloutAdmin
+{
+    Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken);
+
+    Task<Rollout> StartAsync(RolloutRequest request, bool automatic, CancellationToken cancellationToken);
+
+    Task<ListRolloutsResponse> ListAsync(CancellationToken cancellationToken);
+
+    Task<Rollout> GetAsync(string id, CancellationToken cancellationToken);
+
+    Task<Rollout> ResumeAsync(string id, CancellationToken cancellationToken);
+
+    Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The rollout now, then each time it changes, until it completes, halts or is aborted.</summary>
+    IAsyncEnumerable<Rollout> WatchAsync(string id, CancellationToken cancellationToken);
+
+    Task<VerifyFleetResponse> VerifyFleetAsync(VerifyFleetRequest request, CancellationToken cancellationToken);
+}
