@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CertFleet.Cli.Commands;
+using CertFleet.Cli.Fleet;
 using CertFleet.Pki;
 
 namespace CertFleet.Cli;
@@ -7,13 +8,26 @@ namespace CertFleet.Cli;
 /// <summary>The `certfleet` command: parses, dispatches to one command class per verb, turns input errors into messages.</summary>
 internal static class CertFleetCli
 {
-    public static int Run(string[] args, CliContext context)
+    public static int Run(string[] args, CliContext context) => RunAsync(args, context).GetAwaiter().GetResult();
+
+    public static async Task<int> RunAsync(string[] args, CliContext context)
     {
+        var config = new Option<string>("--config")
+        {
+            Description = $"The coordinator's admin.conf (default ${AdminConfigFile.EnvironmentVariable}, then {AdminConfigFile.DefaultPath})",
+            HelpName = "FILE",
+            Recursive = true,
+        };
         var root = new RootCommand("CertFleet: keeps the certificates of a binary-deployed Kubernetes cluster from expiring.")
         {
+            config,
             CheckExpirationCommand.Create(context),
-            RenewCommand.Create(context),
-            VerifyCommand.Create(context),
+            RenewCommand.Create(context, config),
+            VerifyCommand.Create(context, config),
+            TokenCommand.Create(context, config),
+            StatusCommand.Create(context, config),
+            PlanCommand.Create(context, config),
+            RolloutCommand.Create(context, config),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -27,12 +41,12 @@ internal static class CertFleetCli
         }
         try
         {
-            return parsed.Invoke(new InvocationConfiguration
+            return await parsed.InvokeAsync(new InvocationConfiguration
             {
                 Output = context.Output,
                 Error = context.Error,
                 EnableDefaultExceptionHandler = false,
-            });
+            }, CancellationToken.None);
         }
         catch (PkiException e)
         {

@@ -10,4 +10,7 @@ internal static class ExitCodes
 
     /// <summary>Bad arguments or unreadable input; nothing was changed.</summary>
     public const int InvalidInput = 2;
+
+    /// <summary>The coordinator could not be reached or refused the credential.</summary>
+    public const int Unavailable = 3;
 }

@@ -1,3 +1,3 @@
 using CertFleet.Cli;
 
-return CertFleetCli.Run(args, new CliContext(TimeProvider.System, Console.Out, Console.Error));
+return await CertFleetCli.RunAsync(args, new CliContext(TimeProvider.System, Console.Out, Console.Error));

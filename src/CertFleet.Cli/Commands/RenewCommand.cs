@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CertFleet.Cli.Fleet;
 using CertFleet.Cli.Output;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
@@ -6,16 +7,17 @@ using CertFleet.Pki.Renewal;
 namespace CertFleet.Cli.Commands;
 
 /// <summary>
-/// `certfleet renew --local [--root DIR] [--ca] [--days N] [--ca-days N] [--dry-run]`: renews, with their existing
-/// keys, every certificate this machine holds the CA key for. It never restarts anything: it says what to restart.
+/// `certfleet renew --local [--root DIR] [--ca] [--days N] [--ca-days N] [--dry-run]` renews, with their existing
+/// keys, every certificate this machine holds the CA key for, and says what to restart.
+/// `certfleet renew [--all | --expiring-within D] [--ca] [--batch N] [--wait]` renews the whole fleet through the
+/// coordinator, restarting services in the runbook's order.
 /// </summary>
 internal static class RenewCommand
 {
-    public static Command Create(CliContext context)
+    public static Command Create(CliContext context, Option<string> config)
     {
         var local = CommonOptions.Local();
         var root = CommonOptions.Root();
-        var ca = new Option<bool>("--ca") { Description = "Renew the CA certificates too (same key), before the leaves" };
         var days = new Option<int>("--days")
         {
             Description = "Validity of renewed leaf certificates, in days",
@@ -28,34 +30,39 @@ internal static class RenewCommand
             DefaultValueFactory = _ => (int)RenewalOptions.DefaultAuthorityValidity.TotalDays,
             HelpName = "N",
         };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and change nothing" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "With --local: print the plan and change nothing" };
+        var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end; exit non-zero when it halts" };
         days.Validators.Add(r => RequirePositive(r, "--days"));
         caDays.Validators.Add(r => RequirePositive(r, "--ca-days"));
+        var fleet = new RolloutRequestOptions();
 
-        var command = new Command("renew", "Renew certificates with their existing keys")
+        var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's")
         {
-            local, root, ca, days, caDays, dryRun,
+            local, root, days, caDays, dryRun, wait,
         };
-        command.SetAction(parsed =>
+        fleet.AddTo(command, withBatch: true);
+        command.SetAction((parsed, cancellation) =>
         {
-            if (!parsed.GetValue(local))
-            {
-                context.Error.WriteLine("certfleet: renew without --local renews a whole fleet through a coordinator; "
-                    + "to renew this machine's certificates, run 'certfleet renew --local'");
-                return ExitCodes.InvalidInput;
-            }
             var options = new RenewalOptions
             {
                 LeafValidity = TimeSpan.FromDays(parsed.GetValue(days)),
                 AuthorityValidity = TimeSpan.FromDays(parsed.GetValue(caDays)),
-                RenewAuthorities = parsed.GetValue(ca),
+                RenewAuthorities = parsed.GetValue(fleet.Authorities),
             };
-            return Run(context, parsed.GetValue(root)!, options, parsed.GetValue(dryRun));
+            if (parsed.GetValue(local))
+            {
+                return Task.FromResult(RunLocal(context, parsed.GetValue(root)!, options, parsed.GetValue(dryRun)));
+            }
+            var request = fleet.ToRequest(parsed);
+            request.LeafDays = parsed.GetValue(days);
+            request.AuthorityDays = parsed.GetValue(caDays);
+            return FleetCommandRunner.RunAsync(context, parsed.GetValue(config),
+                connection => FleetRenewal.RunAsync(context, connection.Admin, request, parsed.GetValue(wait), cancellation));
         });
         return command;
     }
 
-    private static int Run(CliContext context, string rootDirectory, RenewalOptions options, bool dryRun)
+    private static int RunLocal(CliContext context, string rootDirectory, RenewalOptions options, bool dryRun)
     {
         var output = context.Output;
         using var inventory = new NodeScanner(context.Time).Scan(CommonOptions.OpenRoot(rootDirectory));

@@ -1,22 +1,26 @@
 using System.CommandLine;
+using CertFleet.Cli.Fleet;
 using CertFleet.Cli.Output;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Verification;
+using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Commands;
 
 /// <summary>
 /// `certfleet verify --local [--root DIR] [-o table|json] [--warn-within DAYS]`: every key matches, every
 /// certificate chains to a CA on the node and is not about to expire, every file a unit names exists.
+/// `certfleet verify [--node N] [-o json]` asks every agent (or one) to run that check and gathers the results.
 /// Exits 1 naming each problem when anything fails.
 /// </summary>
 internal static class VerifyCommand
 {
-    public static Command Create(CliContext context)
+    public static Command Create(CliContext context, Option<string> config)
     {
         var local = CommonOptions.Local();
         var root = CommonOptions.Root();
         var output = CommonOptions.Output();
+        var node = new Option<string>("--node") { Description = "Without --local: verify only this node", HelpName = "NAME" };
         var warnWithin = new Option<int>("--warn-within")
         {
             Description = "Report certificates that expire within this many days",
@@ -30,29 +34,45 @@ internal static class VerifyCommand
                 r.AddError("--warn-within must be 0 or more days");
             }
         });
-        var command = new Command("verify", "Check that every certificate on this node matches its key, chains to its CA and is not expiring")
+        var command = new Command("verify", "Check that every certificate matches its key, chains to its CA and is not expiring")
         {
-            local, root, output, warnWithin,
+            local, root, output, node, warnWithin,
         };
-        command.SetAction(parsed =>
+        command.SetAction((parsed, cancellation) =>
         {
-            if (!parsed.GetValue(local))
+            var json = parsed.GetValue(output) == "json";
+            if (parsed.GetValue(local))
             {
-                context.Error.WriteLine("certfleet: verify without --local asks a coordinator to verify every node; "
-                    + "to verify this machine, run 'certfleet verify --local'");
-                return ExitCodes.InvalidInput;
+                using var inventory = new NodeScanner(context.Time).Scan(CommonOptions.OpenRoot(parsed.GetValue(root)!));
+                var report = new LocalVerifier(context.Time).Verify(inventory, TimeSpan.FromDays(parsed.GetValue(warnWithin)));
+                if (json)
+                {
+                    VerificationOutput.WriteJson(context.Output, report);
+                }
+                else
+                {
+                    VerificationOutput.WriteTable(context.Output, report);
+                }
+                return Task.FromResult(report.Passed ? ExitCodes.Success : ExitCodes.ProblemsFound);
             }
-            using var inventory = new NodeScanner(context.Time).Scan(CommonOptions.OpenRoot(parsed.GetValue(root)!));
-            var report = new LocalVerifier(context.Time).Verify(inventory, TimeSpan.FromDays(parsed.GetValue(warnWithin)));
-            if (parsed.GetValue(output) == "json")
+            return FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
             {
-                VerificationOutput.WriteJson(context.Output, report);
-            }
-            else
-            {
-                VerificationOutput.WriteTable(context.Output, report);
-            }
-            return report.Passed ? ExitCodes.Success : ExitCodes.ProblemsFound;
+                var response = await connection.Admin.VerifyFleetAsync(new VerifyFleetRequest
+                {
+                    Node = parsed.GetValue(node) ?? "",
+                    WarnWithinDays = parsed.GetValue(warnWithin),
+                }, cancellationToken: cancellation);
+                if (json)
+                {
+                    RolloutOutput.WriteJson(context.Output, response);
+                }
+                else
+                {
+                    VerificationOutput.WriteFleetTable(context.Output, response);
+                }
+                var passed = response.Nodes.Count > 0 && response.Nodes.All(n => n.Reachable && n.Result is { Passed: true });
+                return passed ? ExitCodes.Success : ExitCodes.ProblemsFound;
+            });
         });
         return command;
     }

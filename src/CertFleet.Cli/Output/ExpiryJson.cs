@@ -11,27 +11,32 @@ internal static class ExpiryJson
 {
     public static void Write(TextWriter writer, NodeInventory inventory, DateTimeOffset now)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonText.Write(writer, json =>
         {
             json.WriteStartArray();
-            foreach (var entry in inventory.Certificates)
-            {
-                WriteCertificate(json, entry, now);
-            }
-            foreach (var error in inventory.Errors)
-            {
-                json.WriteStartObject();
-                json.WriteString("path", error.Path);
-                json.WriteString("error", error.Message);
-                json.WriteEndObject();
-            }
+            WriteElements(json, inventory.Certificates.Select(CertificateView.From), inventory.Errors.Select(e => (e.Path, e.Message)), now);
             json.WriteEndArray();
-        }
-        writer.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 
-    public static void WriteCertificate(Utf8JsonWriter json, CertificateEntry entry, DateTimeOffset now)
+    /// <summary>The array's elements: every certificate, then every file that could not be read.</summary>
+    public static void WriteElements(Utf8JsonWriter json, IEnumerable<CertificateView> certificates,
+        IEnumerable<(string Path, string Message)> errors, DateTimeOffset now)
+    {
+        foreach (var certificate in certificates)
+        {
+            WriteCertificate(json, certificate, now);
+        }
+        foreach (var (path, message) in errors)
+        {
+            json.WriteStartObject();
+            json.WriteString("path", path);
+            json.WriteString("error", message);
+            json.WriteEndObject();
+        }
+    }
+
+    private static void WriteCertificate(Utf8JsonWriter json, CertificateView entry, DateTimeOffset now)
     {
         var certificate = entry.Certificate;
         json.WriteStartObject();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CertFleet.Pki.Verification;
+using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Output;
 
@@ -23,10 +24,34 @@ internal static class VerificationOutput
         output.WriteLine($"Verified {report.CertificatesChecked} certificates and {report.UnitsChecked} units: {verdict}.");
     }
 
+    public static void WriteFleetTable(TextWriter output, VerifyFleetResponse response)
+    {
+        var table = new TextTable("NODE", "FILE", "PROBLEM");
+        foreach (var node in response.Nodes)
+        {
+            if (!node.Reachable)
+            {
+                table.Add(node.Node, "-", $"agent not reachable: {node.Error}");
+                continue;
+            }
+            foreach (var problem in node.Result.Problems)
+            {
+                var name = problem.KubeconfigUser.Length == 0 ? problem.Path : $"{problem.Path} (user {problem.KubeconfigUser})";
+                table.Add(node.Node, name, problem.Problem);
+            }
+        }
+        if (table.RowCount > 0)
+        {
+            table.WriteTo(output);
+            output.WriteLine();
+        }
+        var good = response.Nodes.Count(n => n.Reachable && n.Result is { Passed: true });
+        output.WriteLine($"Verified {response.Nodes.Count} node(s): {good} all good, {response.Nodes.Count - good} with problems.");
+    }
+
     public static void WriteJson(TextWriter output, VerificationReport report)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonText.Write(output, json =>
         {
             json.WriteStartObject();
             json.WriteBoolean("passed", report.Passed);
@@ -44,7 +69,6 @@ internal static class VerificationOutput
             }
             json.WriteEndArray();
             json.WriteEndObject();
-        }
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 }

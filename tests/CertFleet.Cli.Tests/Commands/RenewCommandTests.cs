@@ -102,11 +102,27 @@ public sealed class RenewCommandTests(RsaClusterPkiFixture pki) : IClassFixture<
     }
 
     [Fact]
-    public void Renew_WithoutLocal_SaysHowToRenewThisMachine()
+    public void Renew_WithoutLocalAndWithoutAdminConfig_SaysWhereTheConfigComesFromAndAboutLocal()
     {
-        var (exitCode, _, error) = CliRun.Invoke("renew", "--root", pki.NodeRoot("master-1"));
+        var missing = Path.Combine(ScratchDirectory.Create("noconfig"), "admin.conf");
+
+        var (exitCode, _, error) = CliRun.Invoke("renew", "--config", missing);
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("certfleet renew --local", error, StringComparison.Ordinal);
+        Assert.Contains(missing, error, StringComparison.Ordinal);
+        Assert.Contains("--local", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Status_AdminConfigReadableByOthers_IsRefusedWithTheChmodToRun()
+    {
+        var config = Path.Combine(ScratchDirectory.Create("openconfig"), "admin.conf");
+        File.WriteAllText(config, "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\n");
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+
+        var (exitCode, _, error) = CliRun.Invoke("status", "--config", config);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"chmod 600 {config}", error, StringComparison.Ordinal);
     }
 }

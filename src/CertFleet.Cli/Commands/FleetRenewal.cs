@@ -1,0 +1,52 @@
+using CertFleet.Cli.Output;
+using CertFleet.Protocol.V1;
+using Grpc.Core;
+
+namespace CertFleet.Cli.Commands;
+
+/// <summary>`certfleet renew` without --local: starts a rollout at the coordinator and, with --wait, follows it to the end.</summary>
+internal static class FleetRenewal
+{
+    public static async Task<int> RunAsync(CliContext context, AdminService.AdminServiceClient admin, RolloutRequest request,
+        bool wait, CancellationToken cancellation)
+    {
+        var rollout = await admin.StartRolloutAsync(request, cancellationToken: cancellation);
+        context.Output.WriteLine($"Started rollout {rollout.Id} ({rollout.Steps.Count} steps).");
+        if (!wait)
+        {
+            context.Output.WriteLine($"Follow it with: certfleet rollout show {rollout.Id}");
+            return ExitCodes.Success;
+        }
+
+        var shown = new Dictionary<int, string>();
+        using var watch = admin.WatchRollout(new RolloutId { Id = rollout.Id }, cancellationToken: cancellation);
+        await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellation))
+        {
+            rollout = update;
+            foreach (var step in update.Steps.Where(s => s.State != "pending"))
+            {
+                if (shown.GetValueOrDefault(step.Sequence) != step.State)
+                {
+                    shown[step.Sequence] = step.State;
+                    context.Output.WriteLine(RolloutOutput.ProgressLine(update, step));
+                }
+            }
+        }
+
+        switch (rollout.State)
+        {
+            case "completed":
+                context.Output.WriteLine($"Rollout {rollout.Id} completed: every step succeeded.");
+                return ExitCodes.Success;
+            case "halted":
+                var failed = rollout.Steps.FirstOrDefault(s => s.State == "failed");
+                var where = failed is null ? "" : $" at {failed.Kind} {failed.Unit} on {failed.Node}".Replace("  ", " ", StringComparison.Ordinal);
+                context.Error.WriteLine($"certfleet: rollout {rollout.Id} halted{where}: {rollout.HaltReason}");
+                context.Error.WriteLine($"Fix the cause, then 'certfleet rollout resume {rollout.Id}' (or abort it).");
+                return ExitCodes.ProblemsFound;
+            default:
+                context.Error.WriteLine($"certfleet: rollout {rollout.Id} ended {rollout.State}");
+                return ExitCodes.ProblemsFound;
+        }
+    }
+}

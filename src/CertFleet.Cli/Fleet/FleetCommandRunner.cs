@@ -1,0 +1,42 @@
+using CertFleet.Pki;
+using Grpc.Core;
+
+namespace CertFleet.Cli.Fleet;
+
+/// <summary>
+/// Runs a fleet command: opens the connection from the admin config and turns what can go wrong on the way
+/// (no config, coordinator down, refused) into one line for the operator and an exit code.
+/// </summary>
+internal static class FleetCommandRunner
+{
+    public static async Task<int> RunAsync(CliContext context, string? configOption, Func<CoordinatorConnection, Task<int>> command)
+    {
+        var path = AdminConfigFile.Locate(configOption);
+        try
+        {
+            using var connection = new CoordinatorConnection(AdminConfigFile.Load(path));
+            return await command(connection);
+        }
+        catch (PkiException e)
+        {
+            context.Error.WriteLine($"certfleet: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+        catch (RpcException e)
+        {
+            context.Error.WriteLine($"certfleet: {Describe(e, path)}");
+            return e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition
+                ? ExitCodes.InvalidInput
+                : ExitCodes.Unavailable;
+        }
+    }
+
+    private static string Describe(RpcException e, string configPath) => e.StatusCode switch
+    {
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded =>
+            $"cannot reach the coordinator named in {configPath} ({e.Status.Detail}); is certfleet-coordinator running?",
+        StatusCode.PermissionDenied or StatusCode.Unauthenticated =>
+            $"the coordinator refused the admin credential in {configPath}: {e.Status.Detail}",
+        _ => e.Status.Detail,
+    };
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using CertFleet.Protocol.V1;
+
+namespace CertFleet.Cli.Fleet;
+
+/// <summary>What to renew across the fleet: `[--all | --expiring-within D] [--ca] [--batch N]`, shared by plan and renew.</summary>
+internal sealed class RolloutRequestOptions
+{
+    /// <summary>Without --all or --expiring-within, what most expiry alerts call "soon".</summary>
+    public static readonly TimeSpan DefaultExpiringWithin = TimeSpan.FromDays(30);
+
+    public Option<bool> All { get; } = new("--all") { Description = "Renew every renewable certificate, whatever its expiry" };
+
+    public Option<TimeSpan?> ExpiringWithin { get; } =
+        Durations.Option("--expiring-within", "Renew only certificates expiring within this (default 30d)");
+
+    public Option<bool> Authorities { get; } = new("--ca") { Description = "Renew the CA certificates too (same key), first" };
+
+    public Option<int> Batch { get; } = new("--batch")
+    {
+        Description = "Workers restarted at a time (default 10 % of them, at least 1)",
+        HelpName = "N",
+    };
+
+    public void AddTo(Command command, bool withBatch)
+    {
+        command.Options.Add(All);
+        command.Options.Add(ExpiringWithin);
+        command.Options.Add(Authorities);
+        if (withBatch)
+        {
+            command.Options.Add(Batch);
+        }
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(All) && result.GetValue(ExpiringWithin) is not null)
+            {
+                result.AddError("--all and --expiring-within exclude each other: pick one");
+            }
+            if (withBatch && result.GetValue(Batch) < 0)
+            {
+                result.AddError("--batch must be 1 or more");
+            }
+        });
+    }
+
+    public RolloutRequest ToRequest(ParseResult parsed) => new()
+    {
+        All = parsed.GetValue(All),
+        ExpiringWithinSeconds = parsed.GetValue(All)
+            ? 0
+            : (long)(parsed.GetValue(ExpiringWithin) ?? DefaultExpiringWithin).TotalSeconds,
+        RenewAuthorities = parsed.GetValue(Authorities),
+        BatchSize = parsed.GetValue(Batch),
+    };
+}

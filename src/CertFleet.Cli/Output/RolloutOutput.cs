@@ -1,0 +1,111 @@
+using System.Globalization;
+using CertFleet.Protocol.V1;
+using Google.Protobuf;
+
+namespace CertFleet.Cli.Output;
+
+/// <summary>Plans and rollouts as tables, progress lines and JSON.</summary>
+internal static class RolloutOutput
+{
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation());
+
+    public static void WritePlan(TextWriter output, RolloutPlan plan)
+    {
+        if (plan.Certificates.Count == 0)
+        {
+            output.WriteLine("Nothing to renew.");
+        }
+        else
+        {
+            output.WriteLine($"{plan.Certificates.Count} certificate(s) to renew:");
+            var table = new TextTable("NODE", "CERTIFICATE", "SUBJECT", "EXPIRES", "NEW EXPIRY");
+            foreach (var c in plan.Certificates)
+            {
+                var name = c.KubeconfigUser.Length == 0 ? c.Path : $"{c.Path} (user {c.KubeconfigUser})";
+                table.Add(c.Node.Length == 0 ? "(coordinator)" : c.Node, name, c.Subject, Day(c.NotAfter), Day(c.NewNotAfter));
+            }
+            table.WriteTo(output);
+        }
+        WriteRefused(output, plan.Refused);
+        if (plan.Steps.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("Steps, in order (each gated on health before the next):");
+            var steps = new TextTable("STEP", "BATCH", "ACTION", "NODE", "UNIT");
+            foreach (var s in plan.Steps)
+            {
+                steps.Add(s.Sequence.ToString(CultureInfo.InvariantCulture), s.Batch.ToString(CultureInfo.InvariantCulture), s.Kind,
+                    s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit);
+            }
+            steps.WriteTo(output);
+        }
+        foreach (var warning in plan.Warnings)
+        {
+            output.WriteLine();
+            output.WriteLine($"warning: {warning}");
+        }
+    }
+
+    public static void WriteRollout(TextWriter output, Rollout rollout)
+    {
+        output.WriteLine($"Rollout {rollout.Id}: {rollout.State}{(rollout.Automatic ? " (automatic)" : "")}, "
+            + $"started {Moment(rollout.CreatedAt)}{(rollout.FinishedAt is null ? "" : $", finished {Moment(rollout.FinishedAt)}")}");
+        if (rollout.HaltReason.Length > 0)
+        {
+            output.WriteLine($"Halted: {rollout.HaltReason}");
+        }
+        var table = new TextTable("STEP", "BATCH", "ACTION", "NODE", "UNIT", "STATE", "MESSAGE");
+        foreach (var s in rollout.Steps)
+        {
+            table.Add(s.Sequence.ToString(CultureInfo.InvariantCulture), s.Batch.ToString(CultureInfo.InvariantCulture), s.Kind,
+                s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit, s.State, OneLine(s.Message));
+        }
+        table.WriteTo(output);
+        WriteRefused(output, rollout.Refused);
+    }
+
+    public static void WriteList(TextWriter output, ListRolloutsResponse list)
+    {
+        var table = new TextTable("ROLLOUT", "STATE", "STARTED", "FINISHED", "STEPS DONE", "HOW");
+        foreach (var r in list.Rollouts)
+        {
+            var done = r.Steps.Count(s => s.State is "succeeded" or "skipped");
+            table.Add(r.Id, r.State, Moment(r.CreatedAt), r.FinishedAt is null ? "-" : Moment(r.FinishedAt),
+                $"{done}/{r.Steps.Count}", r.Automatic ? "automatic" : "operator");
+        }
+        table.WriteTo(output);
+    }
+
+    /// <summary>One line for a step that changed, as `renew --wait` shows progress.</summary>
+    public static string ProgressLine(Rollout rollout, RolloutStep step)
+    {
+        var where = step.Node.Length == 0 ? "coordinator" : step.Node;
+        var unit = step.Unit.Length == 0 ? "" : $" {step.Unit}";
+        var message = step.Message.Length == 0 ? "" : $": {OneLine(step.Message)}";
+        return $"[{step.Sequence}/{rollout.Steps.Count}] {step.Kind}{unit} on {where}: {step.State}{message}";
+    }
+
+    public static void WriteJson(TextWriter output, IMessage message) => output.WriteLine(Json.Format(message));
+
+    private static void WriteRefused(TextWriter output, IReadOnlyCollection<RefusedCertificate> refused)
+    {
+        if (refused.Count == 0)
+        {
+            return;
+        }
+        output.WriteLine();
+        output.WriteLine("Not renewed:");
+        foreach (var r in refused)
+        {
+            output.WriteLine($"  {r.Node}: {r.Path} ({r.Subject}): {r.Reason}");
+        }
+    }
+
+    private static string Day(Google.Protobuf.WellKnownTypes.Timestamp? t) =>
+        t is null ? "-" : t.ToDateTimeOffset().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static string Moment(Google.Protobuf.WellKnownTypes.Timestamp? t) =>
+        t is null ? "-" : t.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}
