@@ -26,6 +26,11 @@ public sealed class SandboxClusterTests : IDisposable
             var verify = Openssl.Verify(Path.Combine(pki, "ca.crt"), Path.Combine(pki, leaf + ".crt"));
             Assert.True(verify.ExitCode == 0, $"{leaf}: {verify.Combined}");
         }
+        foreach (var key in Directory.GetFiles(pki, "*.key"))
+        {
+            var certificate = Path.ChangeExtension(key, ".crt");
+            Assert.Equal(Openssl.Checked("pkey", "-in", key, "-pubout"), Openssl.PublicKey(certificate));
+        }
         Assert.Contains("IP Address:127.0.42.13", Openssl.Extension(Path.Combine(pki, "etcd-server.crt"), "subjectAltName"), StringComparison.Ordinal);
         Assert.Equal("subject=CN=kube-apiserver-kubelet-client,O=system:masters", Openssl.Subject(Path.Combine(pki, "apiserver-kubelet-client.crt")));
     }
