@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace CertFleet.Cli.Demo;
+
+/// <summary>`certfleet demo [--keep]`: the whole story in one command, on a sandbox cluster in a temporary folder.</summary>
+internal static class DemoCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var keep = new Option<bool>("--keep") { Description = "Keep the sandbox folder (and stop nothing but the processes) at the end" };
+        var command = new Command("demo", "Renew a sandbox cluster's certificates (3 masters with real etcd when installed, 3 workers) from end to end")
+        {
+            keep,
+            SandboxUnitCommand.Create(context),
+        };
+        command.Subcommands[0].Hidden = true;
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            await using var demo = new DemoRun(context, parsed.GetValue(keep));
+            return await demo.RunAsync(cancellation);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using CertFleet.Testing;
+
+namespace CertFleet.EndToEnd.Tests;
+
+/// <summary>
+/// A loopback cluster (make-cluster-pki.sh --loopback: masters on 127.0.10.x, workers on 127.0.11.x) with real
+/// etcd members, a certfleet-coordinator process and one certfleet-agent process per node, each agent restarting
+/// units through a script that restarts etcd for real (etcd-member.sh) and records every restart with a timestamp.
+/// </summary>
+public sealed class LoopbackFleet : IAsyncDisposable
+{
+    public static readonly string[] Masters = ["master-1", "master-2", "master-3"];
+    public static readonly string[] Workers = ["worker-1", "worker-2"];
+
+    private readonly List<Process> _processes = [];
+
+    private LoopbackFleet(string directory)
+    {
+        Directory = directory;
+    }
+
+    public string Directory { get; }
+
+    public string AdminConfig => Path.Combine(Directory, "coordinator", "admin.conf");
+
+    public string RestartLog => Path.Combine(Directory, "restarts.log");
+
+    public string NodeRoot(string node) => Path.Combine(Directory, node);
+
+    public string Original(string node) => Path.Combine(Directory, "original", node);
+
+    public static async Task<LoopbackFleet> StartAsync()
+    {
+        var fleet = new LoopbackFleet(ScratchDirectory.Create("fleet"));
+        try
+        {
+            await fleet.StartInsideAsync();
+            return fleet;
+        }
+        catch
+        {
+            await fleet.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartInsideAsync()
+    {
+        var make = ProcessRunner.Run("bash", [SharedFixtures.MakeClusterPki, "--out", Directory, "--loopback", "--key-type", "ec",
+            "--masters", "3", "--workers", "2"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(make.ExitCode == 0, make.Combined);
+        foreach (var node in Masters.Concat(Workers))
+        {
+            System.IO.Directory.CreateDirectory(Original(node));
+            ProcessRunner.RunChecked("cp", "-a", NodeRoot(node) + "/.", Original(node));
+        }
+        foreach (var master in Masters)
+        {
+            var start = ProcessRunner.Run("bash", [SharedFixtures.EtcdMember, "start", NodeRoot(master)], timeout: TimeSpan.FromSeconds(30));
+            Assert.True(start.ExitCode == 0, start.Combined);
+        }
+        WriteUnitScript();
+
+        var pki = Path.Combine(NodeRoot("master-1"), "etc/kubernetes/pki");
+        var port = FreePort();
+        Start("certfleet-coordinator", "--listen", $"127.0.10.1:{port}", "--state-dir", Path.Combine(Directory, "coordinator"),
+            "--ca-cert", Path.Combine(pki, "ca.crt"), "--ca-key", Path.Combine(pki, "ca.key"),
+            "--ca-cert", Path.Combine(pki, "front-proxy-ca.crt"), "--ca-key", Path.Combine(pki, "front-proxy-ca.key"));
+        await WaitUntil(() => File.Exists(AdminConfig) && Listening(port), TimeSpan.FromSeconds(30), "the coordinator to listen");
+
+        foreach (var node in Masters.Concat(Workers))
+        {
+            var role = node.StartsWith("master", StringComparison.Ordinal) ? "master" : "worker";
+            var join = Cli("token", "create", "--node", node, "--role", role, "--print-join-command");
+            Assert.True(join.ExitCode == 0, join.Combined);
+            var command = join.StandardOutput.Trim().Split('\n')[^1].Split(' ');
+            Assert.Equal("certfleet-agent", command[0]);
+            var unitScript = Path.Combine(Directory, "unit.sh");
+            Start("certfleet-agent", [.. command[1..], "--node", node, "--root", NodeRoot(node),
+                "--state-dir", Path.Combine(Directory, "agents", node),
+                "--restart-command", $"bash {unitScript} restart {{unit}} {node} {NodeRoot(node)}",
+                "--health-command", $"bash {unitScript} health {{unit}} {node} {NodeRoot(node)}"]);
+        }
+        await WaitUntil(() =>
+        {
+            var status = Cli("status", "-o", "json");
+            return status.ExitCode == 0 && Masters.Concat(Workers).All(n =>
+                status.StandardOutput.Contains($"\"name\": \"{n}\"", StringComparison.Ordinal))
+                && !status.StandardOutput.Contains("\"connected\": false", StringComparison.Ordinal)
+                && !status.StandardOutput.Contains("\"lastReport\": null", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(60), "every agent to enroll, connect and report");
+    }
+
+    /// <summary>The agents' stand-in for systemctl: etcd restarts for real, other units are recorded only.</summary>
+    private void WriteUnitScript()
+    {
+        File.WriteAllText(Path.Combine(Directory, "unit.sh"), $$"""
+            #!/usr/bin/env bash
+            # unit.sh restart|health UNIT NODE ROOT
+            set -euo pipefail
+            action="$1" unit="${2%.service}" node="$3" root="$4"
+            if [ "$action" = restart ]; then
+              echo "$(date +%s.%N) $node $unit start" >> '{{RestartLog}}'
+              if [ "$unit" = etcd ]; then bash '{{SharedFixtures.EtcdMember}}' restart "$root"; fi
+              echo "$(date +%s.%N) $node $unit end" >> '{{RestartLog}}'
+            else
+              if [ "$unit" = etcd ]; then bash '{{SharedFixtures.EtcdMember}}' health "$root"; fi
+            fi
+            """);
+    }
+
+    public ProcessResult Cli(params string[] args) =>
+        ProcessRunner.Run("dotnet", [Program("certfleet"), "--config", AdminConfig, .. args], timeout: TimeSpan.FromMinutes(5));
+
+    private void Start(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Program(program));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var log = Path.Combine(Directory, "logs", $"{program}-{_processes.Count}.log");
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        var process = Process.Start(info)!;
+        var writer = new StreamWriter(log) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { lock (writer) { writer.WriteLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (writer) { writer.WriteLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add(process);
+    }
+
+    private static string Program(string name) => Path.Combine(AppContext.BaseDirectory, name + ".dll");
+
+    private static bool Listening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect("127.0.10.1", port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Parse("127.0.10.1"), 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task WaitUntil(Func<bool> condition, TimeSpan limit, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > limit)
+            {
+                throw new TimeoutException($"waited {limit.TotalSeconds:0} s for {what}");
+            }
+            await Task.Delay(250);
+        }
+    }
+
+    public string Logs() => string.Join("\n", System.IO.Directory.Exists(Path.Combine(Directory, "logs"))
+        ? System.IO.Directory.GetFiles(Path.Combine(Directory, "logs")).Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}")
+        : []);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                // already gone
+            }
+            process.Dispose();
+        }
+        foreach (var master in Masters)
+        {
+            ProcessRunner.Run("bash", [SharedFixtures.EtcdMember, "stop", NodeRoot(master)], timeout: TimeSpan.FromSeconds(30));
+        }
+        ScratchDirectory.Delete(Directory);
+    }
+}
