@@ -47,6 +47,10 @@ public static class AgentOptionsParser
             if (name != "config" && !Keys.Contains(name))
             {
                 errors.Add($"unknown option --{name}; see --help");
+                if (value is null && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    i++; // every option takes a value, so its value is not a stray argument
+                }
                 continue;
             }
             if (value is null)
