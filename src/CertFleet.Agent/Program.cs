@@ -1,2 +1,1 @@
-Console.Error.WriteLine("certfleet-agent: not built yet");
-return 2;
+return await CertFleet.Agent.AgentHost.RunAsync(args);

@@ -1,0 +1,79 @@
+using CertFleet.Agent.Connection;
+using CertFleet.Agent.Enrollment;
+using CertFleet.Agent.Gates;
+using CertFleet.Agent.Handlers;
+using CertFleet.Agent.Options;
+using CertFleet.Agent.Steps;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace CertFleet.Agent;
+
+/// <summary>
+/// certfleet-agent as a host: Program.cs runs it, and `certfleet demo` and the end-to-end tests build several in one
+/// process, so nothing here is static and everything the host made is disposed with it.
+/// </summary>
+public static class AgentHost
+{
+    private const int InvalidArguments = 2;
+
+    public static IHost Build(AgentOptions options, Action<IServiceCollection>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        // Type=notify: systemd hears "ready" once the host has started, and the journal gets plain log lines.
+        builder.Services.AddSystemd();
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<AgentExit>();
+        services.AddSingleton(_ => new StepJournal(options.StateDirectory));
+        services.AddSingleton<Enroller>();
+        services.AddSingleton<NodeAccess>();
+        services.AddSingleton<InventoryHandler>();
+        services.AddSingleton<CsrHandler>();
+        services.AddSingleton<InstallHandler>();
+        services.AddSingleton<RestartHandler>();
+        services.AddSingleton<RollbackHandler>();
+        services.AddSingleton<VerifyHandler>();
+        services.AddSingleton<ServiceRestarter>();
+        services.AddSingleton<HealthGate>();
+        services.AddSingleton<UnitRestart>();
+        services.AddSingleton<MessageDispatcher>();
+        services.AddHostedService<AgentConnection>();
+        configure?.Invoke(services);
+        return builder.Build();
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parsed = AgentOptionsParser.Parse(args);
+        if (parsed.HelpRequested)
+        {
+            Console.WriteLine(AgentOptionsParser.Usage);
+            return 0;
+        }
+        if (parsed.Options is not { } options)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                Console.Error.WriteLine($"certfleet-agent: {error}");
+            }
+            Console.Error.WriteLine(AgentOptionsParser.Usage);
+            return InvalidArguments;
+        }
+        using var host = Build(options);
+        await host.RunAsync();
+        var exit = host.Services.GetRequiredService<AgentExit>();
+        if (exit.Reason is { } reason)
+        {
+            Console.Error.WriteLine($"certfleet-agent: {reason}");
+        }
+        return exit.Code;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Reflection;
+using CertFleet.Agent.Enrollment;
+using CertFleet.Agent.Handlers;
+using CertFleet.Agent.Options;
+using CertFleet.Agent.Steps;
+using CertFleet.Pki;
+using CertFleet.Protocol.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CertFleet.Agent.Connection;
+
+/// <summary>
+/// The agent's life: identity first (enrolling once), then one Connect stream at a time: Hello, an inventory report,
+/// then the coordinator's requests served one by one in order, with heartbeats and periodic reports alongside.
+/// A broken stream is reopened with backoff; a refused enrollment stops the agent.
+/// </summary>
+internal sealed partial class AgentConnection(
+    AgentOptions options,
+    Enroller enroller,
+    MessageDispatcher dispatcher,
+    InventoryHandler inventory,
+    StepJournal journal,
+    AgentExit exit,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<AgentConnection> logger) : BackgroundService
+{
+    private const int EnrollmentRefused = 3;
+    private const int RecentStepsInHello = 20;
+
+    private static readonly string Version =
+        typeof(AgentConnection).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        AgentIdentity identity;
+        try
+        {
+            identity = await enroller.EnsureIdentityAsync(stoppingToken);
+        }
+        catch (Exception e) when (e is EnrollmentRejectedException or PkiException)
+        {
+            Log.Stopping(logger, e.Message);
+            exit.Fail(EnrollmentRefused, e.Message);
+            lifetime.StopApplication();
+            return;
+        }
+        using (identity)
+        {
+            for (var attempt = 0; !stoppingToken.IsCancellationRequested; attempt++)
+            {
+                try
+                {
+                    await SessionAsync(identity, () => attempt = 0, stoppingToken);
+                    Log.Disconnected(logger, options.Coordinator, "the coordinator closed the stream");
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidOperationException)
+                {
+                    Log.Disconnected(logger, options.Coordinator, e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message);
+                }
+                var delay = ReconnectBackoff.Delay(attempt, Random.Shared);
+                Log.Reconnecting(logger, delay.TotalSeconds);
+                try
+                {
+                    await Task.Delay(delay, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task SessionAsync(AgentIdentity identity, Action connected, CancellationToken stoppingToken)
+    {
+        using var channel = CoordinatorChannels.ForIdentity(options.Coordinator, identity, reason => Log.Untrusted(logger, options.Coordinator, reason));
+        var client = new AgentService.AgentServiceClient(channel);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var call = client.Connect(cancellationToken: session.Token);
+        using var sender = new StreamSender(call.RequestStream);
+
+        var hello = new Hello { Node = options.Node, AgentVersion = Version };
+        hello.RecentSteps.Add(journal.Recent(RecentStepsInHello).Select(e => e.ToResult()));
+        await sender.SendAsync(new AgentMessage { Hello = hello }, session.Token);
+        await SendReportAsync(sender, session.Token);
+        connected();
+        Log.Connected(logger, options.Coordinator, options.Node);
+
+        var background = new[]
+        {
+            EveryAsync(options.HeartbeatInterval, () => sender.SendAsync(new AgentMessage { Heartbeat = new Heartbeat { SentAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()) } }, session.Token), session),
+            EveryAsync(options.ReportInterval, () => SendReportAsync(sender, session.Token), session),
+        };
+        try
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync(session.Token))
+            {
+                var answer = await dispatcher.DispatchAsync(message, session.Token);
+                await sender.SendAsync(answer, session.Token);
+                if (message.BodyCase is CoordinatorMessage.BodyOneofCase.Install or CoordinatorMessage.BodyOneofCase.Rollback)
+                {
+                    await SendReportAsync(sender, session.Token);
+                }
+            }
+            await call.RequestStream.CompleteAsync();
+        }
+        finally
+        {
+            await session.CancelAsync();
+            await Task.WhenAll(background);
+        }
+    }
+
+    private async Task SendReportAsync(StreamSender sender, CancellationToken cancellationToken)
+    {
+        var report = inventory.Handle();
+        await sender.SendAsync(new AgentMessage { Inventory = report }, cancellationToken);
+        Log.Reported(logger, report.Certificates.Count, report.Errors.Count);
+    }
+
+    /// <summary>Runs <paramref name="action"/> every period until the session ends; a failure ends the session.</summary>
+    private async Task EveryAsync(TimeSpan period, Func<Task> action, CancellationTokenSource session)
+    {
+        using var timer = new PeriodicTimer(period, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(session.Token))
+            {
+                await action();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or PkiException)
+        {
+            Log.Disconnected(logger, options.Coordinator, e.Message);
+            await session.CancelAsync();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Connected to coordinator {Coordinator} as {Node}")]
+        public static partial void Connected(ILogger logger, Uri coordinator, string node);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Connection to {Coordinator} lost: {Reason}")]
+        public static partial void Disconnected(ILogger logger, Uri coordinator, string reason);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Reconnecting in {DelaySeconds:0.0} s")]
+        public static partial void Reconnecting(ILogger logger, double delaySeconds);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "Inventory reported: {Certificates} certificate(s), {Errors} error(s)")]
+        public static partial void Reported(ILogger logger, int certificates, int errors);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Coordinator {Coordinator} not trusted: {Reason}")]
+        public static partial void Untrusted(ILogger logger, Uri coordinator, string reason);
+
+        [LoggerMessage(EventId = 205, Level = LogLevel.Critical, Message = "certfleet-agent stops: {Reason}")]
+        public static partial void Stopping(ILogger logger, string reason);
+    }
+}

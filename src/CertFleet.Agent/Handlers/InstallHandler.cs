@@ -1,0 +1,109 @@
+using CertFleet.Agent.Steps;
+using CertFleet.Pki;
+using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Files;
+using CertFleet.Pki.Renewal;
+using CertFleet.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace CertFleet.Agent.Handlers;
+
+/// <summary>
+/// InstallRequest: puts the new certificates in place (backup first, atomic writes), verifies the node, and puts
+/// the backup back if the install made anything worse. Journaled, so the same step sent again is not redone.
+/// </summary>
+internal sealed partial class InstallHandler(NodeAccess node, StepJournal journal, TimeProvider time, ILogger<InstallHandler> logger)
+{
+    public StepResult Handle(InstallRequest request)
+    {
+        if (journal.Find(request.StepId) is { Kind: "install", Ok: true } done)
+        {
+            Log.AnsweredFromJournal(logger, request.StepId);
+            return done.ToResult();
+        }
+        Log.StepStart(logger, request.StepId, request.Replacements.Count);
+        var entry = Install(request);
+        journal.Record(entry);
+        Log.StepEnd(logger, request.StepId, entry.Ok, entry.Message);
+        return entry.ToResult();
+    }
+
+    private JournalEntry Install(InstallRequest request)
+    {
+        var failed = new JournalEntry { StepId = request.StepId, RolloutId = request.RolloutId, Kind = "install", Ok = false, FinishedAt = time.GetUtcNow() };
+        Dictionary<string, CertificateInfo> replacements;
+        try
+        {
+            replacements = request.Replacements.ToDictionary(
+                r => r.OldFingerprint.ToUpperInvariant(),
+                r => CertificateInfo.Parse(r.CertificateDer.Span, $"replacement for {r.OldFingerprint}"),
+                StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is PkiException or ArgumentException)
+        {
+            return failed with { Message = $"nothing installed: {e.Message}" };
+        }
+
+        using var inventory = node.Scan();
+        var present = inventory.Certificates.Select(c => c.Certificate.Sha256Fingerprint).ToHashSet(StringComparer.Ordinal);
+        var missing = replacements.Where(r => !present.Contains(r.Key) && !present.Contains(r.Value.Sha256Fingerprint)).ToList();
+        if (missing.Count > 0)
+        {
+            return failed with
+            {
+                Message = $"nothing installed: {missing.Count} certificate(s) to replace are not on this node ({string.Join(", ", missing.Select(m => m.Value.Subject))}); ask for a fresh inventory",
+            };
+        }
+        var before = NewProblems.Of(inventory, time);
+
+        InstallResult result;
+        try
+        {
+            result = new CertificateInstaller(time).Install(inventory, replacements);
+        }
+        catch (PkiException e)
+        {
+            return failed with { Message = e.Message };
+        }
+        if (result.BackupDirectory is null)
+        {
+            return failed with { Ok = true, Message = "already installed: every certificate sent is in place" };
+        }
+
+        using var after = node.Scan();
+        var problems = NewProblems.Since(before, after, time);
+        if (problems.Count > 0)
+        {
+            BackupSet.Open(node.Root, result.BackupDirectory).RestoreAll();
+            Log.RolledBack(logger, request.StepId, result.BackupDirectory);
+            return failed with
+            {
+                Message = $"the install failed local verification and was rolled back from {result.BackupDirectory}: {NewProblems.Describe(problems)}",
+                BackupDirectory = result.BackupDirectory,
+            };
+        }
+        return failed with
+        {
+            Ok = true,
+            Message = $"installed {replacements.Count} certificate(s) into {result.ChangedFiles.Count} file(s); backup in {result.BackupDirectory}",
+            BackupDirectory = result.BackupDirectory,
+            ChangedFiles = result.ChangedFiles,
+            Units = result.UnitsToRestart,
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Install step {StepId}: {Count} replacement(s)")]
+        public static partial void StepStart(ILogger logger, string stepId, int count);
+
+        [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Install step {StepId} finished, ok={Ok}: {Message}")]
+        public static partial void StepEnd(ILogger logger, string stepId, bool ok, string message);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Install step {StepId} was already done; answered from the journal")]
+        public static partial void AnsweredFromJournal(ILogger logger, string stepId);
+
+        [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Install step {StepId} failed verification; rolled back from {Backup}")]
+        public static partial void RolledBack(ILogger logger, string stepId, string backup);
+    }
+}

@@ -1,0 +1,39 @@
+namespace CertFleet.Agent.Options;
+
+/// <summary>Everything the agent is told at start, from the command line and /etc/certfleet/agent.conf.</summary>
+public sealed record AgentOptions
+{
+    public const string DefaultConfigFile = "/etc/certfleet/agent.conf";
+
+    public static readonly TimeSpan DefaultReportInterval = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan DefaultGateTimeout = TimeSpan.FromSeconds(60);
+
+    public required Uri Coordinator { get; init; }
+
+    public required string Node { get; init; }
+
+    /// <summary>The host folder that holds the node's file system (/ on a real node).</summary>
+    public string Root { get; init; } = "/";
+
+    /// <summary>Host folder for the agent's identity and step journal.</summary>
+    public string StateDirectory { get; init; } = "/var/lib/certfleet-agent";
+
+    /// <summary>Bootstrap token, needed only while the state folder holds no identity.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>SHA-256 of the coordinator CA's SubjectPublicKeyInfo (32 bytes), given with the token.</summary>
+    public byte[]? CaHash { get; init; }
+
+    /// <summary>Shell command with {unit}; null: systemctl restart.</summary>
+    public string? RestartCommand { get; init; }
+
+    /// <summary>Shell command with {unit}; when set it replaces every built-in gate (exit 0 = healthy).</summary>
+    public string? HealthCommand { get; init; }
+
+    public TimeSpan ReportInterval { get; init; } = DefaultReportInterval;
+
+    public TimeSpan GateTimeout { get; init; } = DefaultGateTimeout;
+
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
+}

@@ -1,0 +1,222 @@
+using System.Globalization;
+
+namespace CertFleet.Agent.Options;
+
+/// <summary>The outcome of reading the settings: options, or every error found.</summary>
+public sealed record AgentOptionsResult(AgentOptions? Options, IReadOnlyList<string> Errors, bool HelpRequested = false);
+
+/// <summary>
+/// Reads `--key value` / `--key=value` arguments over the `key: value` lines of a config file (command line wins)
+/// and checks them all, so an operator sees every mistake in one go.
+/// </summary>
+public static class AgentOptionsParser
+{
+    private static readonly string[] Keys =
+        ["coordinator", "node", "root", "state-dir", "token", "ca-hash", "restart-command", "health-command", "report-interval", "gate-timeout"];
+
+    public const string Usage =
+        "usage: certfleet-agent --coordinator URL --node NAME [--root DIR] [--state-dir DIR] [--token T --ca-hash sha256:HEX]\n" +
+        "                       [--restart-command CMD] [--health-command CMD] [--report-interval 5m] [--gate-timeout 60s]\n" +
+        "                       [--config FILE]   (default /etc/certfleet/agent.conf when it exists; lines `key: value`)";
+
+    public static AgentOptionsResult Parse(IReadOnlyList<string> args, string defaultConfigFile = AgentOptions.DefaultConfigFile)
+    {
+        var errors = new List<string>();
+        var command = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? configFile = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                return new AgentOptionsResult(null, [], HelpRequested: true);
+            }
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                errors.Add($"unexpected argument '{arg}'; settings are given as --name value");
+                continue;
+            }
+            var name = arg[2..];
+            string? value = null;
+            var equals = name.IndexOf('=');
+            if (equals >= 0)
+            {
+                value = name[(equals + 1)..];
+                name = name[..equals];
+            }
+            if (name != "config" && !Keys.Contains(name))
+            {
+                errors.Add($"unknown option --{name}; see --help");
+                if (value is null && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    i++; // every option takes a value, so its value is not a stray argument
+                }
+                continue;
+            }
+            if (value is null)
+            {
+                if (i + 1 >= args.Count)
+                {
+                    errors.Add($"--{name} needs a value");
+                    continue;
+                }
+                value = args[++i];
+            }
+            if (name == "config")
+            {
+                configFile = value;
+            }
+            else
+            {
+                command[name] = value;
+            }
+        }
+
+        var settings = ReadConfig(configFile, defaultConfigFile, errors);
+        foreach (var (key, value) in command)
+        {
+            settings[key] = value;
+        }
+        return Validate(settings, errors);
+    }
+
+    private static Dictionary<string, string> ReadConfig(string? explicitFile, string defaultFile, List<string> errors)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        var file = explicitFile ?? (File.Exists(defaultFile) ? defaultFile : null);
+        if (file is null)
+        {
+            return settings;
+        }
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"--config {file}: cannot be read ({e.Message})");
+            return settings;
+        }
+        for (var n = 0; n < lines.Length; n++)
+        {
+            var line = lines[n].Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+            var colon = line.IndexOf(':');
+            var key = colon > 0 ? line[..colon].Trim() : "";
+            if (!Keys.Contains(key))
+            {
+                errors.Add($"{file}:{n + 1}: expected `key: value` with key one of {string.Join(", ", Keys)}");
+                continue;
+            }
+            settings[key] = Unquote(line[(colon + 1)..].Trim());
+        }
+        return settings;
+    }
+
+    private static string Unquote(string value) =>
+        value.Length >= 2 && (value[0] == '"' && value[^1] == '"' || value[0] == '\'' && value[^1] == '\'') ? value[1..^1] : value;
+
+    private static AgentOptionsResult Validate(Dictionary<string, string> settings, List<string> errors)
+    {
+        Uri? coordinator = null;
+        if (!settings.TryGetValue("coordinator", out var url) || url.Length == 0)
+        {
+            errors.Add("--coordinator is required: the coordinator's URL, e.g. https://coordinator.example:7443");
+        }
+        else if (!Uri.TryCreate(url, UriKind.Absolute, out coordinator) || coordinator.Scheme != Uri.UriSchemeHttps)
+        {
+            errors.Add($"--coordinator '{url}': not an https:// URL; the agent only talks TLS, e.g. https://coordinator.example:7443");
+            coordinator = null;
+        }
+        var node = settings.GetValueOrDefault("node", "");
+        if (node.Length == 0)
+        {
+            errors.Add("--node is required: this node's name as the coordinator knows it, e.g. master-1");
+        }
+        else if (node.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == '/'))
+        {
+            errors.Add($"--node '{node}': a node name has no spaces, slashes or control characters");
+        }
+        var token = settings.GetValueOrDefault("token");
+        byte[]? caHash = null;
+        if (settings.TryGetValue("ca-hash", out var hashText))
+        {
+            caHash = ParseHash(hashText);
+            if (caHash is null)
+            {
+                errors.Add($"--ca-hash '{hashText}': expected sha256: followed by 64 hex digits, as `certfleet token create --print-join-command` prints it");
+            }
+        }
+        if (token is not null && !settings.ContainsKey("ca-hash"))
+        {
+            errors.Add("--token needs --ca-hash sha256:HEX, which pins the coordinator's CA; copy both from the join command");
+        }
+        if (token is { Length: 0 })
+        {
+            errors.Add("--token is empty; copy it from `certfleet token create`");
+        }
+        var reportInterval = Duration(settings, "report-interval", AgentOptions.DefaultReportInterval, errors);
+        var gateTimeout = Duration(settings, "gate-timeout", AgentOptions.DefaultGateTimeout, errors);
+        foreach (var key in new[] { "root", "state-dir", "restart-command", "health-command" })
+        {
+            if (settings.TryGetValue(key, out var value) && value.Length == 0)
+            {
+                errors.Add($"--{key} is empty; leave it out for the default");
+            }
+        }
+        if (settings.TryGetValue("root", out var root) && root.Length > 0 && !Directory.Exists(root))
+        {
+            errors.Add($"--root {root}: no such folder; it must hold the node's file system (default /)");
+        }
+        if (errors.Count > 0)
+        {
+            return new AgentOptionsResult(null, errors);
+        }
+        var options = new AgentOptions
+        {
+            Coordinator = coordinator!,
+            Node = node,
+            Root = settings.GetValueOrDefault("root", "/"),
+            StateDirectory = settings.GetValueOrDefault("state-dir", "/var/lib/certfleet-agent"),
+            Token = token,
+            CaHash = caHash,
+            RestartCommand = settings.GetValueOrDefault("restart-command"),
+            HealthCommand = settings.GetValueOrDefault("health-command"),
+            ReportInterval = reportInterval,
+            GateTimeout = gateTimeout,
+        };
+        return new AgentOptionsResult(options, []);
+    }
+
+    private static TimeSpan Duration(Dictionary<string, string> settings, string key, TimeSpan fallback, List<string> errors)
+    {
+        if (!settings.TryGetValue(key, out var text))
+        {
+            return fallback;
+        }
+        if (DurationText.TryParse(text, out var duration))
+        {
+            return duration;
+        }
+        errors.Add($"--{key} '{text}': expected a duration such as 30s, 5m or 1h");
+        return fallback;
+    }
+
+    /// <summary>"sha256:" and 64 hex digits (the prefix may be left out, as kubeadm allows).</summary>
+    internal static byte[]? ParseHash(string text)
+    {
+        var hex = text.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? text[7..] : text;
+        if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit))
+        {
+            return null;
+        }
+        return Convert.FromHexString(hex);
+    }
+
+    internal static string FormatHash(ReadOnlySpan<byte> hash) =>
+        "sha256:" + Convert.ToHexString(hash).ToLower(CultureInfo.InvariantCulture);
+}

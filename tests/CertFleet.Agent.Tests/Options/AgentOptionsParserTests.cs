@@ -1,0 +1,133 @@
+using CertFleet.Agent.Options;
+using CertFleet.Testing;
+
+namespace CertFleet.Agent.Tests.Options;
+
+public sealed class AgentOptionsParserTests : IDisposable
+{
+    private const string Hash = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private readonly string _folder = ScratchDirectory.Create("agent-options");
+
+    private string NoDefaultConfig => Path.Combine(_folder, "absent.conf");
+
+    public void Dispose() => ScratchDirectory.Delete(_folder);
+
+    [Fact]
+    public void Parse_NoArguments_ListsCoordinatorAndNodeErrors()
+    {
+        var result = AgentOptionsParser.Parse([], NoDefaultConfig);
+
+        Assert.Null(result.Options);
+        Assert.Contains(result.Errors, e => e.StartsWith("--coordinator is required", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.StartsWith("--node is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_SeveralMistakes_ListsEveryOneAtOnce()
+    {
+        var result = AgentOptionsParser.Parse(
+            ["--coordinator", "http://plain:80", "--node", "a b", "--token", "abc.def", "--report-interval", "5 minutes",
+             "--gate-timeout", "0s", "--root", Path.Combine(_folder, "missing"), "--bogus", "x"], NoDefaultConfig);
+
+        Assert.Null(result.Options);
+        Assert.Collection(result.Errors.Order(StringComparer.Ordinal),
+            e => Assert.Contains("--coordinator 'http://plain:80': not an https:// URL", e),
+            e => Assert.Contains("--gate-timeout '0s'", e),
+            e => Assert.Contains("--node 'a b'", e),
+            e => Assert.Contains("--report-interval '5 minutes'", e),
+            e => Assert.Contains("missing: no such folder", e),
+            e => Assert.Contains("--token needs --ca-hash", e),
+            e => Assert.Contains("unknown option --bogus", e));
+    }
+
+    [Theory]
+    [InlineData("sha256:abc")]
+    [InlineData("md5:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg")]
+    public void Parse_MalformedCaHash_SaysWhatAHashLooksLike(string hash)
+    {
+        var result = AgentOptionsParser.Parse(["--coordinator", "https://c:7443", "--node", "n", "--token", "t", "--ca-hash", hash], NoDefaultConfig);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("expected sha256: followed by 64 hex digits", error);
+    }
+
+    [Fact]
+    public void Parse_EverythingGiven_DefaultsAndValuesAsExpected()
+    {
+        var result = AgentOptionsParser.Parse(
+            ["--coordinator=https://coord.example:7443", "--node", "master-1", "--token", "abc.def", "--ca-hash", Hash,
+             "--restart-command", "bash x.sh restart {unit}", "--report-interval", "30s"], NoDefaultConfig);
+
+        var options = Assert.IsType<AgentOptions>(result.Options);
+        Assert.Equal(new Uri("https://coord.example:7443"), options.Coordinator);
+        Assert.Equal("master-1", options.Node);
+        Assert.Equal("/", options.Root);
+        Assert.Equal("/var/lib/certfleet-agent", options.StateDirectory);
+        Assert.Equal(Hash, AgentOptionsParser.FormatHash(options.CaHash));
+        Assert.Equal("bash x.sh restart {unit}", options.RestartCommand);
+        Assert.Null(options.HealthCommand);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.ReportInterval);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.GateTimeout);
+    }
+
+    [Fact]
+    public void Parse_ConfigFileAndCommandLine_CommandLineWins()
+    {
+        var config = Path.Combine(_folder, "agent.conf");
+        File.WriteAllLines(config,
+        [
+            "# written by the installer",
+            "coordinator: https://from-file:7443",
+            "node: from-file",
+            $"root: {_folder}",
+            "health-command: \"systemctl is-active {unit}\"",
+            "gate-timeout: 2m",
+        ]);
+
+        var result = AgentOptionsParser.Parse(["--config", config, "--node", "from-command-line"], NoDefaultConfig);
+
+        var options = Assert.IsType<AgentOptions>(result.Options);
+        Assert.Equal("from-command-line", options.Node);
+        Assert.Equal(new Uri("https://from-file:7443"), options.Coordinator);
+        Assert.Equal(_folder, options.Root);
+        Assert.Equal("systemctl is-active {unit}", options.HealthCommand);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.GateTimeout);
+    }
+
+    [Fact]
+    public void Parse_DefaultConfigFileExists_ItIsRead()
+    {
+        var config = Path.Combine(_folder, "default.conf");
+        File.WriteAllLines(config, ["coordinator: https://default:7443", "node: n1"]);
+
+        var result = AgentOptionsParser.Parse([], config);
+
+        Assert.Equal("n1", result.Options?.Node);
+    }
+
+    [Fact]
+    public void Parse_ConfigFileWithUnknownKey_NamesFileAndLine()
+    {
+        var config = Path.Combine(_folder, "bad.conf");
+        File.WriteAllLines(config, ["coordinator: https://c:7443", "node: n", "colour: blue"]);
+
+        var result = AgentOptionsParser.Parse(["--config", config], NoDefaultConfig);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"{config}:3: expected `key: value`", error);
+    }
+
+    [Fact]
+    public void Program_NoArguments_ExitsTwoWithEveryErrorAndNoStackTrace()
+    {
+        var program = Path.Combine(AppContext.BaseDirectory, "certfleet-agent.dll");
+
+        var result = ProcessRunner.Run("dotnet", [program, "--node", "x", "--token", "t"], timeout: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--coordinator is required", result.StandardError);
+        Assert.Contains("--token needs --ca-hash", result.StandardError);
+        Assert.DoesNotContain("   at ", result.Combined);
+    }
+}
