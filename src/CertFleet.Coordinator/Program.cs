@@ -1,2 +1,3 @@
-Console.Error.WriteLine("certfleet-coordinator: not built yet");
-return 2;
+using CertFleet.Coordinator.Hosting;
+
+return await CoordinatorHost.RunAsync(args);

@@ -1,0 +1,53 @@
+using System.Security.Cryptography.X509Certificates;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Identity;
+using CertFleet.Protocol.V1;
+
+namespace CertFleet.Coordinator.Enrollment;
+
+/// <summary>Turns a token (or an agent's still-valid identity) and a CSR into an enrolled node with an identity certificate.</summary>
+internal sealed partial class EnrollmentService(TokenStore tokens, NodeStore nodes, FleetAuthority authority,
+    ILogger<EnrollmentService> logger)
+{
+    /// <summary>
+    /// Enrolls with a token; with no token, an agent presenting its current identity for the same node gets a fresh
+    /// one (its identity lasts 30 days and the wire contract has no separate renewal call).
+    /// </summary>
+    public EnrollResponse Enroll(EnrollRequest request, X509Certificate2? clientCertificate)
+    {
+        if (NodeNames.Problem(request.Node) is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+        // the CSR is checked before the token is used up, so a bad CSR does not cost the operator a token
+        var identity = authority.IssueAgentIdentity(request.Node, request.CsrDer.ToByteArray());
+        NodeRole role;
+        if (request.Token.Length == 0)
+        {
+            var current = nodes.Find(request.Node);
+            if (authority.NodeOf(clientCertificate) != request.Node || current is null)
+            {
+                throw new EnrollmentRefusedException("no token given; enroll with --token T --ca-hash sha256:HEX (make a token with `certfleet token create`)");
+            }
+            role = current.Role;
+        }
+        else
+        {
+            role = tokens.Redeem(request.Token, request.Node, n => nodes.Find(n) is not null);
+        }
+        nodes.Enroll(request.Node, role);
+        Log.Enrolled(logger, request.Node, NodeRoles.Format(role), request.Token.Length == 0 ? "identity renewal" : "token");
+        return new EnrollResponse
+        {
+            CertificateDer = Google.Protobuf.ByteString.CopyFrom(identity),
+            FleetCaDer = Google.Protobuf.ByteString.CopyFrom(authority.Certificate.RawData),
+            Role = NodeRoles.Format(role),
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Enrolled node {Node} as {Role} ({How})")]
+        public static partial void Enrolled(ILogger logger, string node, string role, string how);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Security.Cryptography;
+using System.Text;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.State;
+using Microsoft.Data.Sqlite;
+
+namespace CertFleet.Coordinator.Enrollment;
+
+/// <summary>
+/// Bootstrap tokens: 256 random bits, URL-safe, stored only as SHA-256 hashes, single use, with a time to live and
+/// optionally bound to one node name. A leaked database therefore enrolls nobody.
+/// </summary>
+internal sealed class TokenStore
+{
+    public static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromHours(1);
+    public static readonly TimeSpan MaximumTimeToLive = TimeSpan.FromDays(30);
+
+    private readonly StateDatabase _database;
+    private readonly TimeProvider _time;
+
+    public TokenStore(StateDatabase database, TimeProvider time)
+    {
+        _database = database;
+        _time = time;
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            CREATE TABLE IF NOT EXISTS enrollment_tokens (
+                hash TEXT PRIMARY KEY,
+                node TEXT,
+                role TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER,
+                used_by TEXT)
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    public EnrollmentToken Create(string? node, NodeRole role, TimeSpan? timeToLive)
+    {
+        var ttl = timeToLive ?? DefaultTimeToLive;
+        if (ttl <= TimeSpan.Zero || ttl > MaximumTimeToLive)
+        {
+            throw new ArgumentException($"the token's time to live must be more than 0 and at most {MaximumTimeToLive.TotalDays:0} days (--ttl 1h)");
+        }
+        if (node is not null && NodeNames.Problem(node) is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+        var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var now = _time.GetUtcNow();
+        var token = new EnrollmentToken(secret, node, role, now + ttl);
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO enrollment_tokens (hash, node, role, created_at, expires_at) VALUES ($hash, $node, $role, $created, $expires)";
+        command.Parameters.AddWithValue("$hash", Hash(secret));
+        command.Parameters.AddWithValue("$node", (object?)node ?? DBNull.Value);
+        command.Parameters.AddWithValue("$role", NodeRoles.Format(role));
+        command.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$expires", token.ExpiresAt.ToUnixTimeMilliseconds());
+        command.ExecuteNonQuery();
+        return token;
+    }
+
+    /// <summary>
+    /// Uses the token up for <paramref name="node"/> and returns its role; a wrong, expired, used or
+    /// other-node token throws <see cref="EnrollmentRefusedException"/> (and is not used up).
+    /// </summary>
+    public NodeRole Redeem(string secret, string node, Func<string, bool> isEnrolled)
+    {
+        var now = _time.GetUtcNow();
+        using var connection = _database.Open();
+        // IMMEDIATE: two agents racing with the same token cannot both pass the "unused" check
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT node, role, expires_at, used_at, used_by FROM enrollment_tokens WHERE hash = $hash";
+        select.Parameters.AddWithValue("$hash", Hash(secret));
+        string? boundNode;
+        NodeRole role;
+        using (var reader = select.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                throw new EnrollmentRefusedException("the token is not known to this coordinator (mistyped, or made by another coordinator); make a new one with `certfleet token create`");
+            }
+            boundNode = reader.IsDBNull(0) ? null : reader.GetString(0);
+            role = NodeRoles.Parse(reader.GetString(1));
+            var expires = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2));
+            if (!reader.IsDBNull(3))
+            {
+                var usedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
+                throw new EnrollmentRefusedException($"the token was already used (by node {reader.GetString(4)} at {usedAt:u}); tokens are single use, make a new one with `certfleet token create`");
+            }
+            if (now >= expires)
+            {
+                throw new EnrollmentRefusedException($"the token expired at {expires:u}; make a new one with `certfleet token create`");
+            }
+        }
+        if (boundNode is not null && boundNode != node)
+        {
+            throw new EnrollmentRefusedException($"the token was made for node {boundNode}, not {node}; run the agent with --node {boundNode} or make a token for {node}");
+        }
+        if (boundNode is null && isEnrolled(node))
+        {
+            // otherwise any unbound token could take over an enrolled node's identity (and change its role)
+            throw new EnrollmentRefusedException($"node {node} is already enrolled; enrolling it again needs a token made for it: `certfleet token create --node {node}`");
+        }
+        using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE enrollment_tokens SET used_at = $now, used_by = $node WHERE hash = $hash";
+        update.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        update.Parameters.AddWithValue("$node", node);
+        update.Parameters.AddWithValue("$hash", Hash(secret));
+        update.ExecuteNonQuery();
+        transaction.Commit();
+        return role;
+    }
+
+    internal static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

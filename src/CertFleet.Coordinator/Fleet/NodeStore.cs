@@ -1,0 +1,92 @@
+using CertFleet.Coordinator.State;
+using CertFleet.Protocol.V1;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+
+namespace CertFleet.Coordinator.Fleet;
+
+/// <summary>Enrolled nodes in SQLite: role, enrollment time, last seen, and the last inventory report (protobuf bytes).</summary>
+internal sealed class NodeStore
+{
+    private readonly StateDatabase _database;
+    private readonly TimeProvider _time;
+
+    public NodeStore(StateDatabase database, TimeProvider time)
+    {
+        _database = database;
+        _time = time;
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            CREATE TABLE IF NOT EXISTS nodes (
+                name TEXT PRIMARY KEY,
+                role TEXT NOT NULL,
+                enrolled_at INTEGER NOT NULL,
+                last_seen INTEGER,
+                last_report INTEGER,
+                inventory BLOB)
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Records a (re-)enrollment; a node enrolled again keeps its last report.</summary>
+    public void Enroll(string node, NodeRole role) => Execute(
+        """
+        INSERT INTO nodes (name, role, enrolled_at) VALUES ($name, $role, $now)
+        ON CONFLICT(name) DO UPDATE SET role = excluded.role, enrolled_at = excluded.enrolled_at
+        """,
+        ("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()));
+
+    public void SaveReport(string node, InventoryReport report) => Execute(
+        "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now WHERE name = $name",
+        ("$name", node), ("$inventory", report.ToByteArray()), ("$now", Now()));
+
+    public void Touch(string node) => Execute("UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
+
+    public bool Remove(string node) => Execute("DELETE FROM nodes WHERE name = $name", ("$name", node)) > 0;
+
+    public StoredNode? Find(string node) => Query("WHERE name = $name", ("$name", node)).SingleOrDefault();
+
+    public IReadOnlyList<StoredNode> All() => Query("ORDER BY name");
+
+    private List<StoredNode> Query(string where, params (string Name, object Value)[] parameters)
+    {
+        using var connection = _database.Open();
+        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory FROM nodes {where}", parameters);
+        using var reader = command.ExecuteReader();
+        var nodes = new List<StoredNode>();
+        while (reader.Read())
+        {
+            nodes.Add(new StoredNode(
+                reader.GetString(0),
+                NodeRoles.Parse(reader.GetString(1)),
+                Time(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : Time(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : Time(reader.GetInt64(4)),
+                reader.IsDBNull(5) ? null : InventoryReport.Parser.ParseFrom((byte[])reader.GetValue(5))));
+        }
+        return nodes;
+    }
+
+    private int Execute(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var connection = _database.Open();
+        using var command = Command(connection, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset Time(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+}

@@ -1,0 +1,117 @@
+using CertFleet.Coordinator.Enrollment;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Identity;
+using CertFleet.Coordinator.Rollouts;
+using CertFleet.Protocol.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace CertFleet.Coordinator.Grpc;
+
+/// <summary>The operator's API. Every call needs the admin credential; rollout calls are delegated to <see cref="IRolloutAdmin"/>.</summary>
+internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet,
+    ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null) : AdminService.AdminServiceBase
+{
+    public override Task<CreateTokenResponse> CreateToken(CreateTokenRequest request, ServerCallContext context)
+    {
+        RequireAdmin(context);
+        try
+        {
+            var token = tokens.Create(request.Node.Length == 0 ? null : request.Node, NodeRoles.ParseOrWorker(request.Role),
+                request.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(request.TtlSeconds));
+            Log.TokenCreated(logger, token.Node ?? "any node", NodeRoles.Format(token.Role), token.ExpiresAt);
+            return Task.FromResult(new CreateTokenResponse
+            {
+                Token = token.Secret,
+                ExpiresAt = Timestamp.FromDateTimeOffset(token.ExpiresAt),
+                CoordinatorUrl = authority.CoordinatorUrl,
+                CaHash = authority.CaHash,
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+    }
+
+    public override Task<StatusResponse> GetStatus(StatusRequest request, ServerCallContext context)
+    {
+        RequireAdmin(context);
+        var response = new StatusResponse();
+        foreach (var node in fleet.Nodes())
+        {
+            var status = new NodeStatus { Name = node.Name, Role = NodeRoles.Format(node.Role), Connected = node.Connected };
+            if (node.LastReport is { } reported)
+            {
+                status.LastReport = Timestamp.FromDateTimeOffset(reported);
+            }
+            if (node.Inventory is { } inventory)
+            {
+                status.Certificates.AddRange(inventory.Certificates);
+                status.Errors.AddRange(inventory.Errors);
+            }
+            response.Nodes.Add(status);
+        }
+        return Task.FromResult(response);
+    }
+
+    public override Task<RolloutPlan> Plan(RolloutRequest request, ServerCallContext context) =>
+        Rollouts(context, r => r.PlanAsync(request, context.CancellationToken));
+
+    public override Task<Rollout> StartRollout(RolloutRequest request, ServerCallContext context) =>
+        Rollouts(context, r => r.StartAsync(request, automatic: false, context.CancellationToken));
+
+    public override Task<ListRolloutsResponse> ListRollouts(ListRolloutsRequest request, ServerCallContext context) =>
+        Rollouts(context, r => r.ListAsync(context.CancellationToken));
+
+    public override Task<Rollout> GetRollout(RolloutId request, ServerCallContext context) =>
+        Rollouts(context, r => r.GetAsync(request.Id, context.CancellationToken));
+
+    public override Task<Rollout> ResumeRollout(RolloutId request, ServerCallContext context) =>
+        Rollouts(context, r => r.ResumeAsync(request.Id, context.CancellationToken));
+
+    public override Task<Rollout> AbortRollout(RolloutId request, ServerCallContext context) =>
+        Rollouts(context, r => r.AbortAsync(request.Id, context.CancellationToken));
+
+    public override Task<VerifyFleetResponse> VerifyFleet(VerifyFleetRequest request, ServerCallContext context) =>
+        Rollouts(context, r => r.VerifyFleetAsync(request, context.CancellationToken));
+
+    public override async Task WatchRollout(RolloutId request, IServerStreamWriter<Rollout> responseStream, ServerCallContext context)
+    {
+        var admin = RolloutAdmin(context);
+        await RpcErrors.Map(async () =>
+        {
+            await foreach (var rollout in admin.WatchAsync(request.Id, context.CancellationToken).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(rollout, context.CancellationToken).ConfigureAwait(false);
+            }
+            return true;
+        }).ConfigureAwait(false);
+    }
+
+    private Task<T> Rollouts<T>(ServerCallContext context, Func<IRolloutAdmin, Task<T>> call)
+    {
+        var admin = RolloutAdmin(context);
+        return RpcErrors.Map(() => call(admin));
+    }
+
+    private IRolloutAdmin RolloutAdmin(ServerCallContext context)
+    {
+        RequireAdmin(context);
+        return rollouts ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this coordinator was built without rollouts"));
+    }
+
+    private void RequireAdmin(ServerCallContext context)
+    {
+        if (!authority.IsAdmin(CallerCertificate.Of(context)))
+        {
+            RpcErrors.PermissionDenied("this call needs the admin credential (the client certificate in the coordinator's admin.conf); use `certfleet --config admin.conf`");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Created an enrollment token for {Node} as {Role}, valid until {ExpiresAt:u}")]
+        public static partial void TokenCreated(ILogger logger, string node, string role, DateTimeOffset expiresAt);
+    }
+}

@@ -1,0 +1,43 @@
+using CertFleet.Coordinator.Enrollment;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Identity;
+using CertFleet.Protocol.V1;
+using Grpc.Core;
+
+namespace CertFleet.Coordinator.Grpc;
+
+/// <summary>The agent channel: Enroll (token, no client certificate) and Connect (mTLS with the agent's identity).</summary>
+internal sealed class AgentGrpcService(EnrollmentService enrollment, AgentSessions sessions, FleetAuthority authority,
+    NodeStore nodes) : AgentService.AgentServiceBase
+{
+    public override Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return Task.FromResult(enrollment.Enroll(request, CallerCertificate.Of(context)));
+        }
+        catch (EnrollmentRefusedException e)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "enrollment refused: " + e.Message));
+        }
+        catch (ArgumentException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+    }
+
+    public override Task Connect(IAsyncStreamReader<AgentMessage> requestStream, IServerStreamWriter<CoordinatorMessage> responseStream,
+        ServerCallContext context)
+    {
+        var node = authority.NodeOf(CallerCertificate.Of(context));
+        if (node is null)
+        {
+            RpcErrors.PermissionDenied("Connect needs the agent's identity certificate from this coordinator; enroll the agent first (--token T --ca-hash H)");
+        }
+        if (nodes.Find(node) is null)
+        {
+            RpcErrors.PermissionDenied($"node {node} is not enrolled here (removed?); enroll it again with a new token");
+        }
+        return sessions.ServeAsync(node, requestStream, responseStream, context.CancellationToken);
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net;
+using CertFleet.Coordinator.Enrollment;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Grpc;
+using CertFleet.Coordinator.Identity;
+using CertFleet.Coordinator.Rollouts;
+using CertFleet.Coordinator.State;
+using CertFleet.Pki;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CertFleet.Coordinator.Hosting;
+
+/// <summary>
+/// Builds and runs certfleet-coordinator. No static state: the demo and end-to-end tests build several in one process.
+/// </summary>
+public static partial class CoordinatorHost
+{
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// A ready-to-run coordinator. Creates the state dir, the fleet CA and admin.conf on first start (so they exist
+    /// when this returns). <paramref name="configure"/> runs last: tests replace TimeProvider or add fakes there.
+    /// Throws <see cref="CoordinatorOptionsException"/> listing every problem with the options.
+    /// </summary>
+    public static WebApplication Build(CoordinatorOptions options, Action<IServiceCollection>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = CoordinatorOptionsCheck.Problems(options);
+        if (problems.Count > 0)
+        {
+            throw new CoordinatorOptionsException(problems);
+        }
+        var listen = ListenAddress.TryParse(options.Listen, "--listen", out _)!;
+        var metrics = options.MetricsListen is null ? null : ListenAddress.TryParse(options.MetricsListen, "--metrics-listen", out _);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = "certfleet-coordinator",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.Services.AddSystemd();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = MaxMessageBytes;
+            grpc.MaxSendMessageSize = MaxMessageBytes;
+        });
+        AddCoordinator(builder.Services, options);
+        builder.Services.AddRollouts();
+        configure?.Invoke(builder.Services);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var authority = kestrel.ApplicationServices.GetRequiredService<FleetAuthority>();
+            foreach (var endpoint in Endpoints(listen))
+            {
+                kestrel.Listen(endpoint, listenOptions =>
+                {
+                    listenOptions.Protocols = HttpProtocols.Http2;
+                    listenOptions.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = authority.ServerCertificate,
+                        // Enroll comes without a client certificate; everything else is authorised per call
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (certificate, _, _) => authority.Trusts(certificate),
+                        CheckCertificateRevocation = false,
+                    });
+                });
+            }
+            if (metrics is not null)
+            {
+                foreach (var endpoint in Endpoints(metrics))
+                {
+                    kestrel.Listen(endpoint, listenOptions => listenOptions.Protocols = HttpProtocols.Http1);
+                }
+            }
+        });
+
+        var app = builder.Build();
+        // made now, not on first request: admin.conf must exist when Build returns, and a damaged state dir must stop the start
+        var fleetAuthority = app.Services.GetRequiredService<FleetAuthority>();
+        var grpcHost = $"*:{listen.Port}";
+        app.MapGrpcService<AgentGrpcService>().RequireHost(grpcHost);
+        app.MapGrpcService<AdminGrpcService>().RequireHost(grpcHost);
+        if (metrics is not null)
+        {
+            app.MapGet("/metrics", (FleetMetrics fleetMetrics) => Results.Text(fleetMetrics.Render(), "text/plain; version=0.0.4"))
+                .RequireHost($"*:{metrics.Port}");
+        }
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CertFleet.Coordinator");
+        app.Lifetime.ApplicationStarted.Register(() =>
+            Log.Started(logger, fleetAuthority.CoordinatorUrl, listen.ToString(), options.StateDirectory, options.ClusterAuthorities.Count, fleetAuthority.CaHash));
+        return app;
+    }
+
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error);
+
+    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        var commandLine = CoordinatorCommandLine.Parse(args);
+        if (commandLine.HelpRequested)
+        {
+            await output.WriteLineAsync(CoordinatorCommandLine.Usage).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+        if (commandLine.Options is null)
+        {
+            foreach (var problem in commandLine.Problems)
+            {
+                await error.WriteLineAsync($"certfleet-coordinator: {problem}").ConfigureAwait(false);
+            }
+            await error.WriteLineAsync("Run 'certfleet-coordinator --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
+        WebApplication app;
+        try
+        {
+            app = Build(commandLine.Options);
+        }
+        catch (Exception e) when (e is PkiException or CoordinatorOptionsException)
+        {
+            await error.WriteLineAsync($"certfleet-coordinator: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.RunAsync().ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                // typically the address is in use or not on this machine
+                await error.WriteLineAsync($"certfleet-coordinator: cannot listen on {commandLine.Options.Listen}: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
+        }
+        return ExitCodes.Success;
+    }
+
+    private static void AddCoordinator(IServiceCollection services, CoordinatorOptions options)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(provider =>
+        {
+            // the database lives in the state dir, which the fleet authority creates with mode 0700
+            provider.GetRequiredService<FleetAuthority>();
+            return new StateDatabase(options.StateDirectory);
+        });
+        services.AddSingleton<FleetAuthority>();
+        services.AddSingleton<TokenStore>();
+        services.AddSingleton<NodeStore>();
+        services.AddSingleton<EnrollmentService>();
+        services.AddSingleton<AgentSessions>();
+        services.AddSingleton<IAgentGateway>(provider => provider.GetRequiredService<AgentSessions>());
+        services.AddSingleton<IFleetInventory, FleetInventory>();
+        services.AddSingleton<FleetMetrics>();
+    }
+
+    private static IEnumerable<IPEndPoint> Endpoints(ListenAddress address)
+    {
+        if (IPAddress.TryParse(address.Host, out var ip))
+        {
+            return [new IPEndPoint(ip, address.Port)];
+        }
+        if (string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return [new IPEndPoint(IPAddress.Loopback, address.Port), new IPEndPoint(IPAddress.IPv6Loopback, address.Port)];
+        }
+        try
+        {
+            return Dns.GetHostAddresses(address.Host).Select(a => new IPEndPoint(a, address.Port)).ToList();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new CoordinatorOptionsException([$"--listen {address}: the host name does not resolve ({e.Message}); give an IP address or a name of this machine"]);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "certfleet-coordinator started at {Url} (listening on {Listen}), state dir {StateDirectory}, {CaCount} cluster CA(s), fleet CA {CaHash}")]
+        public static partial void Started(ILogger logger, string url, string listen, string stateDirectory, int caCount, string caHash);
+    }
+}
