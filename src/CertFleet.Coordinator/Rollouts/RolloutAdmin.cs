@@ -1,0 +1,223 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Protocol.V1;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging;
+
+namespace CertFleet.Coordinator.Rollouts;
+
+/// <summary>The rollout half of the admin API over the planner, the store and the runner.</summary>
+public sealed partial class RolloutAdmin(
+    RolloutPlanner planner,
+    RolloutStore store,
+    RolloutRunner runner,
+    IAgentGateway gateway,
+    IFleetInventory inventory,
+    TimeProvider time,
+    ILogger<RolloutAdmin> logger) : IRolloutAdmin
+{
+    private const int MaxConcurrentVerifications = 32;
+    private static readonly TimeSpan VerifyTimeout = TimeSpan.FromMinutes(2);
+
+    // Start and resume check "nothing else is running" and then write: one at a time.
+    private readonly SemaphoreSlim _starting = new(1, 1);
+
+    public Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken) =>
+        PlanCoreAsync(request, cancellationToken);
+
+    public async Task<Rollout> StartAsync(RolloutRequest request, bool automatic, CancellationToken cancellationToken)
+    {
+        await _starting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            EnsureNothingUnfinished();
+            var planned = await planner.PlanAsync(request, refresh: true, cancellationToken).ConfigureAwait(false);
+            if (planned.IsEmpty)
+            {
+                throw new InvalidOperationException("nothing to renew: no certificate on a connected node is selected (see `certfleet plan`)");
+            }
+            var now = time.GetUtcNow();
+            var rollout = new Rollout
+            {
+                Id = RolloutIds.New(now),
+                State = RolloutStates.Running,
+                Automatic = automatic,
+                CreatedAt = Timestamp.FromDateTimeOffset(now),
+                Request = planned.Request,
+            };
+            rollout.Refused.AddRange(planned.Plan.Refused);
+            rollout.Steps.AddRange(planned.Plan.Steps.Select(s => new RolloutStep
+            {
+                Sequence = s.Sequence, Batch = s.Batch, Kind = s.Kind, Node = s.Node, Unit = s.Unit, State = StepStates.Pending,
+            }));
+            store.Create(rollout, planned.Targets);
+            Log.Started(logger, rollout.Id, automatic, planned.Plan.Certificates.Count, rollout.Steps.Count);
+            runner.Wake();
+            return rollout;
+        }
+        finally
+        {
+            _starting.Release();
+        }
+    }
+
+    public Task<ListRolloutsResponse> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(new ListRolloutsResponse { Rollouts = { store.List() } });
+
+    public Task<Rollout> GetAsync(string id, CancellationToken cancellationToken) => Task.FromResult(Get(id));
+
+    public async Task<Rollout> ResumeAsync(string id, CancellationToken cancellationToken)
+    {
+        await _starting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var rollout = Get(id);
+            if (rollout.State != RolloutStates.Halted)
+            {
+                throw new InvalidOperationException($"rollout {id} is {rollout.State}; only a halted rollout can be resumed");
+            }
+            var retried = RolloutRetry.Plan(rollout);
+            if (!store.Transition(id, [RolloutStates.Halted], RolloutStates.Running, "", null, retried))
+            {
+                throw new InvalidOperationException($"rollout {id} changed meanwhile ({Get(id).State}); look at it again");
+            }
+            Log.Resumed(logger, id, retried.Count(s => s.State == StepStates.Pending));
+            runner.Wake();
+            return Get(id);
+        }
+        finally
+        {
+            _starting.Release();
+        }
+    }
+
+    public Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken)
+    {
+        var rollout = Get(id);
+        if (!RolloutStates.IsUnfinished(rollout.State))
+        {
+            throw new InvalidOperationException($"rollout {id} is already {rollout.State}");
+        }
+        var skipped = rollout.Steps.Where(s => s.State == StepStates.Pending).ToList();
+        foreach (var step in skipped)
+        {
+            step.State = StepStates.Skipped;
+            step.Message = "the rollout was aborted";
+        }
+        if (!store.Transition(id, [RolloutStates.Running, RolloutStates.Halted], RolloutStates.Aborted, rollout.HaltReason,
+            Timestamp.FromDateTimeOffset(time.GetUtcNow()), skipped))
+        {
+            throw new InvalidOperationException($"rollout {id} finished meanwhile ({Get(id).State})");
+        }
+        // Steps in flight finish; their files are renewed ones with the same keys, so the fleet stays consistent.
+        Log.Aborted(logger, id, skipped.Count);
+        return Task.FromResult(Get(id));
+    }
+
+    public async IAsyncEnumerable<Rollout> WatchAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var changes = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        void OnChanged(string changed)
+        {
+            if (changed == id)
+            {
+                changes.Writer.TryWrite(changed);
+            }
+        }
+        store.Changed += OnChanged;
+        try
+        {
+            var rollout = Get(id);
+            yield return rollout;
+            while (rollout.State == RolloutStates.Running)
+            {
+                await changes.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var now = Get(id);
+                if (!now.Equals(rollout))
+                {
+                    rollout = now;
+                    yield return rollout;
+                }
+            }
+        }
+        finally
+        {
+            store.Changed -= OnChanged;
+        }
+    }
+
+    public async Task<VerifyFleetResponse> VerifyFleetAsync(VerifyFleetRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        IEnumerable<string> nodes;
+        if (request.Node.Length > 0)
+        {
+            nodes = [inventory.Find(request.Node)?.Name
+                ?? throw new KeyNotFoundException($"no node named '{request.Node}' is enrolled; `certfleet status` lists the nodes")];
+        }
+        else
+        {
+            nodes = inventory.Nodes().Where(n => n.Connected).Select(n => n.Name);
+        }
+        var results = new List<NodeVerification>();
+        await Parallel.ForEachAsync(nodes,
+            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentVerifications, CancellationToken = cancellationToken },
+            async (node, token) =>
+            {
+                var result = await VerifyNodeAsync(node, request.WarnWithinDays, token).ConfigureAwait(false);
+                lock (results)
+                {
+                    results.Add(result);
+                }
+            }).ConfigureAwait(false);
+        return new VerifyFleetResponse { Nodes = { results.OrderBy(r => r.Node, StringComparer.Ordinal) } };
+    }
+
+    private async Task<NodeVerification> VerifyNodeAsync(string node, int warnWithinDays, CancellationToken cancellationToken)
+    {
+        if (!gateway.IsConnected(node))
+        {
+            return new NodeVerification { Node = node, Reachable = false, Error = $"{node}'s agent is not connected" };
+        }
+        try
+        {
+            var answer = await gateway.SendAsync(node, new CoordinatorMessage { Verify = new VerifyRequest { WarnWithinDays = warnWithinDays } },
+                VerifyTimeout, cancellationToken).ConfigureAwait(false);
+            return answer.BodyCase == AgentMessage.BodyOneofCase.Verification
+                ? new NodeVerification { Node = node, Reachable = true, Result = answer.Verification }
+                : new NodeVerification { Node = node, Reachable = true, Error = $"{node} answered the verification with {answer.BodyCase}" };
+        }
+        catch (AgentUnavailableException e)
+        {
+            return new NodeVerification { Node = node, Reachable = false, Error = e.Message };
+        }
+    }
+
+    private async Task<RolloutPlan> PlanCoreAsync(RolloutRequest request, CancellationToken cancellationToken) =>
+        (await planner.PlanAsync(request, refresh: true, cancellationToken).ConfigureAwait(false)).Plan;
+
+    private void EnsureNothingUnfinished()
+    {
+        if (store.FindUnfinished() is { } unfinished)
+        {
+            throw new InvalidOperationException(
+                $"rollout {unfinished.Id} is {unfinished.State}; one rollout at a time: resume or abort it first (`certfleet rollout show {unfinished.Id}`)");
+        }
+    }
+
+    private Rollout Get(string id) =>
+        store.Find(id) ?? throw new KeyNotFoundException($"no rollout '{id}'; `certfleet rollout list` shows them");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Rollout {Rollout} started (automatic: {Automatic}): {Certificates} certificates, {Steps} steps")]
+        public static partial void Started(ILogger logger, string rollout, bool automatic, int certificates, int steps);
+
+        [LoggerMessage(EventId = 3021, Level = LogLevel.Warning, Message = "Rollout {Rollout} resumed: {Retried} step(s) sent again")]
+        public static partial void Resumed(ILogger logger, string rollout, int retried);
+
+        [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Rollout {Rollout} aborted; {Skipped} step(s) will not run")]
+        public static partial void Aborted(ILogger logger, string rollout, int skipped);
+    }
+}

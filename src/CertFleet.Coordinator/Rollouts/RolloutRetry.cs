@@ -1,0 +1,49 @@
+using CertFleet.Protocol.V1;
+
+namespace CertFleet.Coordinator.Rollouts;
+
+/// <summary>
+/// What resuming a halted rollout sends again: every failed step not yet retried, as a new step (a new id, since
+/// the agent's journal answers the old one with its old result), and first a new install on every node that was
+/// rolled back, so the retried restarts run on the renewed files.
+/// </summary>
+internal static class RolloutRetry
+{
+    /// <summary>The steps to save (new ones, and existing ones moved to a later batch).</summary>
+    public static IReadOnlyList<RolloutStep> Plan(Rollout rollout)
+    {
+        var steps = rollout.Steps.ToList();
+        var retried = steps.Where(s => s.State is StepStates.Failed or StepStates.RolledBack && s.Kind != StepKinds.Rollback)
+            .Where(s => !steps.Any(later => later.Sequence > s.Sequence && later.Kind == s.Kind && later.Node == s.Node && later.Unit == s.Unit))
+            .ToList();
+        var installs = retried.Where(s => s.Kind == StepKinds.Install).ToList();
+        var others = retried.Where(s => s.Kind != StepKinds.Install).ToList();
+        var changed = new List<RolloutStep>();
+        var next = steps.Max(s => s.Sequence);
+        if (installs.Count > 0 && others.Count > 0)
+        {
+            // make room: the reinstalls get their own batch just before the first retried restart
+            var first = others.Min(s => s.Batch);
+            foreach (var step in steps.Where(s => s.Batch >= first))
+            {
+                step.Batch++;
+                changed.Add(step);
+            }
+            foreach (var install in installs)
+            {
+                changed.Add(Copy(install, ++next, first));
+            }
+        }
+        else
+        {
+            changed.AddRange(installs.Select(install => Copy(install, ++next, install.Batch)));
+        }
+        changed.AddRange(others.Select(step => Copy(step, ++next, step.Batch)));
+        return changed;
+    }
+
+    private static RolloutStep Copy(RolloutStep step, int sequence, int batch) => new()
+    {
+        Sequence = sequence, Batch = batch, Kind = step.Kind, Node = step.Node, Unit = step.Unit, State = StepStates.Pending,
+    };
+}

@@ -1,0 +1,195 @@
+using CertFleet.Protocol.V1;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CertFleet.Coordinator.Rollouts;
+
+/// <summary>
+/// Runs the running rollout batch by batch: the steps of a batch together, the next batch only when every step
+/// of this one passed its gate. A failed step halts the rollout and rolls its node back; nothing else proceeds
+/// until the operator resumes or aborts. Every transition is persisted first, so after a coordinator restart the
+/// first unfinished batch is simply sent again (agents answer a known step id from their journal).
+/// </summary>
+public sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, TimeProvider time, ILogger<RolloutRunner> logger)
+    : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly SemaphoreSlim _single = new(1, 1);
+
+    /// <summary>A rollout was started or resumed: look for work now.</summary>
+    public void Wake() => _wake.Release();
+
+    /// <summary>Runs the running rollout, if any, until it completes, halts or is aborted.</summary>
+    public async Task RunUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        await _single.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (store.FindUnfinished() is { State: RolloutStates.Running } rollout)
+            {
+                await RunAsync(rollout.Id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _single.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await RunUnfinishedAsync(stoppingToken).ConfigureAwait(false);
+                await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // shutting down: a step in flight stays "running" and is sent again after the restart
+        }
+    }
+
+    private async Task RunAsync(string id, CancellationToken cancellationToken)
+    {
+        Log.Running(logger, id);
+        while (store.Find(id) is { State: RolloutStates.Running } rollout)
+        {
+            var pending = rollout.Steps.Where(s => !StepStates.IsFinished(s.State)).ToList();
+            if (pending.Count == 0)
+            {
+                if (store.Transition(id, [RolloutStates.Running], RolloutStates.Completed, "", Now()))
+                {
+                    Log.Completed(logger, id, rollout.Steps.Count);
+                }
+                return;
+            }
+            var batch = pending.Min(s => s.Batch);
+            var steps = pending.Where(s => s.Batch == batch).OrderBy(s => s.Sequence).ToList();
+            var outcomes = await Task.WhenAll(steps.Select(s => RunStepAsync(rollout, s, cancellationToken))).ConfigureAwait(false);
+            var failed = steps.Zip(outcomes).Where(p => !p.Second.Ok).Select(p => p.First).ToList();
+            if (failed.Count > 0)
+            {
+                await HaltAsync(rollout, failed, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            Log.GatePassed(logger, id, batch, steps.Count);
+        }
+    }
+
+    private async Task<StepOutcome> RunStepAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
+    {
+        step.State = StepStates.Running;
+        step.StartedAt ??= Now();
+        store.SaveSteps(rollout.Id, step);
+        Log.StepStarted(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit);
+        var outcome = await executor.ExecuteAsync(rollout, step, cancellationToken).ConfigureAwait(false);
+        step.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
+        step.Message = outcome.Message;
+        step.ProbeOutput = outcome.ProbeOutput;
+        step.FinishedAt = Now();
+        store.SaveSteps(rollout.Id, step);
+        if (outcome.Ok)
+        {
+            Log.StepSucceeded(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit, outcome.Message);
+        }
+        else
+        {
+            Log.StepFailed(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit, outcome.Message, outcome.ProbeOutput);
+        }
+        return outcome;
+    }
+
+    /// <summary>Rolls each failing node back to the files it had before this rollout, then halts.</summary>
+    private async Task HaltAsync(Rollout rollout, IReadOnlyList<RolloutStep> failed, CancellationToken cancellationToken)
+    {
+        var reasons = new List<string>();
+        var changed = new List<RolloutStep>();
+        var nextSequence = rollout.Steps.Max(s => s.Sequence);
+        foreach (var step in failed)
+        {
+            var reason = $"{step.Kind} of {Describe(step)} failed: {step.Message}";
+            if (!string.IsNullOrWhiteSpace(step.ProbeOutput))
+            {
+                reason += $" (probe: {step.ProbeOutput.Trim()})";
+            }
+            var install = rollout.Steps.LastOrDefault(s => s.Kind == StepKinds.Install && s.Node == step.Node
+                && s.State is StepStates.Succeeded or StepStates.Failed or StepStates.Running);
+            if (step.Kind is StepKinds.Install or StepKinds.Restart && install is not null)
+            {
+                var rollback = new RolloutStep
+                {
+                    Sequence = ++nextSequence, Batch = step.Batch, Kind = StepKinds.Rollback, Node = step.Node, Unit = step.Unit,
+                    State = StepStates.Running, StartedAt = Now(),
+                };
+                store.SaveSteps(rollout.Id, rollback);
+                Log.RollingBack(logger, rollout.Id, step.Node, step.Unit);
+                var units = step.Kind == StepKinds.Restart ? [step.Unit] : Array.Empty<string>();
+                var outcome = await executor.RollbackAsync(rollout, rollback, RolloutStepExecutor.StepId(rollout.Id, install), units, cancellationToken).ConfigureAwait(false);
+                rollback.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
+                rollback.Message = outcome.Message;
+                rollback.ProbeOutput = outcome.ProbeOutput;
+                rollback.FinishedAt = Now();
+                changed.Add(rollback);
+                if (outcome.Ok)
+                {
+                    install.State = StepStates.RolledBack;
+                    changed.Add(install);
+                    reason += $"; {step.Node} was rolled back to its previous files";
+                }
+                else
+                {
+                    reason += $"; rolling {step.Node} back failed too: {outcome.Message}";
+                }
+                Log.RolledBack(logger, rollout.Id, step.Node, outcome.Ok, outcome.Message);
+            }
+            reasons.Add(reason);
+        }
+        var haltReason = string.Join(Environment.NewLine, reasons);
+        if (store.Transition(rollout.Id, [RolloutStates.Running], RolloutStates.Halted, haltReason, null, changed))
+        {
+            Log.Halted(logger, rollout.Id, haltReason);
+        }
+        else
+        {
+            store.SaveSteps(rollout.Id, changed); // aborted meanwhile: keep the record of what was done
+        }
+    }
+
+    private static string Describe(RolloutStep step) => step.Unit.Length > 0 ? $"{step.Unit} on {step.Node}" : step.Node;
+
+    private Timestamp Now() => Timestamp.FromDateTimeOffset(time.GetUtcNow());
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Rollout {Rollout} running")]
+        public static partial void Running(ILogger logger, string rollout);
+
+        [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Rollout {Rollout} step {Sequence} ({Kind} {Node} {Unit}) started")]
+        public static partial void StepStarted(ILogger logger, string rollout, int sequence, string kind, string node, string unit);
+
+        [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Rollout {Rollout} step {Sequence} ({Kind} {Node} {Unit}) succeeded: {Message}")]
+        public static partial void StepSucceeded(ILogger logger, string rollout, int sequence, string kind, string node, string unit, string message);
+
+        [LoggerMessage(EventId = 3013, Level = LogLevel.Error, Message = "Rollout {Rollout} step {Sequence} ({Kind} {Node} {Unit}) failed: {Message} {Probe}")]
+        public static partial void StepFailed(ILogger logger, string rollout, int sequence, string kind, string node, string unit, string message, string probe);
+
+        [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Rollout {Rollout} batch {Batch}: gate passed for all {Steps} steps")]
+        public static partial void GatePassed(ILogger logger, string rollout, int batch, int steps);
+
+        [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "Rollout {Rollout}: rolling {Node} back ({Unit})")]
+        public static partial void RollingBack(ILogger logger, string rollout, string node, string unit);
+
+        [LoggerMessage(EventId = 3016, Level = LogLevel.Warning, Message = "Rollout {Rollout}: rollback of {Node} ok={Ok}: {Message}")]
+        public static partial void RolledBack(ILogger logger, string rollout, string node, bool ok, string message);
+
+        [LoggerMessage(EventId = 3017, Level = LogLevel.Error, Message = "Rollout {Rollout} halted: {Reason}")]
+        public static partial void Halted(ILogger logger, string rollout, string reason);
+
+        [LoggerMessage(EventId = 3018, Level = LogLevel.Information, Message = "Rollout {Rollout} completed ({Steps} steps)")]
+        public static partial void Completed(ILogger logger, string rollout, int steps);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Hosting;
+using CertFleet.Coordinator.Signing;
+using CertFleet.Pki;
+using CertFleet.Pki.Certificates;
+using CertFleet.Protocol.V1;
+using Google.Protobuf;
+
+namespace CertFleet.Coordinator.Rollouts;
+
+/// <summary>
+/// Does one rollout step through the node's agent: renew the CAs here, install (CSRs from the node, signed
+/// here, sent back), restart a unit behind its health gate, roll an install back. Step ids are
+/// "&lt;rollout&gt;/&lt;sequence&gt;", so a step sent again after a coordinator restart is answered from the agent's journal.
+/// </summary>
+public sealed class RolloutStepExecutor(
+    IAgentGateway gateway,
+    IFleetInventory inventory,
+    ClusterAuthorities authorities,
+    RenewalSigner signer,
+    RolloutStore store,
+    CoordinatorOptions options)
+{
+    /// <summary>A restart's answer comes after the agent's own gate timeout; leave it time to say so itself.</summary>
+    private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(30);
+
+    public static string StepId(string rolloutId, RolloutStep step) => $"{rolloutId}/{step.Sequence}";
+
+    /// <summary>The step's outcome; agent and signing failures are failed outcomes, cancellation propagates.</summary>
+    public async Task<StepOutcome> ExecuteAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        ArgumentNullException.ThrowIfNull(step);
+        try
+        {
+            return step.Kind switch
+            {
+                StepKinds.RenewCa => RenewAuthorities(rollout.Request),
+                StepKinds.Install => await InstallAsync(rollout, step, cancellationToken).ConfigureAwait(false),
+                StepKinds.Restart => await RestartAsync(rollout, step, cancellationToken).ConfigureAwait(false),
+                _ => new StepOutcome(false, $"unknown step kind '{step.Kind}'"),
+            };
+        }
+        catch (Exception e) when (e is AgentUnavailableException or SigningRefusedException or PkiException)
+        {
+            return new StepOutcome(false, e.Message);
+        }
+    }
+
+    /// <summary>Puts back the files of <paramref name="installStepId"/> on the node and restarts <paramref name="units"/> on them.</summary>
+    public async Task<StepOutcome> RollbackAsync(Rollout rollout, RolloutStep rollback, string installStepId, IEnumerable<string> units, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        ArgumentNullException.ThrowIfNull(rollback);
+        var request = new RollbackRequest { RolloutId = rollout.Id, StepId = StepId(rollout.Id, rollback), InstallStepId = installStepId };
+        request.Units.AddRange(units);
+        try
+        {
+            var result = await SendStepAsync(rollback.Node, new CoordinatorMessage { Rollback = request }, options.StepTimeout + AnswerMargin, cancellationToken).ConfigureAwait(false);
+            return new StepOutcome(result.Ok, result.Message, result.ProbeOutput);
+        }
+        catch (AgentUnavailableException e)
+        {
+            return new StepOutcome(false, e.Message);
+        }
+    }
+
+    private StepOutcome RenewAuthorities(RolloutRequest request)
+    {
+        var renewed = new List<string>();
+        foreach (var authority in authorities.All)
+        {
+            if (!authority.Certificate.IsSelfIssued)
+            {
+                renewed.Add($"{authority.Certificate.Subject} left as is (an intermediate CA is renewed by its parent)");
+                continue;
+            }
+            var next = signer.RenewAuthority(authority, request.AuthorityValidity());
+            renewed.Add($"{next.Subject} renewed until {next.NotAfter:yyyy-MM-dd} (serial {next.SerialHex})");
+        }
+        return new StepOutcome(true, string.Join("; ", renewed));
+    }
+
+    private async Task<StepOutcome> InstallAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
+    {
+        var wanted = store.Targets(rollout.Id).Where(t => t.Node == step.Node).Select(t => t.Fingerprint).ToHashSet(StringComparer.Ordinal);
+        var record = await inventory.RefreshAsync(step.Node, cancellationToken).ConfigureAwait(false);
+        var present = (record.Inventory?.Certificates ?? [])
+            .GroupBy(c => Fingerprint(c.Der))
+            .Where(g => wanted.Contains(g.Key))
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var request = new InstallRequest { RolloutId = rollout.Id, StepId = StepId(rollout.Id, step) };
+        var leaves = new List<string>();
+        foreach (var (fingerprint, reported) in present)
+        {
+            var certificate = CertificateInfo.Parse(reported.Der.Span, $"{step.Node}:{reported.Path}");
+            if (!certificate.IsCa)
+            {
+                leaves.Add(fingerprint);
+            }
+            else if (rollout.Request.RenewAuthorities && authorities.SameAuthorityAs(certificate) is { } authority
+                && authority.Certificate.Sha256Fingerprint != fingerprint)
+            {
+                request.Replacements.Add(new Replacement { OldFingerprint = fingerprint, CertificateDer = ByteString.CopyFrom(authority.Certificate.Der) });
+            }
+        }
+        if (leaves.Count > 0)
+        {
+            var csrRequest = new CsrRequest();
+            csrRequest.Fingerprints.AddRange(leaves);
+            var answer = await gateway.SendAsync(step.Node, new CoordinatorMessage { CsrRequest = csrRequest }, options.StepTimeout, cancellationToken).ConfigureAwait(false);
+            if (answer.BodyCase != AgentMessage.BodyOneofCase.Csrs)
+            {
+                return new StepOutcome(false, $"{step.Node} answered the CSR request with {answer.BodyCase}, not CSRs");
+            }
+            foreach (var csr in answer.Csrs.Csrs)
+            {
+                if (!present.TryGetValue(csr.Fingerprint, out var reported))
+                {
+                    continue;
+                }
+                if (!string.IsNullOrEmpty(csr.Error))
+                {
+                    return new StepOutcome(false, $"{step.Node} could not make a CSR for {reported.Path}: {csr.Error}");
+                }
+                request.Replacements.Add(new Replacement { OldFingerprint = csr.Fingerprint, CertificateDer = ByteString.CopyFrom(Renewal(rollout, step.Node, reported, csr)) });
+            }
+            var unanswered = leaves.Except(answer.Csrs.Csrs.Select(c => c.Fingerprint), StringComparer.Ordinal).ToList();
+            if (unanswered.Count > 0)
+            {
+                return new StepOutcome(false, $"{step.Node} sent no CSR for {string.Join(", ", unanswered.Select(f => present[f].Path))}");
+            }
+        }
+        var result = await SendStepAsync(step.Node, new CoordinatorMessage { Install = request }, options.StepTimeout, cancellationToken).ConfigureAwait(false);
+        var gone = wanted.Count - present.Count;
+        var message = gone > 0 && result.Ok ? $"{result.Message} ({gone} planned certificate(s) were no longer on the node)" : result.Message;
+        return new StepOutcome(result.Ok, message, result.ProbeOutput);
+    }
+
+    /// <summary>Signs once per certificate per rollout: nodes holding a copy of the same certificate get the same renewal.</summary>
+    private byte[] Renewal(Rollout rollout, string node, ReportedCertificate reported, GeneratedCsr csr)
+    {
+        // The node proves possession with its own CSR even when the renewal was already signed for another copy.
+        var signed = signer.Sign(node, reported, csr.CsrDer.Span, rollout.Request.LeafValidity());
+        var earlier = store.RenewedCertificate(rollout.Id, csr.Fingerprint);
+        if (earlier is not null)
+        {
+            return earlier;
+        }
+        store.SaveRenewedCertificate(rollout.Id, csr.Fingerprint, signed.Der);
+        return store.RenewedCertificate(rollout.Id, csr.Fingerprint)!;
+    }
+
+    private async Task<StepOutcome> RestartAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
+    {
+        var request = new RestartRequest
+        {
+            RolloutId = rollout.Id,
+            StepId = StepId(rollout.Id, step),
+            Unit = step.Unit,
+            TimeoutSeconds = (int)Math.Ceiling(options.StepTimeout.TotalSeconds),
+        };
+        var result = await SendStepAsync(step.Node, new CoordinatorMessage { Restart = request }, options.StepTimeout + AnswerMargin, cancellationToken).ConfigureAwait(false);
+        return new StepOutcome(result.Ok, result.Message, result.ProbeOutput);
+    }
+
+    private async Task<StepResult> SendStepAsync(string node, CoordinatorMessage message, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var answer = await gateway.SendAsync(node, message, timeout, cancellationToken).ConfigureAwait(false);
+        return answer.BodyCase == AgentMessage.BodyOneofCase.StepResult
+            ? answer.StepResult
+            : throw new AgentUnavailableException($"{node} answered {message.BodyCase} with {answer.BodyCase}, not a step result");
+    }
+
+    private static string Fingerprint(ByteString der) => Convert.ToHexString(SHA256.HashData(der.Span));
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using CertFleet.Coordinator.Hosting;
+using CertFleet.Pki;
+using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Keys;
+using CertFleet.Pki.PemEncoding;
+using CertFleet.Pki.Signing;
+using Microsoft.Extensions.Logging;
+
+namespace CertFleet.Coordinator.Signing;
+
+/// <summary>
+/// The cluster CAs the coordinator signs with (every --ca-cert/--ca-key pair). A CA certificate renewed here
+/// (same key) replaces the loaded one in memory and is written to &lt;state-dir&gt;/authorities, so a restart
+/// keeps signing with it even though the --ca-cert file still holds the old one.
+/// </summary>
+public sealed partial class ClusterAuthorities : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly string _renewedDirectory;
+    private readonly ILogger<ClusterAuthorities> _logger;
+    private List<CertificateAuthority> _authorities;
+
+    public ClusterAuthorities(CoordinatorOptions options, ILogger<ClusterAuthorities> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _logger = logger;
+        _renewedDirectory = Path.Combine(options.StateDirectory, "authorities");
+        _authorities = options.ClusterAuthorities.Select(Load).ToList();
+    }
+
+    public IReadOnlyList<CertificateAuthority> All
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _authorities.ToList();
+            }
+        }
+    }
+
+    /// <summary>The CA that signed <paramref name="certificate"/> (names, key ids and signature), else null.</summary>
+    public CertificateAuthority? IssuerOf(CertificateInfo certificate) =>
+        All.FirstOrDefault(a => certificate.IsIssuedBy(a.Certificate));
+
+    /// <summary>The coordinator's CA that <paramref name="certificate"/> is a copy of (any renewal of it: same subject and key), else null.</summary>
+    public CertificateAuthority? SameAuthorityAs(CertificateInfo certificate) =>
+        certificate.IsCa
+            ? All.FirstOrDefault(a => a.Certificate.SubjectDer.AsSpan().SequenceEqual(certificate.SubjectDer)
+                && a.Certificate.SubjectPublicKeyInfoDer.AsSpan().SequenceEqual(certificate.SubjectPublicKeyInfoDer))
+            : null;
+
+    /// <summary>Signs with <paramref name="renewed"/> from now on, and keeps it across restarts.</summary>
+    public void Replace(CertificateAuthority current, CertificateInfo renewed)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(renewed);
+        Directory.CreateDirectory(_renewedDirectory);
+        var file = RenewedFile(renewed.SubjectPublicKeyInfoDer);
+        var temporary = file + ".tmp";
+        File.WriteAllText(temporary, renewed.ToPem());
+        File.Move(temporary, file, overwrite: true);
+        lock (_gate)
+        {
+            _authorities = _authorities.Select(a => ReferenceEquals(a, current) ? a with { Certificate = renewed } : a).ToList();
+        }
+        Log.AuthorityReplaced(_logger, renewed.Subject, renewed.SerialHex, renewed.NotAfter);
+    }
+
+    public void Dispose()
+    {
+        foreach (var authority in _authorities)
+        {
+            authority.Key.Dispose();
+        }
+    }
+
+    private CertificateAuthority Load(ClusterAuthorityFiles files)
+    {
+        var certificate = ReadCertificate(files.CertificatePath);
+        var key = ReadKey(files.KeyPath);
+        if (!key.Matches(certificate))
+        {
+            key.Dispose();
+            throw new PkiException($"{files.KeyPath}: this key does not belong to the CA certificate {files.CertificatePath} " +
+                $"({certificate.Subject}); give each --ca-cert with its own --ca-key");
+        }
+        if (!certificate.IsCa)
+        {
+            key.Dispose();
+            throw new PkiException($"{files.CertificatePath}: {certificate.Subject} is not a CA certificate (basicConstraints CA:FALSE); " +
+                "--ca-cert takes the cluster CA that signs the leaves");
+        }
+        var renewedFile = RenewedFile(certificate.SubjectPublicKeyInfoDer);
+        if (File.Exists(renewedFile))
+        {
+            var renewed = ReadCertificate(renewedFile);
+            if (renewed.NotAfter > certificate.NotAfter && renewed.SubjectDer.AsSpan().SequenceEqual(certificate.SubjectDer))
+            {
+                Log.RenewedAuthorityLoaded(_logger, renewed.Subject, renewedFile, renewed.NotAfter);
+                certificate = renewed;
+            }
+        }
+        return new CertificateAuthority(certificate, key);
+    }
+
+    private string RenewedFile(byte[] subjectPublicKeyInfo) =>
+        Path.Combine(_renewedDirectory, Convert.ToHexString(SHA256.HashData(subjectPublicKeyInfo))[..16].ToLowerInvariant() + ".crt");
+
+    private static CertificateInfo ReadCertificate(string path)
+    {
+        var block = ReadBlocks(path).FirstOrDefault(b => b.Label == "CERTIFICATE")
+            ?? throw new PkiException($"{path}: no CERTIFICATE block; --ca-cert takes a PEM CA certificate file");
+        return CertificateInfo.Parse(block.Der, path);
+    }
+
+    private static PrivateKey ReadKey(string path)
+    {
+        var block = ReadBlocks(path).FirstOrDefault(b => PrivateKey.IsPrivateKeyLabel(b.Label))
+            ?? throw new PkiException($"{path}: no private key block; --ca-key takes the CA's PEM private key file");
+        return PrivateKey.Parse(block, path);
+    }
+
+    private static IReadOnlyList<PemBlock> ReadBlocks(string path)
+    {
+        try
+        {
+            return Pem.Read(File.ReadAllText(path), path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PkiException($"{path}: cannot read it ({e.Message}); check the path and its permissions", e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Signing with renewed CA certificate {Subject} from {File} (valid until {NotAfter:u})")]
+        public static partial void RenewedAuthorityLoaded(ILogger logger, string subject, string file, DateTimeOffset notAfter);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "CA certificate {Subject} renewed with its own key: serial {Serial}, valid until {NotAfter:u}")]
+        public static partial void AuthorityReplaced(ILogger logger, string subject, string serial, DateTimeOffset notAfter);
+    }
+}
