@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CertFleet.Cli.Commands;
+using CertFleet.Cli.Demo;
 using CertFleet.Cli.Fleet;
 using CertFleet.Pki;
 
@@ -28,6 +29,7 @@ internal static class CertFleetCli
             StatusCommand.Create(context, config),
             PlanCommand.Create(context, config),
             RolloutCommand.Create(context, config),
+            DemoCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

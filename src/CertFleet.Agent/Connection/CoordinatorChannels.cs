@@ -11,8 +11,26 @@ internal static class CoordinatorChannels
     /// <summary>Inventories of thousands of certificates stay far below this.</summary>
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
-    /// <summary>A channel that trusts only a CA with the pinned SPKI hash; <paramref name="rejected"/> hears why one was not.</summary>
-    public static GrpcChannel ForEnrollment(Uri coordinator, byte[] pin, Action<string> rejected)
+    /// <summary>
+    /// For Discover only: any server certificate is accepted and handed to <paramref name="presented"/>, because the
+    /// fleet CA is not known yet. Nothing secret is sent on it; what it returns is checked against the pin.
+    /// </summary>
+    public static GrpcChannel ForDiscovery(Uri coordinator, Action<X509Certificate2> presented)
+    {
+        var handler = NewHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            if (certificate is X509Certificate2 server)
+            {
+                presented(new X509Certificate2(server));
+            }
+            return certificate is not null;
+        };
+        return Create(coordinator, handler);
+    }
+
+    /// <summary>For Enroll: no client certificate yet; the server must chain to the discovered, pinned fleet CA.</summary>
+    public static GrpcChannel ForEnrollment(Uri coordinator, X509Certificate2 fleetCa, Action<string> rejected)
     {
         var handler = NewHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
@@ -22,7 +40,7 @@ internal static class CoordinatorChannels
                 rejected("the coordinator presented no certificate");
                 return false;
             }
-            var ok = CoordinatorTrust.IsPinned(server, CoordinatorTrust.Presented(chain), pin, errors, out var reason);
+            var ok = CoordinatorTrust.IsIssuedByFleetCa(server, CoordinatorTrust.Presented(chain), fleetCa, errors, out var reason);
             if (!ok)
             {
                 rejected(reason);

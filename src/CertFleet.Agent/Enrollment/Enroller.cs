@@ -36,10 +36,11 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
         for (var attempt = 0; ; attempt++)
         {
             string? trustProblem = null;
-            using var channel = CoordinatorChannels.ForEnrollment(options.Coordinator, options.CaHash, reason => trustProblem = reason);
-            var client = new AgentService.AgentServiceClient(channel);
             try
             {
+                using var fleetCa = await DiscoverPinnedCaAsync(cancellationToken);
+                using var channel = CoordinatorChannels.ForEnrollment(options.Coordinator, fleetCa, reason => trustProblem = reason);
+                var client = new AgentService.AgentServiceClient(channel);
                 var response = await client.EnrollAsync(
                     new EnrollRequest { Token = options.Token, Node = options.Node, CsrDer = ByteString.CopyFrom(csr) },
                     deadline: time.GetUtcNow().UtcDateTime.AddSeconds(30), cancellationToken: cancellationToken);
@@ -63,6 +64,34 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
                 Log.EnrollRetry(logger, options.Coordinator, e.Status.Detail, delay.TotalSeconds);
                 await Task.Delay(delay, time, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// Asks the coordinator for its fleet CA and keeps it only when its SubjectPublicKeyInfo hashes to --ca-hash and it
+    /// issued the certificate the coordinator presented; only then is the token sent.
+    /// </summary>
+    private async Task<X509Certificate2> DiscoverPinnedCaAsync(CancellationToken cancellationToken)
+    {
+        X509Certificate2? presented = null;
+        using var channel = CoordinatorChannels.ForDiscovery(options.Coordinator, server => presented = server);
+        var response = await new AgentService.AgentServiceClient(channel).DiscoverAsync(new DiscoverRequest(),
+            deadline: time.GetUtcNow().UtcDateTime.AddSeconds(30), cancellationToken: cancellationToken);
+        using (presented)
+        {
+            var fleetCa = X509CertificateLoader.LoadCertificate(response.FleetCaDer.ToByteArray());
+            if (!CryptographicOperations.FixedTimeEquals(CoordinatorTrust.SpkiHash(fleetCa), options.CaHash!))
+            {
+                fleetCa.Dispose();
+                throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {options.Coordinator} is not the one pinned by "
+                    + "--ca-hash: its CA has another hash; check --ca-hash against `certfleet token create --print-join-command`");
+            }
+            if (presented is null || !CoordinatorTrust.IsIssuedByFleetCa(presented, [], fleetCa, System.Net.Security.SslPolicyErrors.None, out var reason))
+            {
+                fleetCa.Dispose();
+                throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {options.Coordinator} presented a certificate its pinned CA did not issue");
+            }
+            return fleetCa;
         }
     }
 

@@ -8,15 +8,17 @@ internal static class DemoCommand
     public static Command Create(CliContext context)
     {
         var keep = new Option<bool>("--keep") { Description = "Keep the sandbox folder (and stop nothing but the processes) at the end" };
+        var verbose = new Option<bool>("--verbose") { Description = "Show the coordinator's and the agents' logs too" };
         var command = new Command("demo", "Renew a sandbox cluster's certificates (3 masters with real etcd when installed, 3 workers) from end to end")
         {
             keep,
+            verbose,
             SandboxUnitCommand.Create(context),
         };
         command.Subcommands[0].Hidden = true;
         command.SetAction(async (parsed, cancellation) =>
         {
-            await using var demo = new DemoRun(context, parsed.GetValue(keep));
+            await using var demo = new DemoRun(context, parsed.GetValue(keep), parsed.GetValue(verbose));
             return await demo.RunAsync(cancellation);
         });
         return command;

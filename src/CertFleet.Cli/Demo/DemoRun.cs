@@ -20,7 +20,7 @@ namespace CertFleet.Cli.Demo;
 /// started in this process on loopback, enrolled with real tokens over real mTLS; then the fleet's expiry table,
 /// the plan, the rollout with its progress, the table after; then everything stopped and removed.
 /// </summary>
-internal sealed class DemoRun(CliContext context, bool keep) : IAsyncDisposable
+internal sealed class DemoRun(CliContext context, bool keep, bool verbose) : IAsyncDisposable
 {
     private static readonly SandboxLayout Layout = new(3, 3, "127.0.40", "127.0.41");
     private readonly string _directory = Directory.CreateTempSubdirectory("certfleet-demo-").FullName;
@@ -151,7 +151,7 @@ internal sealed class DemoRun(CliContext context, bool keep) : IAsyncDisposable
     {
         var process = Environment.ProcessPath ?? "certfleet";
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? $"'{process}' '{typeof(DemoRun).Assembly.Location}'"
+            ? $"'{process}' '{Path.Combine(AppContext.BaseDirectory, "certfleet.dll")}'"
             : $"'{process}'";
     }
 
@@ -162,8 +162,14 @@ internal sealed class DemoRun(CliContext context, bool keep) : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The demo tells its own story; the hosts' logs would drown it.</summary>
-    private static void Quiet(IServiceCollection services) => services.AddLogging(logging => logging.ClearProviders());
+    /// <summary>The demo tells its own story; the hosts' logs would drown it (--verbose shows them).</summary>
+    private void Quiet(IServiceCollection services)
+    {
+        if (!verbose)
+        {
+            services.AddLogging(logging => logging.ClearProviders());
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -10,6 +10,9 @@ namespace CertFleet.Coordinator.Grpc;
 internal sealed class AgentGrpcService(EnrollmentService enrollment, AgentSessions sessions, FleetAuthority authority,
     NodeStore nodes) : AgentService.AgentServiceBase
 {
+    public override Task<DiscoverResponse> Discover(DiscoverRequest request, ServerCallContext context) =>
+        Task.FromResult(new DiscoverResponse { FleetCaDer = Google.Protobuf.ByteString.CopyFrom(authority.Certificate.RawData) });
+
     public override Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
     {
         try

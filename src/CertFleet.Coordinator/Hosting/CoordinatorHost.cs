@@ -63,6 +63,8 @@ public static partial class CoordinatorHost
                     listenOptions.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = authority.ServerCertificate,
+                        // sent along so that an enrolling agent can pin the fleet CA by its hash
+                        ServerCertificateChain = [authority.Certificate],
                         // Enroll comes without a client certificate; everything else is authorised per call
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = (certificate, _, _) => authority.Trusts(certificate),

@@ -1,7 +1,0 @@
-// replaced by the rollouts branch
-namespace CertFleet.Coordinator.Rollouts;
-
-public static class RolloutServiceCollectionExtensions
-{
-    public static IServiceCollection AddRollouts(this IServiceCollection s) => s;
-}
