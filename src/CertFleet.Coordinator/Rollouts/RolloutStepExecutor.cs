@@ -89,7 +89,7 @@ public sealed class RolloutStepExecutor(
         var present = (record.Inventory?.Certificates ?? [])
             .GroupBy(c => Fingerprint(c.Der))
             .Where(g => wanted.Contains(g.Key))
-            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => g.FirstOrDefault(c => c.KeyState == KeyState.Matches) ?? g.First(), StringComparer.Ordinal);
         var request = new InstallRequest { RolloutId = rollout.Id, StepId = StepId(rollout.Id, step) };
         var leaves = new List<string>();
         foreach (var (fingerprint, reported) in present)
