@@ -34,6 +34,29 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Run_WithCa_CaRenewedWithItsKeyAndEveryCopyReplaced()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        var oldCa = Path.Combine(fixture.NodeRoot("master-1"), "etc/kubernetes/pki/ca.crt");
+
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true, RenewAuthorities = true }, automatic: false, CancellationToken.None);
+        await bed.RunAsync();
+
+        Assert.Equal(RolloutStates.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
+        var coordinatorCa = bed.Authorities.All.Single(a => a.Certificate.Subject == "CN=kubernetes").Certificate;
+        foreach (var node in bed.Gateway.NodeDirectories.Keys)
+        {
+            var ca = bed.HostPath(node, "/etc/kubernetes/pki/ca.crt");
+            Assert.Equal(coordinatorCa.ToPem(), File.ReadAllText(ca));
+            Assert.NotEqual(Openssl.Serial(oldCa), Openssl.Serial(ca));
+            Assert.Equal(Openssl.PublicKey(oldCa), Openssl.PublicKey(ca));
+            Assert.Equal(0, Openssl.Verify(ca, bed.HostPath(node, "/etc/kubernetes/pki/kube-proxy.crt")).ExitCode);
+        }
+        var verification = await bed.Admin.VerifyFleetAsync(new VerifyFleetRequest(), CancellationToken.None);
+        Assert.All(verification.Nodes, n => Assert.True(n.Result.Passed, n.ToString()));
+    }
+
+    [Fact]
     public async Task Run_GateFails_HaltsRollsThatNodeBackAndRunsNothingAfter()
     {
         using var bed = FleetTestbed.Create(fixture);
