@@ -46,6 +46,11 @@ public sealed class RolloutStepExecutor(
         {
             return new StepOutcome(false, e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // a defect must halt the rollout where the operator sees it, not end the coordinator's runner
+            return new StepOutcome(false, $"unexpected error in the coordinator: {e.GetType().Name}: {e.Message}");
+        }
     }
 
     /// <summary>Puts back the files of <paramref name="installStepId"/> on the node and restarts <paramref name="units"/> on them.</summary>

@@ -17,9 +17,11 @@ namespace CertFleet.Coordinator.Tests.Rollouts;
 internal sealed class FleetTestbed : IDisposable
 {
     private readonly Dictionary<string, NodeRole> _roles;
+    private readonly bool _ownsState;
 
-    private FleetTestbed(ClusterPkiFixture fixture, FakeTimeProvider time, CoordinatorOptions options, FakeAgentGateway gateway, Dictionary<string, NodeRole> roles)
+    private FleetTestbed(ClusterPkiFixture fixture, FakeTimeProvider time, CoordinatorOptions options, FakeAgentGateway gateway, Dictionary<string, NodeRole> roles, bool ownsState)
     {
+        _ownsState = ownsState;
         Fixture = fixture;
         Time = time;
         Options = options;
@@ -75,11 +77,11 @@ internal sealed class FleetTestbed : IDisposable
             StepTimeout = TimeSpan.FromSeconds(10),
         };
         options = configure?.Invoke(options) ?? options;
-        return new FleetTestbed(fixture, new FakeTimeProvider(DateTimeOffset.UtcNow), options, new FakeAgentGateway(copies), roles);
+        return new FleetTestbed(fixture, new FakeTimeProvider(DateTimeOffset.UtcNow), options, new FakeAgentGateway(copies), roles, ownsState: true);
     }
 
     /// <summary>A new coordinator process: fresh services over the same state directory, nodes and agents.</summary>
-    public FleetTestbed Restart() => new(Fixture, Time, Options, Gateway, _roles);
+    public FleetTestbed Restart() => new(Fixture, Time, Options, Gateway, _roles, ownsState: false);
 
     /// <summary>Runs the running rollout until it completes or halts, within a time limit.</summary>
     public async Task RunAsync()
@@ -94,5 +96,10 @@ internal sealed class FleetTestbed : IDisposable
     {
         Authorities.Dispose();
         Runner.Dispose();
+        if (_ownsState)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            ScratchDirectory.Delete(Options.StateDirectory);
+        }
     }
 }
