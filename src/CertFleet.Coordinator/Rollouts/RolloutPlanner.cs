@@ -15,7 +15,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// is selected (--all, or expiring within the threshold); with --ca the coordinator's CA certificates are
 /// renewed too and every copy of them on the nodes replaced.
 /// </summary>
-public sealed partial class RolloutPlanner(
+internal sealed partial class RolloutPlanner(
     IFleetInventory inventory,
     ClusterAuthorities authorities,
     SigningPolicy policy,

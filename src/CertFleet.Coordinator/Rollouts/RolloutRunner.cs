@@ -11,7 +11,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// until the operator resumes or aborts. Every transition is persisted first, so after a coordinator restart the
 /// first unfinished batch is simply sent again (agents answer a known step id from their journal).
 /// </summary>
-public sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, TimeProvider time, ILogger<RolloutRunner> logger)
+internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, TimeProvider time, ILogger<RolloutRunner> logger)
     : BackgroundService
 {
     /// <summary>After an unexpected failure (say, the database), try again this much later, or when woken.</summary>

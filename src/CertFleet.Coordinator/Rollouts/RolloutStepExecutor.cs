@@ -14,7 +14,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// here, sent back), restart a unit behind its health gate, roll an install back. Step ids are
 /// "&lt;rollout&gt;/&lt;sequence&gt;", so a step sent again after a coordinator restart is answered from the agent's journal.
 /// </summary>
-public sealed class RolloutStepExecutor(
+internal sealed class RolloutStepExecutor(
     IAgentGateway gateway,
     IFleetInventory inventory,
     ClusterAuthorities authorities,
