@@ -9,7 +9,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// --auto-renew-within: once a minute, when a renewable certificate in the fleet expires within the threshold,
 /// no rollout is unfinished and now is inside the --window (when given), starts a rollout by itself.
 /// </summary>
-public sealed partial class AutoRenewal(
+internal sealed partial class AutoRenewal(
     CoordinatorOptions options,
     RolloutPlanner planner,
     RolloutStore store,

@@ -3,10 +3,10 @@ using CertFleet.Protocol.V1;
 namespace CertFleet.Coordinator.Rollouts;
 
 /// <summary>A certificate a rollout renews on a node (or, for a CA copy, replaces), by its SHA-256 fingerprint.</summary>
-public sealed record RolloutTarget(string Node, string Fingerprint);
+internal sealed record RolloutTarget(string Node, string Fingerprint);
 
 /// <summary>The plan shown to the operator and what the runner needs besides it: which certificate on which node.</summary>
-public sealed record PlannedRollout(RolloutRequest Request, RolloutPlan Plan, IReadOnlyList<RolloutTarget> Targets)
+internal sealed record PlannedRollout(RolloutRequest Request, RolloutPlan Plan, IReadOnlyList<RolloutTarget> Targets)
 {
     public bool IsEmpty => Targets.Count == 0 && !Plan.Steps.Any(s => s.Kind == StepKinds.RenewCa);
 }

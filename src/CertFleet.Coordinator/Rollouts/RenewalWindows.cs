@@ -3,7 +3,7 @@ using CertFleet.Coordinator.Hosting;
 namespace CertFleet.Coordinator.Rollouts;
 
 /// <summary>Whether a moment falls in a weekly window; "Sat 22:00-02:00" runs past midnight into Sunday.</summary>
-public static class RenewalWindows
+internal static class RenewalWindows
 {
     public static bool Contains(this RenewalWindow window, DateTimeOffset moment)
     {

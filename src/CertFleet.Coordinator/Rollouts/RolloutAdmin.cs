@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace CertFleet.Coordinator.Rollouts;
 
 /// <summary>The rollout half of the admin API over the planner, the store and the runner.</summary>
-public sealed partial class RolloutAdmin(
+internal sealed partial class RolloutAdmin(
     RolloutPlanner planner,
     RolloutStore store,
     RolloutRunner runner,

@@ -15,7 +15,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// is selected (--all, or expiring within the threshold); with --ca the coordinator's CA certificates are
 /// renewed too and every copy of them on the nodes replaced.
 /// </summary>
-public sealed partial class RolloutPlanner(
+internal sealed partial class RolloutPlanner(
     IFleetInventory inventory,
     ClusterAuthorities authorities,
     SigningPolicy policy,
@@ -64,7 +64,7 @@ public sealed partial class RolloutPlanner(
                     plan.Refused.Add(new RefusedCertificate { Node = node.Name, Path = path, Subject = "?", Reason = e.Message });
                     continue;
                 }
-                if (certificate.IsCa)
+                if (certificate.IsCa && first.Owner == CertificateOwner.Certfleet)
                 {
                     // CA certificates change only with --ca, and only the coordinator's own (same subject and key)
                     if (request.RenewAuthorities && authorities.SameAuthorityAs(certificate) is not null)
@@ -79,7 +79,7 @@ public sealed partial class RolloutPlanner(
                 {
                     continue;
                 }
-                if (policy.RefusalOf(first, certificate) is { } reason)
+                if (policy.RefusalOf(Keyed(occurrences), certificate) is { } reason)
                 {
                     plan.Refused.Add(new RefusedCertificate { Node = node.Name, Path = path, Subject = certificate.Subject, Reason = reason });
                     continue;
@@ -150,11 +150,20 @@ public sealed partial class RolloutPlanner(
             .ToList();
     }
 
-    /// <summary>Each distinct certificate once; a file names it better than a kubeconfig holding a copy.</summary>
+    /// <summary>
+    /// Each distinct certificate once. A file names it better than a kubeconfig holding a copy (for a CA, its own
+    /// file is where the node found it as issuer); the policy judges the occurrence whose key was found.
+    /// </summary>
     private static IEnumerable<List<ReportedCertificate>> Distinct(InventoryReport report) =>
         report.Certificates
             .GroupBy(c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(c.Der.Span)), StringComparer.Ordinal)
-            .Select(g => g.OrderBy(c => string.IsNullOrEmpty(c.KubeconfigUser) ? 0 : 1).ThenBy(c => c.Path, StringComparer.Ordinal).ToList());
+            .Select(g => g.OrderBy(c => c.Path == c.IssuerPath ? 0 : 1)
+                .ThenBy(c => string.IsNullOrEmpty(c.KubeconfigUser) ? 0 : 1)
+                .ThenBy(c => c.Path, StringComparer.Ordinal)
+                .ToList());
+
+    private static ReportedCertificate Keyed(List<ReportedCertificate> occurrences) =>
+        occurrences.FirstOrDefault(o => o.KeyState == KeyState.Matches) ?? occurrences[0];
 
     private static string DisplayPath(ReportedCertificate reported) =>
         string.IsNullOrEmpty(reported.KubeconfigUser) ? reported.Path : $"{reported.Path} (user {reported.KubeconfigUser})";

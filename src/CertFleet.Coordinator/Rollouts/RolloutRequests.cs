@@ -3,7 +3,7 @@ using CertFleet.Protocol.V1;
 namespace CertFleet.Coordinator.Rollouts;
 
 /// <summary>The defaults and checks of a <see cref="RolloutRequest"/>, in one place for the planner and the runner.</summary>
-public static class RolloutRequests
+internal static class RolloutRequests
 {
     /// <summary>Neither --all nor --expiring-within: what `certfleet check-expiration` warns about.</summary>
     public static readonly TimeSpan DefaultExpiringWithin = TimeSpan.FromDays(30);

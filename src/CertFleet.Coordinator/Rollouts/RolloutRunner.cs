@@ -11,9 +11,12 @@ namespace CertFleet.Coordinator.Rollouts;
 /// until the operator resumes or aborts. Every transition is persisted first, so after a coordinator restart the
 /// first unfinished batch is simply sent again (agents answer a known step id from their journal).
 /// </summary>
-public sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, TimeProvider time, ILogger<RolloutRunner> logger)
+internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, TimeProvider time, ILogger<RolloutRunner> logger)
     : BackgroundService
 {
+    /// <summary>After an unexpected failure (say, the database), try again this much later, or when woken.</summary>
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
+
     private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _single = new(1, 1);
 
@@ -43,8 +46,25 @@ public sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecuto
         {
             while (true)
             {
-                await RunUnfinishedAsync(stoppingToken).ConfigureAwait(false);
-                await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await RunUnfinishedAsync(stoppingToken).ConfigureAwait(false);
+                    await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.RunFailed(logger, e);
+                    using var retry = new CancellationTokenSource(RetryAfterFailure, time);
+                    using var either = CancellationTokenSource.CreateLinkedTokenSource(retry.Token, stoppingToken);
+                    try
+                    {
+                        await _wake.WaitAsync(either.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        // the minute is up: try again
+                    }
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -188,6 +208,9 @@ public sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecuto
 
         [LoggerMessage(EventId = 3017, Level = LogLevel.Error, Message = "Rollout {Rollout} halted: {Reason}")]
         public static partial void Halted(ILogger logger, string rollout, string reason);
+
+        [LoggerMessage(EventId = 3019, Level = LogLevel.Error, Message = "Running the rollout failed; trying again in a minute")]
+        public static partial void RunFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 3018, Level = LogLevel.Information, Message = "Rollout {Rollout} completed ({Steps} steps)")]
         public static partial void Completed(ILogger logger, string rollout, int steps);

@@ -14,7 +14,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// here, sent back), restart a unit behind its health gate, roll an install back. Step ids are
 /// "&lt;rollout&gt;/&lt;sequence&gt;", so a step sent again after a coordinator restart is answered from the agent's journal.
 /// </summary>
-public sealed class RolloutStepExecutor(
+internal sealed class RolloutStepExecutor(
     IAgentGateway gateway,
     IFleetInventory inventory,
     ClusterAuthorities authorities,
@@ -45,6 +45,11 @@ public sealed class RolloutStepExecutor(
         catch (Exception e) when (e is AgentUnavailableException or SigningRefusedException or PkiException)
         {
             return new StepOutcome(false, e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // a defect must halt the rollout where the operator sees it, not end the coordinator's runner
+            return new StepOutcome(false, $"unexpected error in the coordinator: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -89,7 +94,7 @@ public sealed class RolloutStepExecutor(
         var present = (record.Inventory?.Certificates ?? [])
             .GroupBy(c => Fingerprint(c.Der))
             .Where(g => wanted.Contains(g.Key))
-            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => g.FirstOrDefault(c => c.KeyState == KeyState.Matches) ?? g.First(), StringComparer.Ordinal);
         var request = new InstallRequest { RolloutId = rollout.Id, StepId = StepId(rollout.Id, step) };
         var leaves = new List<string>();
         foreach (var (fingerprint, reported) in present)

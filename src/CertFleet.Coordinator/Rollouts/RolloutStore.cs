@@ -10,7 +10,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// Rollouts and their steps in the state database, written after every transition so that a coordinator
 /// restart resumes a running rollout at its first unfinished step. Raises <see cref="Changed"/> after each write.
 /// </summary>
-public sealed class RolloutStore
+internal sealed class RolloutStore
 {
     private readonly StateDatabase _database;
 

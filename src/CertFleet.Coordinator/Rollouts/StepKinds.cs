@@ -1,7 +1,7 @@
 namespace CertFleet.Coordinator.Rollouts;
 
 /// <summary>The kinds and states of rollout steps and rollouts, as the admin API spells them.</summary>
-public static class StepKinds
+internal static class StepKinds
 {
     public const string RenewCa = "renew-ca";
     public const string Install = "install";
@@ -9,7 +9,7 @@ public static class StepKinds
     public const string Rollback = "rollback";
 }
 
-public static class StepStates
+internal static class StepStates
 {
     public const string Pending = "pending";
     public const string Running = "running";
@@ -21,7 +21,7 @@ public static class StepStates
     public static bool IsFinished(string state) => state is not (Pending or Running);
 }
 
-public static class RolloutStates
+internal static class RolloutStates
 {
     public const string Running = "running";
     public const string Halted = "halted";

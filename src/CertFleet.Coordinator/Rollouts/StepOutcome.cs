@@ -1,4 +1,4 @@
 namespace CertFleet.Coordinator.Rollouts;
 
 /// <summary>How a step ended: the message an operator reads and, for a restart, what the health gate saw.</summary>
-public sealed record StepOutcome(bool Ok, string Message, string ProbeOutput = "");
+internal sealed record StepOutcome(bool Ok, string Message, string ProbeOutput = "");

@@ -14,7 +14,7 @@ namespace CertFleet.Coordinator.Signing;
 /// (same key) replaces the loaded one in memory and is written to &lt;state-dir&gt;/authorities, so a restart
 /// keeps signing with it even though the --ca-cert file still holds the old one.
 /// </summary>
-public sealed partial class ClusterAuthorities : IDisposable
+internal sealed partial class ClusterAuthorities : IDisposable
 {
     private readonly object _gate = new();
     private readonly string _renewedDirectory;

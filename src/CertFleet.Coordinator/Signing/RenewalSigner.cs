@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace CertFleet.Coordinator.Signing;
 
 /// <summary>Signs renewals of what nodes reported, under <see cref="SigningPolicy"/>, and renews the coordinator's CAs.</summary>
-public sealed partial class RenewalSigner(ClusterAuthorities authorities, SigningPolicy policy, TimeProvider time, ILogger<RenewalSigner> logger)
+internal sealed partial class RenewalSigner(ClusterAuthorities authorities, SigningPolicy policy, TimeProvider time, ILogger<RenewalSigner> logger)
 {
     private readonly CertificateIssuer _issuer = new(time);
 

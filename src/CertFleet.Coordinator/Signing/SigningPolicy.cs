@@ -10,7 +10,7 @@ namespace CertFleet.Coordinator.Signing;
 /// the signer both ask here, so a plan never promises what signing would refuse. (The full trust policy, with
 /// node-identity and master-only checks, grows here.)
 /// </summary>
-public sealed class SigningPolicy(ClusterAuthorities authorities)
+internal sealed class SigningPolicy(ClusterAuthorities authorities)
 {
     /// <summary>Why <paramref name="reported"/> cannot be renewed by the coordinator, or null when it can.</summary>
     public string? RefusalOf(ReportedCertificate reported, CertificateInfo certificate)

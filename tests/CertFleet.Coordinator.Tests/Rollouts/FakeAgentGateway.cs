@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Pki;
+using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Files;
+using CertFleet.Pki.Inventory;
+using CertFleet.Pki.Renewal;
+using CertFleet.Pki.Signing;
+using CertFleet.Pki.Verification;
+using CertFleet.Protocol.V1;
+using Google.Protobuf;
+
+namespace CertFleet.Coordinator.Tests.Rollouts;
+
+/// <summary>A restart an agent was asked for, in the order they happened.</summary>
+internal sealed record RecordedRestart(int Ordinal, string Node, string Unit, string StepId, bool Rollback);
+
+/// <summary>
+/// Agents that behave like the real ones on real node folders, using the real engine: scan, CSRs from the
+/// node's own keys, install with backup, rollback from it, a journal of step results by step id. Restarts are
+/// recorded (and fail for the units a test chooses).
+/// </summary>
+internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeDirectories) : IAgentGateway
+{
+    private readonly ConcurrentDictionary<string, StepResult> _journal = new();
+    private readonly ConcurrentQueue<RecordedRestart> _restarts = new();
+    private readonly ConcurrentDictionary<string, int> _sentSteps = new();
+    private int _ordinal;
+
+    public IReadOnlyDictionary<string, string> NodeDirectories => nodeDirectories;
+
+    /// <summary>(node, unit) pairs whose health gate fails.</summary>
+    public ConcurrentDictionary<(string Node, string Unit), string> FailingGates { get; } = new();
+
+    public ConcurrentDictionary<string, bool> Disconnected { get; } = new();
+
+    /// <summary>Called before a restart is done; may block (to simulate a coordinator dying mid-step).</summary>
+    public Func<string, string, CancellationToken, Task>? BeforeRestart { get; set; }
+
+    public IReadOnlyList<RecordedRestart> Restarts => _restarts.OrderBy(r => r.Ordinal).ToList();
+
+    /// <summary>How many times each step id was sent (a re-sent step is answered from the journal).</summary>
+    public IReadOnlyDictionary<string, int> SentSteps => _sentSteps;
+
+    public bool IsConnected(string node) => nodeDirectories.ContainsKey(node) && !Disconnected.ContainsKey(node);
+
+    public async Task<AgentMessage> SendAsync(string node, CoordinatorMessage request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!IsConnected(node))
+        {
+            throw new AgentUnavailableException($"{node} is not connected");
+        }
+        var root = new NodeRoot(nodeDirectories[node]);
+        return request.BodyCase switch
+        {
+            CoordinatorMessage.BodyOneofCase.InventoryRequest => new AgentMessage { Inventory = Scan(root, InventoryReports.From) },
+            CoordinatorMessage.BodyOneofCase.CsrRequest => new AgentMessage { Csrs = Csrs(root, request.CsrRequest) },
+            CoordinatorMessage.BodyOneofCase.Install => Step(request.Install.StepId, () => Install(root, request.Install)),
+            CoordinatorMessage.BodyOneofCase.Restart => await RestartAsync(node, request.Restart, cancellationToken),
+            CoordinatorMessage.BodyOneofCase.Rollback => Step(request.Rollback.StepId, () => Rollback(node, root, request.Rollback)),
+            CoordinatorMessage.BodyOneofCase.Verify => new AgentMessage { Verification = Scan(root, Verify) },
+            _ => throw new AgentUnavailableException($"{node} does not understand {request.BodyCase}"),
+        };
+    }
+
+    private static T Scan<T>(NodeRoot root, Func<NodeInventory, T> use)
+    {
+        using var inventory = new NodeScanner(TimeProvider.System).Scan(root);
+        return use(inventory);
+    }
+
+    private static CsrResponse Csrs(NodeRoot root, CsrRequest request) => Scan(root, inventory =>
+    {
+        var response = new CsrResponse();
+        foreach (var fingerprint in request.Fingerprints)
+        {
+            var entry = inventory.Certificates.FirstOrDefault(e => e.Certificate.Sha256Fingerprint == fingerprint && e.Key is not null);
+            response.Csrs.Add(entry is null
+                ? new GeneratedCsr { Fingerprint = fingerprint, Error = "no certificate with its key on this node" }
+                : new GeneratedCsr { Fingerprint = fingerprint, CsrDer = ByteString.CopyFrom(CertificateRequestBuilder.FromExistingCertificate(entry.Certificate, entry.Key!)) });
+        }
+        return response;
+    });
+
+    private AgentMessage Step(string stepId, Func<StepResult> run)
+    {
+        _sentSteps.AddOrUpdate(stepId, 1, (_, n) => n + 1);
+        var result = _journal.GetOrAdd(stepId, _ => run());
+        return new AgentMessage { StepResult = result };
+    }
+
+    private static StepResult Install(NodeRoot root, InstallRequest request) => Scan(root, inventory =>
+    {
+        try
+        {
+            var replacements = request.Replacements.ToDictionary(
+                r => r.OldFingerprint, r => CertificateInfo.Parse(r.CertificateDer.Span, "replacement"), StringComparer.Ordinal);
+            var installed = new CertificateInstaller(TimeProvider.System).Install(inventory, replacements);
+            var result = new StepResult { StepId = request.StepId, Ok = true, Message = $"{installed.ChangedFiles.Count} files changed", BackupDirectory = installed.BackupDirectory ?? "" };
+            result.ChangedFiles.AddRange(installed.ChangedFiles);
+            result.UnitsToRestart.AddRange(installed.UnitsToRestart);
+            return result;
+        }
+        catch (PkiException e)
+        {
+            return new StepResult { StepId = request.StepId, Ok = false, Message = e.Message };
+        }
+    });
+
+    private async Task<AgentMessage> RestartAsync(string node, RestartRequest request, CancellationToken cancellationToken)
+    {
+        _sentSteps.AddOrUpdate(request.StepId, 1, (_, n) => n + 1);
+        if (_journal.TryGetValue(request.StepId, out var known))
+        {
+            return new AgentMessage { StepResult = known };
+        }
+        if (BeforeRestart is { } before)
+        {
+            await before(node, request.Unit, cancellationToken);
+        }
+        _restarts.Enqueue(new RecordedRestart(Interlocked.Increment(ref _ordinal), node, request.Unit, request.StepId, Rollback: false));
+        var result = FailingGates.TryGetValue((node, request.Unit), out var probe)
+            ? new StepResult { StepId = request.StepId, Ok = false, Message = $"{request.Unit} did not become healthy", ProbeOutput = probe }
+            : new StepResult { StepId = request.StepId, Ok = true, Message = $"{request.Unit} restarted and healthy" };
+        _journal[request.StepId] = result;
+        return new AgentMessage { StepResult = result };
+    }
+
+    private StepResult Rollback(string node, NodeRoot root, RollbackRequest request)
+    {
+        var installed = _journal.GetValueOrDefault(request.InstallStepId);
+        if (installed is { BackupDirectory.Length: > 0 })
+        {
+            BackupSet.Open(root, installed.BackupDirectory).RestoreAll();
+        }
+        foreach (var unit in request.Units)
+        {
+            _restarts.Enqueue(new RecordedRestart(Interlocked.Increment(ref _ordinal), node, unit, request.StepId, Rollback: true));
+        }
+        return new StepResult { StepId = request.StepId, Ok = true, Message = $"restored {installed?.BackupDirectory}" };
+    }
+
+    private static VerifyResponse Verify(NodeInventory inventory)
+    {
+        var report = new LocalVerifier(TimeProvider.System).Verify(inventory, TimeSpan.FromDays(1));
+        var response = new VerifyResponse { Passed = report.Passed, CertificatesChecked = report.CertificatesChecked, UnitsChecked = report.UnitsChecked };
+        response.Problems.AddRange(report.Problems.Select(p => new CertFleet.Protocol.V1.VerificationProblem { Path = p.Path, KubeconfigUser = p.KubeconfigUser ?? "", Unit = p.Unit ?? "", Problem = p.Problem }));
+        return response;
+    }
+}
