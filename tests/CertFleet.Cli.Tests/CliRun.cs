@@ -18,7 +18,7 @@ internal static class CliRun
     /// <summary>Runs the real `certfleet` program in a child process (for crashes and start-up behaviour).</summary>
     public static ProcessResult Process(IDictionary<string, string>? environment, params string[] args)
     {
-        var program = Path.Combine(AppContext.BaseDirectory, "certfleet.dll");
+        var program = Programs.Dll("certfleet");
         return ProcessRunner.Run("dotnet", [program, .. args], environment: environment, timeout: TimeSpan.FromMinutes(1));
     }
 }

@@ -40,10 +40,11 @@ public sealed class LoopbackFleet : IAsyncDisposable
             await fleet.StartInsideAsync();
             return fleet;
         }
-        catch
+        catch (Exception e)
         {
+            var logs = fleet.Logs();
             await fleet.DisposeAsync();
-            throw;
+            throw new InvalidOperationException($"the loopback fleet did not start: {e.Message}\n{logs}", e);
         }
     }
 
@@ -134,7 +135,7 @@ public sealed class LoopbackFleet : IAsyncDisposable
         _processes.Add(process);
     }
 
-    private static string Program(string name) => Path.Combine(AppContext.BaseDirectory, name + ".dll");
+    private static string Program(string name) => Programs.Dll(name);
 
     private static bool Listening(int port)
     {
