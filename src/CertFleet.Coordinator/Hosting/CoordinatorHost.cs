@@ -1,7 +1,7 @@
 using System.Net;
 using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
-using CertFleet.Coordinator.Grpc;
+using CertFleet.Coordinator.Api;
 using CertFleet.Coordinator.Identity;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.State;
