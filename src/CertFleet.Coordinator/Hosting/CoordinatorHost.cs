@@ -62,7 +62,7 @@ public static partial class CoordinatorHost
                     listenOptions.Protocols = HttpProtocols.Http2;
                     listenOptions.UseHttps(new HttpsConnectionAdapterOptions
                     {
-                        ServerCertificate = authority.ServerCertificate,
+                        ServerCertificateSelector = (_, _) => authority.ServerCertificate,
                         // Enroll comes without a client certificate; everything else is authorised per call
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = (certificate, _, _) => authority.Trusts(certificate),
@@ -82,6 +82,8 @@ public static partial class CoordinatorHost
         var app = builder.Build();
         // made now, not on first request: admin.conf must exist when Build returns, and a damaged state dir must stop the start
         var fleetAuthority = app.Services.GetRequiredService<FleetAuthority>();
+        app.Services.GetRequiredService<TokenStore>();
+        app.Services.GetRequiredService<NodeStore>();
         var grpcHost = $"*:{listen.Port}";
         app.MapGrpcService<AgentGrpcService>().RequireHost(grpcHost);
         app.MapGrpcService<AdminGrpcService>().RequireHost(grpcHost);
