@@ -34,6 +34,9 @@ public static partial class CoordinatorHost
         }
         var listen = ListenAddress.TryParse(options.Listen, "--listen", out _)!;
         var metrics = options.MetricsListen is null ? null : ListenAddress.TryParse(options.MetricsListen, "--metrics-listen", out _);
+        // resolved now so a name that does not resolve stops Build with a message, not the server start with a trace
+        var grpcEndpoints = Endpoints(listen, "--listen");
+        var metricsEndpoints = metrics is null ? [] : Endpoints(metrics, "--metrics-listen");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -55,7 +58,7 @@ public static partial class CoordinatorHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var authority = kestrel.ApplicationServices.GetRequiredService<FleetAuthority>();
-            foreach (var endpoint in Endpoints(listen))
+            foreach (var endpoint in grpcEndpoints)
             {
                 kestrel.Listen(endpoint, listenOptions =>
                 {
@@ -70,12 +73,9 @@ public static partial class CoordinatorHost
                     });
                 });
             }
-            if (metrics is not null)
+            foreach (var endpoint in metricsEndpoints)
             {
-                foreach (var endpoint in Endpoints(metrics))
-                {
-                    kestrel.Listen(endpoint, listenOptions => listenOptions.Protocols = HttpProtocols.Http1);
-                }
+                kestrel.Listen(endpoint, listenOptions => listenOptions.Protocols = HttpProtocols.Http1);
             }
         });
 
@@ -133,9 +133,9 @@ public static partial class CoordinatorHost
             {
                 await app.RunAsync().ConfigureAwait(false);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
-                // typically the address is in use or not on this machine
+                // the address is in use, or not an address of this machine
                 await error.WriteLineAsync($"certfleet-coordinator: cannot listen on {commandLine.Options.Listen}: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.Failed;
             }
@@ -163,7 +163,7 @@ public static partial class CoordinatorHost
         services.AddSingleton<FleetMetrics>();
     }
 
-    private static IEnumerable<IPEndPoint> Endpoints(ListenAddress address)
+    private static IReadOnlyList<IPEndPoint> Endpoints(ListenAddress address, string option)
     {
         if (IPAddress.TryParse(address.Host, out var ip))
         {
@@ -179,7 +179,7 @@ public static partial class CoordinatorHost
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            throw new CoordinatorOptionsException([$"--listen {address}: the host name does not resolve ({e.Message}); give an IP address or a name of this machine"]);
+            throw new CoordinatorOptionsException([$"{option} {address}: the host name does not resolve ({e.Message}); give an IP address or a name of this machine"]);
         }
     }
 

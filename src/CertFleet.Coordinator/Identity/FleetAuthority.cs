@@ -1,3 +1,4 @@
+using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
@@ -50,7 +51,7 @@ internal sealed partial class FleetAuthority : IDisposable
         });
         CaHash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Certificate.PublicKey.ExportSubjectPublicKeyInfo()));
 
-        _hosts = new[] { listen.PublicHost, listen.Host, "localhost", "127.0.0.1", "::1" }.Distinct().ToList();
+        _hosts = ServerNames(listen);
         _server = LoadServer();
         var (admin, adminKey) = _files.LoadOrCreate(StateFiles.Admin, () =>
         {
@@ -194,6 +195,25 @@ internal sealed partial class FleetAuthority : IDisposable
             var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             return (FleetCertificates.CreateServer(Certificate, _key, new PublicKey(serverKey), _hosts, Now, ServerValidity), serverKey);
         }
+    }
+
+    /// <summary>
+    /// What the server certificate names: the listen host, localhost, and for a wildcard listen address this
+    /// machine's name and every address of its interfaces, so agents may dial any of them.
+    /// </summary>
+    private static List<string> ServerNames(ListenAddress listen)
+    {
+        var names = new List<string> { listen.PublicHost, "localhost", "127.0.0.1", "::1" };
+        if (listen.PublicHost != listen.Host)
+        {
+            // listen.Host is 0.0.0.0 or ::, which no client dials
+            names.AddRange(NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .Where(a => !a.IsIPv6LinkLocal)
+                .Select(a => a.ToString()));
+        }
+        return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     private static bool Names(X509Certificate2 certificate, IReadOnlyList<string> hosts)
