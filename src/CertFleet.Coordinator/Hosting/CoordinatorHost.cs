@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Api;
@@ -65,9 +63,13 @@ public static partial class CoordinatorHost
                 kestrel.Listen(endpoint, listenOptions =>
                 {
                     listenOptions.Protocols = HttpProtocols.Http2;
-                    listenOptions.UseHttps(new TlsHandshakeCallbackOptions
+                    listenOptions.UseHttps(new HttpsConnectionAdapterOptions
                     {
-                        OnConnection = _ => ValueTask.FromResult(TlsOptions(authority)),
+                        ServerCertificateSelector = (_, _) => authority.ServerCertificate,
+                        // Enroll comes without a client certificate; everything else is authorised per call
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (certificate, _, _) => authority.Trusts(certificate),
+                        CheckCertificateRevocation = false,
                     });
                 });
             }
@@ -140,17 +142,6 @@ public static partial class CoordinatorHost
         }
         return ExitCodes.Success;
     }
-
-    private static SslServerAuthenticationOptions TlsOptions(FleetAuthority authority) => new()
-    {
-        ServerCertificateContext = authority.ServerCertificateContext,
-        ApplicationProtocols = [SslApplicationProtocol.Http2],
-        // asked for, not required: Enroll comes without a client certificate; every call is authorised on its own
-        ClientCertificateRequired = true,
-        RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is null || authority.Trusts(
-            certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())),
-        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-    };
 
     private static void AddCoordinator(IServiceCollection services, CoordinatorOptions options)
     {

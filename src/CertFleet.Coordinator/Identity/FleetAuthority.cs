@@ -1,5 +1,4 @@
 using System.Net.NetworkInformation;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
@@ -33,7 +32,6 @@ internal sealed partial class FleetAuthority : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _serverLock = new();
     private X509Certificate2 _server;
-    private SslStreamCertificateContext _serverContext;
 
     public FleetAuthority(CoordinatorOptions options, TimeProvider time, ILogger<FleetAuthority> logger)
     {
@@ -55,7 +53,6 @@ internal sealed partial class FleetAuthority : IDisposable
 
         _hosts = ServerNames(listen);
         _server = LoadServer();
-        _serverContext = Context(_server);
         var (admin, adminKey) = _files.LoadOrCreate(StateFiles.Admin, () =>
         {
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -93,24 +90,12 @@ internal sealed partial class FleetAuthority : IDisposable
         {
             lock (_serverLock)
             {
-                Refresh();
+                if (_server.NotAfter.ToUniversalTime() - Now.UtcDateTime < ServerRenewBefore)
+                {
+                    // the old one stays undisposed: a handshake in progress may still use it
+                    _server = LoadServer();
+                }
                 return _server;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The server certificate with the fleet CA as its chain, for each handshake. The CA goes on the wire because an
-    /// enrolling agent has nothing but the CA hash: it finds the CA in the chain and pins it by that hash.
-    /// </summary>
-    public SslStreamCertificateContext ServerCertificateContext
-    {
-        get
-        {
-            lock (_serverLock)
-            {
-                Refresh();
-                return _serverContext;
             }
         }
     }
@@ -183,23 +168,6 @@ internal sealed partial class FleetAuthority : IDisposable
         _key.Dispose();
         Certificate.Dispose();
         _server.Dispose();
-    }
-
-    // a certificate near expiry is replaced on the spot, so a coordinator that runs for years never serves an
-    // expired one; the old one stays undisposed because a handshake in progress may still use it
-    private void Refresh()
-    {
-        if (_server.NotAfter.ToUniversalTime() - Now.UtcDateTime < ServerRenewBefore)
-        {
-            _server = LoadServer();
-            _serverContext = Context(_server);
-        }
-    }
-
-    private SslStreamCertificateContext Context(X509Certificate2 server)
-    {
-        using var link = FleetCertificates.CreateLink(Certificate, _key);
-        return SslStreamCertificateContext.Create(server, new X509Certificate2Collection(link), offline: true);
     }
 
     private bool NeedsNewServerCertificate(X509Certificate2 certificate) =>

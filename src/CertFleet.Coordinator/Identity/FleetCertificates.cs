@@ -29,24 +29,6 @@ internal static class FleetCertificates
         return request.CreateSelfSigned(now - ClockSkew, now + validity);
     }
 
-    /// <summary>
-    /// The fleet CA's subject and key under another issuer name, sent in the TLS chain in place of the CA itself:
-    /// .NET leaves a self-signed root out of what a server sends, but an enrolling agent must see the CA's key to pin
-    /// it by hash. Clients that trust the real CA still chain to it (same subject, key and key identifier).
-    /// </summary>
-    public static X509Certificate2 CreateLink(X509Certificate2 authority, ECDsa authorityKey)
-    {
-        var request = new CertificateRequest(authority.SubjectName, authorityKey, HashAlgorithmName.SHA256);
-        foreach (var extension in authority.Extensions)
-        {
-            request.CertificateExtensions.Add(extension);
-        }
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] = (byte)((serial[0] & 0x7F) | 0x01);
-        return request.Create(new X500DistinguishedName(AuthorityName + " link"), X509SignatureGenerator.CreateForECDsa(authorityKey),
-            authority.NotBefore, authority.NotAfter, serial);
-    }
-
     public static X509Certificate2 CreateServer(X509Certificate2 authority, ECDsa authorityKey, PublicKey key,
         IEnumerable<string> hosts, DateTimeOffset now, TimeSpan validity)
     {

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
@@ -78,30 +77,6 @@ public sealed class FleetAuthorityTests : IDisposable
         var expected = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(second.FleetCa.PublicKey.ExportSubjectPublicKeyInfo()));
         Assert.Equal(expected, token.CaHash);
         Assert.Equal($"https://{Address}:7444", token.CoordinatorUrl);
-    }
-
-    [Fact]
-    public async Task Handshake_AnyClient_SeesTheFleetCaInTheChainSoAnEnrollingAgentCanPinIt()
-    {
-        await using var coordinator = await TestCoordinator.StartAsync($"{Address}:7448", Path.Combine(_folder, "state-chain"));
-        var token = await coordinator.Admin().CreateTokenAsync(new CreateTokenRequest(), deadline: DateTime.UtcNow.AddSeconds(20));
-
-        var handshake = ProcessRunner.Run("openssl", ["s_client", "-connect", $"{Address}:7448", "-alpn", "h2", "-showcerts"],
-            standardInput: "", timeout: TimeSpan.FromSeconds(20));
-
-        var certificates = handshake.StandardOutput.Split("-----BEGIN CERTIFICATE-----").Skip(1)
-            .Select(b => X509Certificate2.CreateFromPem("-----BEGIN CERTIFICATE-----" + b[..(b.IndexOf("-----END CERTIFICATE-----", StringComparison.Ordinal) + 25)]))
-            .ToList();
-        Assert.Equal(2, certificates.Count);
-        Assert.Contains("ALPN protocol: h2", handshake.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal(token.CaHash, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(certificates[1].PublicKey.ExportSubjectPublicKeyInfo())));
-        Assert.Contains(IPAddress.Parse(Address), certificates[0].Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateIPAddresses());
-        // an OpenSSL client that trusts only the fleet CA verifies the handshake too
-        var caFile = Path.Combine(_folder, "fleet-ca-chain.crt");
-        File.WriteAllText(caFile, coordinator.FleetCa.ExportCertificatePem());
-        var verified = ProcessRunner.Run("openssl", ["s_client", "-connect", $"{Address}:7448", "-alpn", "h2", "-CAfile", caFile,
-            "-verify_return_error", "-verify_ip", Address], standardInput: "", timeout: TimeSpan.FromSeconds(20));
-        Assert.Contains("Verify return code: 0 (ok)", verified.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]

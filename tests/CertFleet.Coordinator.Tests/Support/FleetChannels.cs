@@ -15,9 +15,8 @@ public static class FleetChannels
             ConnectTimeout = TimeSpan.FromSeconds(5),
             SslOptions = new SslClientAuthenticationOptions
             {
-                // as an agent does: the fleet CA is the only trust, whatever else the server sent in its chain
-                RemoteCertificateValidationCallback = (_, certificate, sent, _) =>
-                    certificate is X509Certificate2 server && ChainsTo(server, fleetCa, extra: sent?.ChainPolicy.ExtraStore),
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is X509Certificate2 server && ChainsTo(server, fleetCa),
                 LocalCertificateSelectionCallback = clientCertificate is null ? null : (_, _, _, _, _) => clientCertificate,
                 ClientCertificates = clientCertificate is null ? null : [clientCertificate],
             },
@@ -30,19 +29,13 @@ public static class FleetChannels
         });
     }
 
-    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority, DateTimeOffset? at = null,
-        X509Certificate2Collection? extra = null)
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority, DateTimeOffset? at = null)
     {
         using var chain = new X509Chain();
-        if (extra is not null)
-        {
-            chain.ChainPolicy.ExtraStore.AddRange(extra);
-        }
         chain.ChainPolicy.VerificationTime = (at ?? DateTimeOffset.UtcNow).UtcDateTime;
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate)
-            && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(authority.RawDataMemory.Span);
+        return chain.Build(certificate);
     }
 }
