@@ -45,6 +45,9 @@ public static partial class CoordinatorHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.WebHost.UseKestrelHttpsConfiguration();
+        // one line per request and per dropped agent stream drowns what operators need; our own events say enough
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddSystemd();
         builder.Services.AddGrpc(grpc =>
         {
