@@ -107,10 +107,12 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             AutoRenewWithin = autoRenew,
             Window = window,
         };
-        // a --window that failed to parse is still a --window: do not also report it as missing its threshold
-        problems.AddRange(CoordinatorOptionsCheck.Problems(window is null && windowText is not null
-            ? options with { Window = new RenewalWindow(DayOfWeek.Sunday, TimeOnly.MinValue, TimeOnly.MaxValue) }
-            : options));
+        problems.AddRange(CoordinatorOptionsCheck.Problems(options));
+        if (window is null && windowText is not null && within is null)
+        {
+            // the check sees no window when it did not parse; the missing threshold is still worth saying now
+            problems.Add(CoordinatorOptionsCheck.WindowWithoutThreshold);
+        }
         return new CoordinatorCommandLine(problems.Count == 0 ? options : null, problems, HelpRequested: false);
     }
 

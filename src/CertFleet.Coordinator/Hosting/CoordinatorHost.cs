@@ -1,7 +1,7 @@
 using System.Net;
 using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
-using CertFleet.Coordinator.Grpc;
+using CertFleet.Coordinator.Api;
 using CertFleet.Coordinator.Identity;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.State;
@@ -34,6 +34,9 @@ public static partial class CoordinatorHost
         }
         var listen = ListenAddress.TryParse(options.Listen, "--listen", out _)!;
         var metrics = options.MetricsListen is null ? null : ListenAddress.TryParse(options.MetricsListen, "--metrics-listen", out _);
+        // resolved now so a name that does not resolve stops Build with a message, not the server start with a trace
+        var grpcEndpoints = Endpoints(listen, "--listen");
+        var metricsEndpoints = metrics is null ? [] : Endpoints(metrics, "--metrics-listen");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -42,6 +45,9 @@ public static partial class CoordinatorHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.WebHost.UseKestrelHttpsConfiguration();
+        // one line per request and per dropped agent stream drowns what operators need; our own events say enough
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddSystemd();
         builder.Services.AddGrpc(grpc =>
         {
@@ -55,16 +61,14 @@ public static partial class CoordinatorHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var authority = kestrel.ApplicationServices.GetRequiredService<FleetAuthority>();
-            foreach (var endpoint in Endpoints(listen))
+            foreach (var endpoint in grpcEndpoints)
             {
                 kestrel.Listen(endpoint, listenOptions =>
                 {
                     listenOptions.Protocols = HttpProtocols.Http2;
                     listenOptions.UseHttps(new HttpsConnectionAdapterOptions
                     {
-                        ServerCertificate = authority.ServerCertificate,
-                        // sent along so that an enrolling agent can pin the fleet CA by its hash
-                        ServerCertificateChain = [authority.Certificate],
+                        ServerCertificateSelector = (_, _) => authority.ServerCertificate,
                         // Enroll comes without a client certificate; everything else is authorised per call
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = (certificate, _, _) => authority.Trusts(certificate),
@@ -72,18 +76,17 @@ public static partial class CoordinatorHost
                     });
                 });
             }
-            if (metrics is not null)
+            foreach (var endpoint in metricsEndpoints)
             {
-                foreach (var endpoint in Endpoints(metrics))
-                {
-                    kestrel.Listen(endpoint, listenOptions => listenOptions.Protocols = HttpProtocols.Http1);
-                }
+                kestrel.Listen(endpoint, listenOptions => listenOptions.Protocols = HttpProtocols.Http1);
             }
         });
 
         var app = builder.Build();
         // made now, not on first request: admin.conf must exist when Build returns, and a damaged state dir must stop the start
         var fleetAuthority = app.Services.GetRequiredService<FleetAuthority>();
+        app.Services.GetRequiredService<TokenStore>();
+        app.Services.GetRequiredService<NodeStore>();
         var grpcHost = $"*:{listen.Port}";
         app.MapGrpcService<AgentGrpcService>().RequireHost(grpcHost);
         app.MapGrpcService<AdminGrpcService>().RequireHost(grpcHost);
@@ -133,9 +136,9 @@ public static partial class CoordinatorHost
             {
                 await app.RunAsync().ConfigureAwait(false);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
-                // typically the address is in use or not on this machine
+                // the address is in use, or not an address of this machine
                 await error.WriteLineAsync($"certfleet-coordinator: cannot listen on {commandLine.Options.Listen}: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.Failed;
             }
@@ -163,7 +166,7 @@ public static partial class CoordinatorHost
         services.AddSingleton<FleetMetrics>();
     }
 
-    private static IEnumerable<IPEndPoint> Endpoints(ListenAddress address)
+    private static IReadOnlyList<IPEndPoint> Endpoints(ListenAddress address, string option)
     {
         if (IPAddress.TryParse(address.Host, out var ip))
         {
@@ -179,7 +182,7 @@ public static partial class CoordinatorHost
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            throw new CoordinatorOptionsException([$"--listen {address}: the host name does not resolve ({e.Message}); give an IP address or a name of this machine"]);
+            throw new CoordinatorOptionsException([$"{option} {address}: the host name does not resolve ({e.Message}); give an IP address or a name of this machine"]);
         }
     }
 

@@ -8,6 +8,9 @@ namespace CertFleet.Coordinator.Hosting;
 /// <summary>Checks options before anything starts and lists every problem at once, each naming what to fix.</summary>
 internal static class CoordinatorOptionsCheck
 {
+    public const string WindowWithoutThreshold =
+        "--window only applies to automatic renewal; add --auto-renew-within D (e.g. 30d) or drop --window";
+
     public static IReadOnlyList<string> Problems(CoordinatorOptions options)
     {
         var problems = new List<string>();
@@ -37,7 +40,7 @@ internal static class CoordinatorOptionsCheck
         }
         if (options.Window is not null && options.AutoRenewWithin is null)
         {
-            problems.Add("--window only applies to automatic renewal; add --auto-renew-within D (e.g. 30d) or drop --window");
+            problems.Add(WindowWithoutThreshold);
         }
         if (options.StepTimeout <= TimeSpan.Zero)
         {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace CertFleet.Coordinator.Hosting;
 
 /// <summary>Durations as operators write them on command lines: 30d, 12h, 90m, 45s.</summary>
-public static class DurationText
+internal static class DurationText
 {
     public static bool TryParse(string? text, out TimeSpan duration)
     {

@@ -4,7 +4,7 @@ using System.Net;
 namespace CertFleet.Coordinator.Hosting;
 
 /// <summary>A HOST:PORT the coordinator listens on, and the URL agents and operators use to reach it.</summary>
-public sealed record ListenAddress(string Host, int Port)
+internal sealed record ListenAddress(string Host, int Port)
 {
     /// <summary>The host as clients should dial it: a wildcard address means "this machine", so its name is used.</summary>
     public string PublicHost => IPAddress.TryParse(Host, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))

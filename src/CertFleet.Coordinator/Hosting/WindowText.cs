@@ -3,7 +3,7 @@ using System.Globalization;
 namespace CertFleet.Coordinator.Hosting;
 
 /// <summary>Parses a weekly renewal window such as "Sat 02:00-04:00" (UTC).</summary>
-public static class WindowText
+internal static class WindowText
 {
     private static readonly string[] Formats = ["H:mm", "HH:mm"];
 

@@ -1,3 +1,4 @@
+using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
@@ -27,10 +28,15 @@ internal sealed partial class FleetAuthority : IDisposable
     private readonly TimeProvider _time;
     private readonly ECDsa _key;
     private readonly StateFiles _files;
+    private readonly IReadOnlyList<string> _hosts;
+    private readonly ILogger _logger;
+    private readonly Lock _serverLock = new();
+    private X509Certificate2 _server;
 
     public FleetAuthority(CoordinatorOptions options, TimeProvider time, ILogger<FleetAuthority> logger)
     {
         _time = time;
+        _logger = logger;
         _files = new StateFiles(options.StateDirectory);
         var listen = ListenAddress.TryParse(options.Listen, "--listen", out var error)
             ?? throw new CoordinatorOptionsException([error!]);
@@ -45,8 +51,8 @@ internal sealed partial class FleetAuthority : IDisposable
         });
         CaHash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Certificate.PublicKey.ExportSubjectPublicKeyInfo()));
 
-        var hosts = new[] { listen.PublicHost, listen.Host, "localhost", "127.0.0.1", "::1" }.Distinct().ToList();
-        ServerCertificate = LoadServer(hosts, logger);
+        _hosts = ServerNames(listen);
+        _server = LoadServer();
         var (admin, adminKey) = _files.LoadOrCreate(StateFiles.Admin, () =>
         {
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -74,8 +80,25 @@ internal sealed partial class FleetAuthority : IDisposable
     /// <summary>The URL agents and operators dial: https://HOST:PORT.</summary>
     public string CoordinatorUrl { get; }
 
-    /// <summary>The coordinator's TLS certificate, with its key.</summary>
-    public X509Certificate2 ServerCertificate { get; }
+    /// <summary>
+    /// The coordinator's TLS certificate with its key, for each handshake: one that nears expiry is replaced on the
+    /// spot, so a coordinator that runs for years never serves an expired certificate.
+    /// </summary>
+    public X509Certificate2 ServerCertificate
+    {
+        get
+        {
+            lock (_serverLock)
+            {
+                if (_server.NotAfter.ToUniversalTime() - Now.UtcDateTime < ServerRenewBefore)
+                {
+                    // the old one stays undisposed: a handshake in progress may still use it
+                    _server = LoadServer();
+                }
+                return _server;
+            }
+        }
+    }
 
     public string AdminConfigPath => Path.Combine(_files.Folder, "admin.conf");
 
@@ -144,19 +167,22 @@ internal sealed partial class FleetAuthority : IDisposable
     {
         _key.Dispose();
         Certificate.Dispose();
-        ServerCertificate.Dispose();
+        _server.Dispose();
     }
 
-    private X509Certificate2 LoadServer(IReadOnlyList<string> hosts, ILogger logger)
+    private bool NeedsNewServerCertificate(X509Certificate2 certificate) =>
+        certificate.NotAfter.ToUniversalTime() - Now.UtcDateTime < ServerRenewBefore || !Names(certificate, _hosts);
+
+    private X509Certificate2 LoadServer()
     {
         var (certificate, key) = _files.LoadOrCreate(StateFiles.Server, CreateServerPair);
-        if (certificate.NotAfter.ToUniversalTime() - Now.UtcDateTime < ServerRenewBefore || !Names(certificate, hosts))
+        if (NeedsNewServerCertificate(certificate))
         {
             certificate.Dispose();
             key.Dispose();
             (certificate, key) = CreateServerPair();
             _files.Save(StateFiles.Server, certificate, key);
-            Log.ServerCertificateRenewed(logger, string.Join(", ", hosts));
+            Log.ServerCertificateRenewed(_logger, string.Join(", ", _hosts));
         }
         using (certificate)
         using (key)
@@ -167,8 +193,27 @@ internal sealed partial class FleetAuthority : IDisposable
         (X509Certificate2, ECDsa) CreateServerPair()
         {
             var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            return (FleetCertificates.CreateServer(Certificate, _key, new PublicKey(serverKey), hosts, Now, ServerValidity), serverKey);
+            return (FleetCertificates.CreateServer(Certificate, _key, new PublicKey(serverKey), _hosts, Now, ServerValidity), serverKey);
         }
+    }
+
+    /// <summary>
+    /// What the server certificate names: the listen host, localhost, and for a wildcard listen address this
+    /// machine's name and every address of its interfaces, so agents may dial any of them.
+    /// </summary>
+    private static List<string> ServerNames(ListenAddress listen)
+    {
+        var names = new List<string> { listen.PublicHost, "localhost", "127.0.0.1", "::1" };
+        if (listen.PublicHost != listen.Host)
+        {
+            // listen.Host is 0.0.0.0 or ::, which no client dials
+            names.AddRange(NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .Where(a => !a.IsIPv6LinkLocal)
+                .Select(a => a.ToString()));
+        }
+        return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     private static bool Names(X509Certificate2 certificate, IReadOnlyList<string> hosts)

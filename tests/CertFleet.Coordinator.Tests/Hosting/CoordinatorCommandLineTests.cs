@@ -111,6 +111,16 @@ public sealed class CoordinatorCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Parse_BadWindowWithoutAutoRenew_NamesBothProblems()
+    {
+        var parsed = CoordinatorCommandLine.Parse(["--listen", "127.0.30.9:7443", "--state-dir", _folder, "--window", "Sat 2am"]);
+
+        Assert.Equal(2, parsed.Problems.Count);
+        Assert.Contains(parsed.Problems, p => p.Contains("is not DAY HH:MM-HH:MM", StringComparison.Ordinal));
+        Assert.Contains(parsed.Problems, p => p.StartsWith("--window only applies to automatic renewal", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RunAsync_SeveralErrors_ListsAllAndExitsTwo()
     {
         var output = new StringWriter();

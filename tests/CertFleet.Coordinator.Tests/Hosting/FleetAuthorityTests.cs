@@ -6,6 +6,8 @@ using CertFleet.Coordinator.Tests.Support;
 using CertFleet.Pki.Kubeconfigs;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CertFleet.Coordinator.Tests.Hosting;
 
@@ -105,6 +107,23 @@ public sealed class FleetAuthorityTests : IDisposable
         Assert.Equal("https://127.0.30.11:7446", Kubeconfig.Parse(File.ReadAllText(adminConf), adminConf).Clusters[0].Server);
         var status = await moved.Admin().GetStatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(20));
         Assert.NotNull(status);
+    }
+
+    [Fact]
+    public async Task ServerCertificate_NearExpiry_ReplacedForTheNextHandshake()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var coordinator = await TestCoordinator.StartAsync($"{Address}:7447", Path.Combine(_folder, "state-long"),
+            configure: s => s.AddSingleton<TimeProvider>(time));
+        var first = coordinator.Authority.ServerCertificate;
+
+        time.Advance(FleetAuthority.ServerValidity - TimeSpan.FromDays(29));
+        var second = coordinator.Authority.ServerCertificate;
+
+        Assert.NotEqual(first.SerialNumber, second.SerialNumber);
+        Assert.True(second.NotAfter > first.NotAfter.AddDays(300));
+        Assert.True(FleetChannels.ChainsTo(second, coordinator.FleetCa, time.GetUtcNow()));
+        Assert.Same(second, coordinator.Authority.ServerCertificate);
     }
 
     [Fact]

@@ -29,9 +29,10 @@ public static class FleetChannels
         });
     }
 
-    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority, DateTimeOffset? at = null)
     {
         using var chain = new X509Chain();
+        chain.ChainPolicy.VerificationTime = (at ?? DateTimeOffset.UtcNow).UtcDateTime;
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 
-namespace CertFleet.Coordinator.Grpc;
+namespace CertFleet.Coordinator.Api;
 
 internal static class CallerCertificate
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Grpc.Core;
 
-namespace CertFleet.Coordinator.Grpc;
+namespace CertFleet.Coordinator.Api;
 
 /// <summary>Failures as gRPC statuses; the detail is the operator-facing message.</summary>
 internal static class RpcErrors

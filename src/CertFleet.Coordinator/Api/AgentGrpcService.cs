@@ -4,7 +4,7 @@ using CertFleet.Coordinator.Identity;
 using CertFleet.Protocol.V1;
 using Grpc.Core;
 
-namespace CertFleet.Coordinator.Grpc;
+namespace CertFleet.Coordinator.Api;
 
 /// <summary>The agent channel: Enroll (token, no client certificate) and Connect (mTLS with the agent's identity).</summary>
 internal sealed class AgentGrpcService(EnrollmentService enrollment, AgentSessions sessions, FleetAuthority authority,

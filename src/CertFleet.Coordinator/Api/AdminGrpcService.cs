@@ -6,7 +6,7 @@ using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
-namespace CertFleet.Coordinator.Grpc;
+namespace CertFleet.Coordinator.Api;
 
 /// <summary>The operator's API. Every call needs the admin credential; rollout calls are delegated to <see cref="IRolloutAdmin"/>.</summary>
 internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet,
