@@ -24,7 +24,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-dotnet test Coordinator.sln --nologo -v quiet "$@" 2>&1 | tee "$log" || status=$?
+dotnet build Coordinator.sln --nologo -v quiet 2>&1 | tee "$log" || status=$?
+# One test assembly at a time (-m:1): several of them run real etcd members on the fixture's loopback
+# addresses (127.0.10.x), which two assemblies running together would both try to bind.
+if [ "$status" -eq 0 ]; then
+  dotnet test Coordinator.sln --nologo --no-build -v quiet -m:1 "$@" 2>&1 | tee -a "$log" || status=$?
+fi
 # One closing line for every test assembly together: "N passed, N failed, N skipped".
 awk '/^(Passed|Failed)! +- +Failed:/ {
        for (i = 1; i <= NF; i++) { v = $(i + 1); gsub(",", "", v)
