@@ -57,9 +57,9 @@ internal sealed partial class AgentConnection(
                     await SessionAsync(identity, () => attempt = 0, stoppingToken);
                     Log.Disconnected(logger, options.Coordinator, "the coordinator closed the stream");
                 }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                catch (Exception e) when (e is OperationCanceledException or RpcException && stoppingToken.IsCancellationRequested)
                 {
-                    return;
+                    return; // stopping: the stream was cancelled on purpose
                 }
                 catch (Exception e) when (e is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidOperationException)
                 {

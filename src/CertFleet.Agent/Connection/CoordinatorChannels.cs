@@ -11,8 +11,13 @@ internal static class CoordinatorChannels
     /// <summary>Inventories of thousands of certificates stay far below this.</summary>
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
-    /// <summary>A channel that trusts only a CA with the pinned SPKI hash; <paramref name="rejected"/> hears why one was not.</summary>
-    public static GrpcChannel ForEnrollment(Uri coordinator, byte[] pin, Action<string> rejected)
+    /// <summary>
+    /// The enrollment channel. When the coordinator sends a certificate with the pinned SPKI hash in its TLS chain, the
+    /// chain is checked here, before the token is sent. When it does not (a self-signed root is usually left out), the
+    /// server certificate is handed to <paramref name="presented"/> and checked against the fleet CA Enroll returns,
+    /// before anything is stored. <paramref name="rejected"/> hears why a server was refused.
+    /// </summary>
+    public static GrpcChannel ForEnrollment(Uri coordinator, byte[] pin, Action<string> rejected, Action<X509Certificate2> presented)
     {
         var handler = NewHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
@@ -22,7 +27,18 @@ internal static class CoordinatorChannels
                 rejected("the coordinator presented no certificate");
                 return false;
             }
-            var ok = CoordinatorTrust.IsPinned(server, CoordinatorTrust.Presented(chain), pin, errors, out var reason);
+            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+            {
+                rejected($"its certificate ({server.Subject}) is not for the address dialled, {coordinator.Host}");
+                return false;
+            }
+            presented(X509CertificateLoader.LoadCertificate(server.RawData));
+            var chainCertificates = CoordinatorTrust.Presented(chain).ToList();
+            if (!chainCertificates.Any(c => CoordinatorTrust.SpkiHash(c).AsSpan().SequenceEqual(pin)))
+            {
+                return true; // checked against the fleet CA in the Enroll answer
+            }
+            var ok = CoordinatorTrust.IsPinned(server, chainCertificates, pin, errors, out var reason);
             if (!ok)
             {
                 rejected(reason);

@@ -36,14 +36,19 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
         for (var attempt = 0; ; attempt++)
         {
             string? trustProblem = null;
-            using var channel = CoordinatorChannels.ForEnrollment(options.Coordinator, options.CaHash, reason => trustProblem = reason);
+            X509Certificate2? server = null;
+            using var channel = CoordinatorChannels.ForEnrollment(options.Coordinator, options.CaHash, reason => trustProblem = reason, presented =>
+            {
+                server?.Dispose();
+                server = presented;
+            });
             var client = new AgentService.AgentServiceClient(channel);
             try
             {
                 var response = await client.EnrollAsync(
                     new EnrollRequest { Token = options.Token, Node = options.Node, CsrDer = ByteString.CopyFrom(csr) },
                     deadline: time.GetUtcNow().UtcDateTime.AddSeconds(30), cancellationToken: cancellationToken);
-                Store(response, key);
+                Store(response, key, server);
                 Log.Enrolled(logger, options.Node, options.Coordinator, response.Role);
                 return _store.Load();
             }
@@ -63,20 +68,41 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
                 Log.EnrollRetry(logger, options.Coordinator, e.Status.Detail, delay.TotalSeconds);
                 await Task.Delay(delay, time, cancellationToken);
             }
+            finally
+            {
+                server?.Dispose();
+            }
         }
     }
 
-    private void Store(EnrollResponse response, ECDsa key)
+    private void Store(EnrollResponse response, ECDsa key, X509Certificate2? server)
     {
-        using var issued = X509CertificateLoader.LoadCertificate(response.CertificateDer.ToByteArray());
-        using var fleetCa = X509CertificateLoader.LoadCertificate(response.FleetCaDer.ToByteArray());
-        if (!issued.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+        using (server)
         {
-            throw new EnrollmentRejectedException("the coordinator returned an identity certificate for another key; nothing was stored, enroll again");
-        }
-        if (!CryptographicOperations.FixedTimeEquals(CoordinatorTrust.SpkiHash(fleetCa), options.CaHash))
-        {
-            throw new EnrollmentRejectedException("the coordinator returned a fleet CA other than the pinned one; nothing was stored, check --ca-hash");
+            X509Certificate2 issued, fleetCa;
+            try
+            {
+                issued = X509CertificateLoader.LoadCertificate(response.CertificateDer.ToByteArray());
+                fleetCa = X509CertificateLoader.LoadCertificate(response.FleetCaDer.ToByteArray());
+            }
+            catch (CryptographicException e)
+            {
+                throw new EnrollmentRejectedException($"the coordinator's Enroll answer holds no valid certificates ({e.Message}); nothing was stored", e);
+            }
+            using (issued)
+            using (fleetCa)
+            {
+                var reason = "no TLS certificate seen";
+                if (server is null || !CoordinatorTrust.IsPinnedFleetCa(server, fleetCa, options.CaHash!, out reason))
+                {
+                    throw new EnrollmentRejectedException(
+                        $"enrollment refused: the coordinator at {options.Coordinator} is not the one pinned by --ca-hash: {reason}; nothing was stored");
+                }
+                if (!issued.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+                {
+                    throw new EnrollmentRejectedException("the coordinator returned an identity certificate for another key; nothing was stored, enroll again");
+                }
+            }
         }
         _store.Save(response.CertificateDer.ToByteArray(), response.FleetCaDer.ToByteArray());
     }

@@ -68,4 +68,26 @@ public sealed class CoordinatorTrustTests
         Assert.False(CoordinatorTrust.IsIssuedByFleetCa(impostor, [other], fleet, UntrustedRoot, out reason));
         Assert.Contains("does not chain to the fleet CA stored at enrollment", reason);
     }
+
+    [Fact]
+    public void IsPinnedFleetCa_ReturnedCaWithPinnedHashThatIssuedTheServer_Accepted()
+    {
+        using var ca = TestCertificates.CreateCa("fleet");
+        using var server = TestCertificates.CreateServer(ca, "127.0.20.1");
+
+        Assert.True(CoordinatorTrust.IsPinnedFleetCa(server, ca, CoordinatorTrust.SpkiHash(ca), out var reason), reason);
+    }
+
+    [Fact]
+    public void IsPinnedFleetCa_PinnedCaReturnedByAServerItDidNotIssue_RejectedSayingSo()
+    {
+        using var pinned = TestCertificates.CreateCa("fleet");
+        using var impostor = TestCertificates.CreateCa("fleet");
+        using var server = TestCertificates.CreateServer(impostor, "127.0.20.1");
+
+        Assert.False(CoordinatorTrust.IsPinnedFleetCa(server, pinned, CoordinatorTrust.SpkiHash(pinned), out var reason));
+        Assert.Contains("was not issued by the fleet CA with the pinned hash", reason);
+        Assert.False(CoordinatorTrust.IsPinnedFleetCa(server, impostor, CoordinatorTrust.SpkiHash(pinned), out reason));
+        Assert.Contains("does not have the pinned hash", reason);
+    }
 }
