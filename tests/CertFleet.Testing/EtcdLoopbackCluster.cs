@@ -18,14 +18,7 @@ public sealed class EtcdLoopbackCluster : IDisposable
     {
         try
         {
-            foreach (var node in MasterNames)
-            {
-                var address = $"127.0.10.{10 + int.Parse(node[^1..], System.Globalization.CultureInfo.InvariantCulture)}";
-                if (IsListening(address, 2379))
-                {
-                    throw new InvalidOperationException($"{address}:2379 is already in use: another etcd cluster runs on the loopback fixture addresses; stop it first");
-                }
-            }
+            WaitUntilAddressesFree(TimeSpan.FromMinutes(3));
             foreach (var node in MasterNames)
             {
                 _started.Add(node);
@@ -91,6 +84,22 @@ public sealed class EtcdLoopbackCluster : IDisposable
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"etcd-member.sh {command} {node} exited {result.ExitCode}: {result.Combined}");
+        }
+    }
+
+    /// <summary>Other test projects on this machine use the same fixture addresses: wait for their cluster to stop.</summary>
+    private static void WaitUntilAddressesFree(TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        var addresses = Enumerable.Range(1, Members).Select(i => $"127.0.10.{10 + i}").ToList();
+        while (addresses.FirstOrDefault(a => IsListening(a, 2379) || IsListening(a, 2380)) is { } busy)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException(
+                    $"{busy}:2379 is still in use after {limit.TotalMinutes} minutes: another etcd cluster runs on the loopback fixture addresses; stop it first");
+            }
+            Thread.Sleep(1000);
         }
     }
 

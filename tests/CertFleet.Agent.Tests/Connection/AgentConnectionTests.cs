@@ -81,6 +81,39 @@ public sealed class AgentConnectionTests(EcClusterPkiFixture pki) : IClassFixtur
         Assert.Empty(coordinator.ConnectedAs);
     }
 
+    [Fact]
+    public async Task Agent_StreamDropped_ReconnectsWithHelloCarryingJournalAndKeepsHeartbeatsAndReports()
+    {
+        await using var coordinator = await FakeCoordinator.StartAsync();
+        new CertFleet.Agent.Steps.StepJournal(_state).Record(new CertFleet.Agent.Steps.JournalEntry
+        {
+            StepId = "install-before-restart", Kind = "install", Ok = true, Message = "installed", BackupDirectory = "/var/lib/certfleet/backups/x",
+        });
+        var options = Options(coordinator, FakeCoordinator.GoodToken, CoordinatorTrust.SpkiHash(coordinator.Ca)) with
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        };
+        using var host = AgentHost.Build(options);
+        await host.StartAsync().WaitAsync(Limit);
+        var first = await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello);
+        Assert.Equal("install-before-restart", Assert.Single(first.Hello.RecentSteps).StepId);
+        await coordinator.NextAsync(AgentMessage.BodyOneofCase.Heartbeat);
+
+        coordinator.DropStreams();
+        var second = await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello);
+        await coordinator.NextAsync(AgentMessage.BodyOneofCase.Inventory);
+        await coordinator.ToSend.Writer.WriteAsync(new CoordinatorMessage { CorrelationId = "c-9", Install = new InstallRequest { StepId = "empty-install" } });
+        var installed = await coordinator.NextAsync(AgentMessage.BodyOneofCase.StepResult);
+        var report = await coordinator.NextAsync(AgentMessage.BodyOneofCase.Inventory);
+        await host.StopAsync().WaitAsync(Limit);
+
+        Assert.Equal("worker-1", second.Hello.Node);
+        Assert.Equal("c-9", installed.CorrelationId);
+        Assert.True(installed.StepResult.Ok, installed.StepResult.Message);
+        Assert.Equal("", report.CorrelationId);
+        Assert.Equal(2, coordinator.ConnectedAs.Count);
+    }
+
     private AgentOptions Options(FakeCoordinator coordinator, string token, byte[] hash) => new()
     {
         Coordinator = coordinator.Url,

@@ -45,6 +45,16 @@ internal sealed class FakeCoordinator : IAsyncDisposable
     /// <summary>Requests to send on the next (or current) Connect stream.</summary>
     public Channel<CoordinatorMessage> ToSend { get; } = Channel.CreateUnbounded<CoordinatorMessage>();
 
+    /// <summary>Ends every open Connect stream, as a coordinator restart would.</summary>
+    public void DropStreams()
+    {
+        var old = Interlocked.Exchange(ref _drop, new CancellationTokenSource());
+        old.Cancel();
+        old.Dispose();
+    }
+
+    private CancellationTokenSource _drop = new();
+
     /// <summary>The CN of each client certificate a Connect stream was opened with.</summary>
     public List<string> ConnectedAs { get; } = [];
 
@@ -124,19 +134,28 @@ internal sealed class FakeCoordinator : IAsyncDisposable
             {
                 Coordinator.ConnectedAs.Add(client?.GetNameInfo(X509NameType.SimpleName, false) ?? "(none)");
             }
+            using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, Coordinator._drop.Token);
             var sending = Task.Run(async () =>
             {
-                await foreach (var message in Coordinator.ToSend.Reader.ReadAllAsync(context.CancellationToken))
+                await foreach (var message in Coordinator.ToSend.Reader.ReadAllAsync(call.Token))
                 {
-                    await responseStream.WriteAsync(message, context.CancellationToken);
+                    await responseStream.WriteAsync(message, call.Token);
                 }
             });
             try
             {
-                await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
+                await foreach (var message in requestStream.ReadAllAsync(call.Token))
                 {
                     await Coordinator.Received.Writer.WriteAsync(message, context.CancellationToken);
                 }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await call.CancelAsync();
+            try
+            {
+                await sending;
             }
             catch (OperationCanceledException)
             {
