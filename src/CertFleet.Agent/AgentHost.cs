@@ -68,8 +68,8 @@ public static class AgentHost
             return InvalidArguments;
         }
         using var host = Build(options);
+        var exit = host.Services.GetRequiredService<AgentExit>(); // before RunAsync, which disposes the services
         await host.RunAsync();
-        var exit = host.Services.GetRequiredService<AgentExit>();
         if (exit.Reason is { } reason)
         {
             Console.Error.WriteLine($"certfleet-agent: {reason}");

@@ -57,9 +57,9 @@ internal sealed partial class AgentConnection(
                     await SessionAsync(identity, () => attempt = 0, stoppingToken);
                     Log.Disconnected(logger, options.Coordinator, "the coordinator closed the stream");
                 }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                catch (Exception e) when (e is OperationCanceledException or RpcException && stoppingToken.IsCancellationRequested)
                 {
-                    return;
+                    return; // stopping: the stream was cancelled on purpose
                 }
                 catch (Exception e) when (e is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidOperationException)
                 {
@@ -158,7 +158,7 @@ internal sealed partial class AgentConnection(
         [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Reconnecting in {DelaySeconds:0.0} s")]
         public static partial void Reconnecting(ILogger logger, double delaySeconds);
 
-        [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "Inventory reported: {Certificates} certificate(s), {Errors} error(s)")]
+        [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Inventory reported: {Certificates} certificate(s), {Errors} error(s)")]
         public static partial void Reported(ILogger logger, int certificates, int errors);
 
         [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Coordinator {Coordinator} not trusted: {Reason}")]

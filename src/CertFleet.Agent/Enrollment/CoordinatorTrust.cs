@@ -48,6 +48,27 @@ internal static class CoordinatorTrust
         return false;
     }
 
+    /// <summary>
+    /// The check made once the coordinator has answered Enroll, for a coordinator that does not send its CA in the TLS
+    /// chain (Kestrel leaves a self-signed root out): the fleet CA it returned must have the pinned hash and must have
+    /// issued the certificate the TLS connection presented.
+    /// </summary>
+    public static bool IsPinnedFleetCa(X509Certificate2 server, X509Certificate2 fleetCa, byte[] pin, out string reason)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(SpkiHash(fleetCa), pin))
+        {
+            reason = $"the fleet CA it returned ({fleetCa.Subject}) does not have the pinned hash; check --ca-hash against `certfleet token create --print-join-command`";
+            return false;
+        }
+        if (!ChainsTo(server, fleetCa, []))
+        {
+            reason = $"its TLS certificate ({server.Subject}) was not issued by the fleet CA with the pinned hash";
+            return false;
+        }
+        reason = "";
+        return true;
+    }
+
     /// <summary>True when <paramref name="server"/> chains to <paramref name="fleetCa"/> (and the name matches).</summary>
     public static bool IsIssuedByFleetCa(X509Certificate2 server, IEnumerable<X509Certificate2> presented, X509Certificate2 fleetCa, SslPolicyErrors errors, out string reason)
     {

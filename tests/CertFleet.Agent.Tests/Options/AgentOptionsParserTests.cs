@@ -121,7 +121,10 @@ public sealed class AgentOptionsParserTests : IDisposable
     [Fact]
     public void Program_NoArguments_ExitsTwoWithEveryErrorAndNoStackTrace()
     {
-        var program = Path.Combine(AppContext.BaseDirectory, "certfleet-agent.dll");
+        // The agent's own build output: the test folder carries ASP.NET Core's framework (for the stand-in
+        // coordinator), so the agent's Hosting assemblies are not copied there.
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!;
+        var program = Path.Combine(SharedFixtures.RepositoryRoot, "src/CertFleet.Agent/bin", configuration, "net10.0/certfleet-agent.dll");
 
         var result = ProcessRunner.Run("dotnet", [program, "--node", "x", "--token", "t"], timeout: TimeSpan.FromSeconds(30));
 
