@@ -112,6 +112,9 @@ internal sealed class FakeCoordinator : IAsyncDisposable
     {
         public FakeCoordinator Coordinator { get; set; } = null!;
 
+        public override Task<DiscoverResponse> Discover(DiscoverRequest request, ServerCallContext context) =>
+            Task.FromResult(new DiscoverResponse { FleetCaDer = ByteString.CopyFrom(Coordinator.Ca.RawData) });
+
         public override Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
         {
             if (request.Token != GoodToken)
