@@ -1,3 +1,4 @@
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Identity;
@@ -9,7 +10,7 @@ using Grpc.Core;
 namespace CertFleet.Coordinator.Api;
 
 /// <summary>The operator's API. Every call needs the admin credential; rollout calls are delegated to <see cref="IRolloutAdmin"/>.</summary>
-internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet,
+internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet, AuditLog audit,
     ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null) : AdminService.AdminServiceBase
 {
     public override Task<CreateTokenResponse> CreateToken(CreateTokenRequest request, ServerCallContext context)
@@ -20,6 +21,10 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
             var token = tokens.Create(request.Node.Length == 0 ? null : request.Node, NodeRoles.ParseOrWorker(request.Role),
                 request.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(request.TtlSeconds));
             Log.TokenCreated(logger, token.Node ?? "any node", NodeRoles.Format(token.Role), token.ExpiresAt);
+            audit.Append(new AuditRecord(AuditKinds.TokenCreated, "admin")
+            {
+                Node = token.Node ?? "", NotAfter = token.ExpiresAt, Detail = $"for {token.Node ?? "any node"} as {NodeRoles.Format(token.Role)}",
+            });
             return Task.FromResult(new CreateTokenResponse
             {
                 Token = token.Secret,
@@ -75,6 +80,13 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
 
     public override Task<VerifyFleetResponse> VerifyFleet(VerifyFleetRequest request, ServerCallContext context) =>
         Rollouts(context, r => r.VerifyFleetAsync(request, context.CancellationToken));
+
+    public override Task<AuditResponse> Audit(AuditRequest request, ServerCallContext context)
+    {
+        RequireAdmin(context);
+        var since = request.Since is { } from ? from.ToDateTimeOffset() : (DateTimeOffset?)null;
+        return Task.FromResult(new AuditResponse { Events = { audit.Read(request.Node, since) } });
+    }
 
     public override async Task WatchRollout(RolloutId request, IServerStreamWriter<Rollout> responseStream, ServerCallContext context)
     {

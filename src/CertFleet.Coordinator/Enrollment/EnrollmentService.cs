@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Identity;
 using CertFleet.Protocol.V1;
@@ -7,13 +8,31 @@ namespace CertFleet.Coordinator.Enrollment;
 
 /// <summary>Turns a token (or an agent's still-valid identity) and a CSR into an enrolled node with an identity certificate.</summary>
 internal sealed partial class EnrollmentService(TokenStore tokens, NodeStore nodes, FleetAuthority authority,
-    ILogger<EnrollmentService> logger)
+    AuditLog audit, ILogger<EnrollmentService> logger)
 {
+    /// <summary><see cref="EnrollChecked"/>, with the enrollment or its refusal in the audit trail (never the token).</summary>
+    public EnrollResponse Enroll(EnrollRequest request, X509Certificate2? clientCertificate)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var how = request.Token.Length == 0 ? "identity renewal" : "token";
+        try
+        {
+            var response = EnrollChecked(request, clientCertificate);
+            audit.Append(new AuditRecord(AuditKinds.Enrolled, $"agent:{request.Node}") { Node = request.Node, Detail = $"as {response.Role} ({how})" });
+            return response;
+        }
+        catch (Exception e) when (e is EnrollmentRefusedException or ArgumentException)
+        {
+            audit.Append(new AuditRecord(AuditKinds.EnrollmentRefused, $"agent:{request.Node}") { Node = request.Node, Reason = e.Message, Detail = how });
+            throw;
+        }
+    }
+
     /// <summary>
     /// Enrolls with a token; with no token, an agent presenting its current identity for the same node gets a fresh
     /// one (its identity lasts 30 days and the wire contract has no separate renewal call).
     /// </summary>
-    public EnrollResponse Enroll(EnrollRequest request, X509Certificate2? clientCertificate)
+    private EnrollResponse EnrollChecked(EnrollRequest request, X509Certificate2? clientCertificate)
     {
         if (NodeNames.Problem(request.Node) is { } problem)
         {

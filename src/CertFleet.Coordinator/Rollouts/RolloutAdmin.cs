@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -14,6 +15,7 @@ internal sealed partial class RolloutAdmin(
     RolloutRunner runner,
     IAgentGateway gateway,
     IFleetInventory inventory,
+    AuditLog audit,
     TimeProvider time,
     ILogger<RolloutAdmin> logger) : IRolloutAdmin
 {
@@ -52,6 +54,7 @@ internal sealed partial class RolloutAdmin(
                 Sequence = s.Sequence, Batch = s.Batch, Kind = s.Kind, Node = s.Node, Unit = s.Unit, State = StepStates.Pending,
             }));
             store.Create(rollout, planned.Targets);
+            AuditStart(rollout, planned.Plan);
             Log.Started(logger, rollout.Id, automatic, planned.Plan.Certificates.Count, rollout.Steps.Count);
             runner.Wake();
             return rollout;
@@ -59,6 +62,23 @@ internal sealed partial class RolloutAdmin(
         finally
         {
             _starting.Release();
+        }
+    }
+
+    private void AuditStart(Rollout rollout, RolloutPlan plan)
+    {
+        var actor = rollout.Automatic ? "coordinator" : "admin";
+        audit.Append(new AuditRecord(AuditKinds.RolloutStarted, actor)
+        {
+            RolloutId = rollout.Id,
+            Detail = $"{plan.Certificates.Count} certificate(s) to renew, {plan.Refused.Count} refused, {rollout.Steps.Count} steps; request {rollout.Request}",
+        });
+        foreach (var refusal in plan.Refused)
+        {
+            audit.Append(new AuditRecord(AuditKinds.Refused, actor)
+            {
+                Node = refusal.Node, Path = refusal.Path, Subject = refusal.Subject, Reason = refusal.Reason, RolloutId = rollout.Id,
+            });
         }
     }
 

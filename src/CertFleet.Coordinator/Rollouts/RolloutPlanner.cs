@@ -79,7 +79,7 @@ internal sealed partial class RolloutPlanner(
                 {
                     continue;
                 }
-                if (policy.RefusalOf(Keyed(occurrences), certificate) is { } reason)
+                if (policy.RefusalOf(node, Keyed(occurrences), certificate) is { } reason)
                 {
                     plan.Refused.Add(new RefusedCertificate { Node = node.Name, Path = path, Subject = certificate.Subject, Reason = reason });
                     continue;

@@ -1,3 +1,4 @@
+using CertFleet.Coordinator.Audit;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Hosting;
@@ -11,7 +12,7 @@ namespace CertFleet.Coordinator.Rollouts;
 /// until the operator resumes or aborts. Every transition is persisted first, so after a coordinator restart the
 /// first unfinished batch is simply sent again (agents answer a known step id from their journal).
 /// </summary>
-internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, TimeProvider time, ILogger<RolloutRunner> logger)
+internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, AuditLog audit, TimeProvider time, ILogger<RolloutRunner> logger)
     : BackgroundService
 {
     /// <summary>After an unexpected failure (say, the database), try again this much later, or when woken.</summary>
@@ -84,6 +85,7 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
                 if (store.Transition(id, [RolloutStates.Running], RolloutStates.Completed, "", Now()))
                 {
                     Log.Completed(logger, id, rollout.Steps.Count);
+                    audit.Append(new AuditRecord(AuditKinds.RolloutCompleted, "coordinator") { RolloutId = id, Detail = $"{rollout.Steps.Count} steps" });
                 }
                 return;
             }
@@ -172,6 +174,7 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
         if (store.Transition(rollout.Id, [RolloutStates.Running], RolloutStates.Halted, haltReason, null, changed))
         {
             Log.Halted(logger, rollout.Id, haltReason);
+            audit.Append(new AuditRecord(AuditKinds.RolloutHalted, "coordinator") { RolloutId = rollout.Id, Reason = haltReason });
         }
         else
         {

@@ -1,5 +1,7 @@
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Signing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CertFleet.Coordinator.Rollouts;
 
@@ -11,6 +13,8 @@ public static class RolloutServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddRollouts(this IServiceCollection services)
     {
+        // the audit trail is shared with enrollment and the admin API; whoever registers it first wins
+        services.TryAddSingleton<AuditLog>();
         services.AddSingleton<ClusterAuthorities>();
         services.AddSingleton<SigningPolicy>();
         services.AddSingleton<RenewalSigner>();

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Signing;
@@ -20,6 +21,7 @@ internal sealed class RolloutStepExecutor(
     ClusterAuthorities authorities,
     RenewalSigner signer,
     RolloutStore store,
+    AuditLog audit,
     CoordinatorOptions options)
 {
     /// <summary>A restart's answer comes after the agent's own gate timeout; leave it time to say so itself.</summary>
@@ -63,10 +65,12 @@ internal sealed class RolloutStepExecutor(
         try
         {
             var result = await SendStepAsync(rollback.Node, new CoordinatorMessage { Rollback = request }, options.StepTimeout + AnswerMargin, cancellationToken).ConfigureAwait(false);
+            Audit(rollout, rollback, result.Ok ? AuditKinds.RolledBack : AuditKinds.RollbackFailed, result.Message);
             return new StepOutcome(result.Ok, result.Message, result.ProbeOutput);
         }
         catch (AgentUnavailableException e)
         {
+            Audit(rollout, rollback, AuditKinds.RollbackFailed, e.Message);
             return new StepOutcome(false, e.Message);
         }
     }
@@ -91,6 +95,7 @@ internal sealed class RolloutStepExecutor(
     {
         var wanted = store.Targets(rollout.Id).Where(t => t.Node == step.Node).Select(t => t.Fingerprint).ToHashSet(StringComparer.Ordinal);
         var record = await inventory.RefreshAsync(step.Node, cancellationToken).ConfigureAwait(false);
+        var refused = new List<string>();
         var present = (record.Inventory?.Certificates ?? [])
             .GroupBy(c => Fingerprint(c.Der))
             .Where(g => wanted.Contains(g.Key))
@@ -129,7 +134,15 @@ internal sealed class RolloutStepExecutor(
                 {
                     return new StepOutcome(false, $"{step.Node} could not make a CSR for {reported.Path}: {csr.Error}");
                 }
-                request.Replacements.Add(new Replacement { OldFingerprint = csr.Fingerprint, CertificateDer = ByteString.CopyFrom(Renewal(rollout, step.Node, reported, csr)) });
+                try
+                {
+                    request.Replacements.Add(new Replacement { OldFingerprint = csr.Fingerprint, CertificateDer = ByteString.CopyFrom(Renewal(rollout, record, reported, csr)) });
+                }
+                catch (SigningRefusedException e)
+                {
+                    // a refused certificate is simply not installed (the signer audited why); the rest goes on
+                    refused.Add($"{e.Refusal.Path} refused: {e.Refusal.Reason}");
+                }
             }
             var unanswered = leaves.Except(answer.Csrs.Csrs.Select(c => c.Fingerprint), StringComparer.Ordinal).ToList();
             if (unanswered.Count > 0)
@@ -137,17 +150,27 @@ internal sealed class RolloutStepExecutor(
                 return new StepOutcome(false, $"{step.Node} sent no CSR for {string.Join(", ", unanswered.Select(f => present[f].Path))}");
             }
         }
+        if (request.Replacements.Count == 0 && refused.Count > 0)
+        {
+            // everything on this node was refused: nothing to write, and nothing there changes
+            return new StepOutcome(true, string.Join("; ", refused));
+        }
         var result = await SendStepAsync(step.Node, new CoordinatorMessage { Install = request }, options.StepTimeout, cancellationToken).ConfigureAwait(false);
         var gone = wanted.Count - present.Count;
         var message = gone > 0 && result.Ok ? $"{result.Message} ({gone} planned certificate(s) were no longer on the node)" : result.Message;
+        if (refused.Count > 0)
+        {
+            message = $"{message}; {string.Join("; ", refused)}";
+        }
+        Audit(rollout, step, result.Ok ? AuditKinds.Installed : AuditKinds.InstallFailed, message);
         return new StepOutcome(result.Ok, message, result.ProbeOutput);
     }
 
     /// <summary>Signs once per certificate per rollout: nodes holding a copy of the same certificate get the same renewal.</summary>
-    private byte[] Renewal(Rollout rollout, string node, ReportedCertificate reported, GeneratedCsr csr)
+    private byte[] Renewal(Rollout rollout, NodeRecord node, ReportedCertificate reported, GeneratedCsr csr)
     {
         // The node proves possession with its own CSR even when the renewal was already signed for another copy.
-        var signed = signer.Sign(node, reported, csr.CsrDer.Span, rollout.Request.LeafValidity());
+        var signed = signer.Sign(node, reported, csr.CsrDer.Span, rollout.Request.LeafValidity(), rollout.Id);
         var earlier = store.RenewedCertificate(rollout.Id, csr.Fingerprint);
         if (earlier is not null)
         {
@@ -167,6 +190,7 @@ internal sealed class RolloutStepExecutor(
             TimeoutSeconds = (int)Math.Ceiling(options.StepTimeout.TotalSeconds),
         };
         var result = await SendStepAsync(step.Node, new CoordinatorMessage { Restart = request }, options.StepTimeout + AnswerMargin, cancellationToken).ConfigureAwait(false);
+        Audit(rollout, step, result.Ok ? AuditKinds.Restarted : AuditKinds.RestartFailed, result.Message);
         return new StepOutcome(result.Ok, result.Message, result.ProbeOutput);
     }
 
@@ -177,6 +201,13 @@ internal sealed class RolloutStepExecutor(
             ? answer.StepResult
             : throw new AgentUnavailableException($"{node} answered {message.BodyCase} with {answer.BodyCase}, not a step result");
     }
+
+    private void Audit(Rollout rollout, RolloutStep step, string kind, string message) =>
+        audit.Append(new AuditRecord(kind, "coordinator")
+        {
+            Node = step.Node, Path = step.Unit, RolloutId = rollout.Id, Detail = $"step {step.Sequence}: {message}",
+            Reason = kind.EndsWith("-failed", StringComparison.Ordinal) ? message : "",
+        });
 
     private static string Fingerprint(ByteString der) => Convert.ToHexString(SHA256.HashData(der.Span));
 }

@@ -1,3 +1,5 @@
+using CertFleet.Coordinator.Audit;
+using CertFleet.Coordinator.Fleet;
 using CertFleet.Pki;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Signing;
@@ -7,17 +9,20 @@ using Microsoft.Extensions.Logging;
 namespace CertFleet.Coordinator.Signing;
 
 /// <summary>Signs renewals of what nodes reported, under <see cref="SigningPolicy"/>, and renews the coordinator's CAs.</summary>
-internal sealed partial class RenewalSigner(ClusterAuthorities authorities, SigningPolicy policy, TimeProvider time, ILogger<RenewalSigner> logger)
+internal sealed partial class RenewalSigner(ClusterAuthorities authorities, SigningPolicy policy, AuditLog audit, TimeProvider time, ILogger<RenewalSigner> logger)
 {
     private readonly CertificateIssuer _issuer = new(time);
 
     /// <summary>
-    /// The renewal of <paramref name="reported"/> from the node's <paramref name="csrDer"/>, valid for
-    /// <paramref name="validity"/>. Throws <see cref="SigningRefusedException"/> when the policy refuses it.
+    /// The renewal of <paramref name="reported"/> from <paramref name="node"/>'s <paramref name="csrDer"/>, valid for
+    /// <paramref name="validity"/>. Throws <see cref="SigningRefusedException"/> when the policy refuses it. Both
+    /// outcomes are in the audit trail.
     /// </summary>
-    public CertificateInfo Sign(string node, ReportedCertificate reported, ReadOnlySpan<byte> csrDer, TimeSpan validity)
+    public CertificateInfo Sign(NodeRecord record, ReportedCertificate reported, ReadOnlySpan<byte> csrDer, TimeSpan validity, string rolloutId = "")
     {
+        ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(reported);
+        var node = record.Name;
         CertificateInfo current;
         try
         {
@@ -25,23 +30,29 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
         }
         catch (PkiException e)
         {
-            throw Refused(node, reported, "?", e.Message);
+            throw Refused(node, reported, "?", "", e.Message, rolloutId);
         }
-        var reason = policy.RefusalOf(reported, current) ?? SigningPolicy.RefusalOfRequest(current, csrDer);
+        var reason = policy.RefusalOf(record, reported, current) ?? SigningPolicy.RefusalOfRequest(current, csrDer);
         if (reason is not null)
         {
-            throw Refused(node, reported, current.Subject, reason);
+            throw Refused(node, reported, current.Subject, current.SerialHex, reason, rolloutId);
         }
         var authority = authorities.IssuerOf(current)!;
         try
         {
             var renewed = _issuer.Renew(csrDer, current, authority, validity);
             Log.Signed(logger, node, reported.Path, current.Subject, renewed.SerialHex, renewed.NotAfter);
+            audit.Append(new AuditRecord(AuditKinds.Issued, Actor(rolloutId))
+            {
+                Node = node, Path = DisplayPath(reported), Subject = renewed.Subject, Serial = renewed.SerialHex,
+                NotAfter = renewed.NotAfter, PreviousSerial = current.SerialHex, RolloutId = rolloutId,
+                Detail = $"issued by {authority.Certificate.Subject}",
+            });
             return renewed;
         }
         catch (PkiException e)
         {
-            throw Refused(node, reported, current.Subject, e.Message);
+            throw Refused(node, reported, current.Subject, current.SerialHex, e.Message, rolloutId);
         }
     }
 
@@ -51,15 +62,30 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
         ArgumentNullException.ThrowIfNull(authority);
         var renewed = _issuer.RenewAuthority(authority, validity);
         authorities.Replace(authority, renewed);
+        audit.Append(new AuditRecord(AuditKinds.CaRenewed, "coordinator")
+        {
+            Subject = renewed.Subject, Serial = renewed.SerialHex, NotAfter = renewed.NotAfter,
+            PreviousSerial = authority.Certificate.SerialHex, Detail = "same key, same subject key identifier",
+        });
         return renewed;
     }
 
-    private SigningRefusedException Refused(string node, ReportedCertificate reported, string subject, string reason)
+    private SigningRefusedException Refused(string node, ReportedCertificate reported, string subject, string serial, string reason, string rolloutId)
     {
-        var path = string.IsNullOrEmpty(reported.KubeconfigUser) ? reported.Path : $"{reported.Path} (user {reported.KubeconfigUser})";
+        var path = DisplayPath(reported);
         Log.Refused(logger, node, path, subject, reason);
+        audit.Append(new AuditRecord(AuditKinds.Refused, Actor(rolloutId))
+        {
+            Node = node, Path = path, Subject = subject, PreviousSerial = serial, Reason = reason, RolloutId = rolloutId,
+        });
         return new SigningRefusedException(new RefusedCertificate { Node = node, Path = path, Subject = subject, Reason = reason });
     }
+
+    private static string DisplayPath(ReportedCertificate reported) =>
+        string.IsNullOrEmpty(reported.KubeconfigUser) ? reported.Path : $"{reported.Path} (user {reported.KubeconfigUser})";
+
+    // the coordinator signs inside a rollout; the record's rollout id says which (and its start record, who asked)
+    private static string Actor(string rolloutId) => "coordinator";
 
     private static partial class Log
     {

@@ -1,0 +1,22 @@
+namespace CertFleet.Coordinator.Audit;
+
+/// <summary>The kinds of audit records, as the admin API and `certfleet audit` spell them.</summary>
+internal static class AuditKinds
+{
+    public const string Issued = "issued";
+    public const string Refused = "refused";
+    public const string Enrolled = "enrolled";
+    public const string EnrollmentRefused = "enrollment-refused";
+    public const string TokenCreated = "token-created";
+    public const string Installed = "installed";
+    public const string InstallFailed = "install-failed";
+    public const string Restarted = "restarted";
+    public const string RestartFailed = "restart-failed";
+    public const string RolledBack = "rolled-back";
+    public const string RollbackFailed = "rollback-failed";
+    public const string CaRenewed = "ca-renewed";
+    public const string RolloutStarted = "rollout-started";
+    public const string RolloutCompleted = "rollout-completed";
+    public const string RolloutHalted = "rollout-halted";
+    public const string NodeRemoved = "node-removed";
+}

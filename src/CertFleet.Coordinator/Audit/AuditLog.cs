@@ -1,0 +1,129 @@
+using System.Globalization;
+using CertFleet.Coordinator.State;
+using CertFleet.Protocol.V1;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace CertFleet.Coordinator.Audit;
+
+/// <summary>
+/// The append-only audit trail, a table in the coordinator's state database. This class only ever INSERTs and
+/// SELECTs: there is no code path that changes or deletes a record, so the trail shows what happened even when a
+/// later action undid it.
+/// </summary>
+internal sealed partial class AuditLog
+{
+    private readonly StateDatabase _database;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AuditLog> _logger;
+
+    public AuditLog(StateDatabase database, TimeProvider time, ILogger<AuditLog> logger)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _database = database;
+        _time = time;
+        _logger = logger;
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            CREATE TABLE IF NOT EXISTS audit (
+                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                time TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                node TEXT NOT NULL,
+                path TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                serial TEXT NOT NULL,
+                not_after TEXT,
+                previous_serial TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                rollout_id TEXT NOT NULL,
+                detail TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS audit_node ON audit (node, sequence);
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Node removal, for the fleet's node-removal code: who removed <paramref name="node"/>.</summary>
+    public void NodeRemoved(string node, string actor = "admin", string detail = "") =>
+        Append(new AuditRecord(AuditKinds.NodeRemoved, actor) { Node = node, Detail = detail });
+
+    public void Append(AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO audit (time, kind, actor, node, path, subject, serial, not_after, previous_serial, reason, rollout_id, detail)
+            VALUES ($time, $kind, $actor, $node, $path, $subject, $serial, $notAfter, $previousSerial, $reason, $rollout, $detail)
+            """;
+        command.Parameters.AddWithValue("$time", Format(_time.GetUtcNow()));
+        command.Parameters.AddWithValue("$kind", record.Kind);
+        command.Parameters.AddWithValue("$actor", record.Actor);
+        command.Parameters.AddWithValue("$node", record.Node);
+        command.Parameters.AddWithValue("$path", record.Path);
+        command.Parameters.AddWithValue("$subject", record.Subject);
+        command.Parameters.AddWithValue("$serial", record.Serial);
+        command.Parameters.AddWithValue("$notAfter", record.NotAfter is { } notAfter ? Format(notAfter) : DBNull.Value);
+        command.Parameters.AddWithValue("$previousSerial", record.PreviousSerial);
+        command.Parameters.AddWithValue("$reason", record.Reason);
+        command.Parameters.AddWithValue("$rollout", record.RolloutId);
+        command.Parameters.AddWithValue("$detail", record.Detail);
+        command.ExecuteNonQuery();
+        Log.Appended(_logger, record.Kind, record.Actor, record.Node, record.Path, record.Subject, record.Serial, record.Reason);
+    }
+
+    /// <summary>The records of <paramref name="node"/> (null: every node) from <paramref name="since"/> on, oldest first.</summary>
+    public IReadOnlyList<AuditEvent> Read(string? node, DateTimeOffset? since)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT sequence, time, kind, actor, node, path, subject, serial, not_after, previous_serial, reason, rollout_id, detail
+            FROM audit WHERE ($node IS NULL OR node = $node) AND ($since IS NULL OR time >= $since) ORDER BY sequence
+            """;
+        command.Parameters.AddWithValue("$node", string.IsNullOrEmpty(node) ? DBNull.Value : node);
+        command.Parameters.AddWithValue("$since", since is { } from ? Format(from) : DBNull.Value);
+        using var reader = command.ExecuteReader();
+        var events = new List<AuditEvent>();
+        while (reader.Read())
+        {
+            var audit = new AuditEvent
+            {
+                Sequence = reader.GetInt64(0),
+                Time = Timestamp.FromDateTimeOffset(Parse(reader.GetString(1))),
+                Kind = reader.GetString(2),
+                Actor = reader.GetString(3),
+                Node = reader.GetString(4),
+                Path = reader.GetString(5),
+                Subject = reader.GetString(6),
+                Serial = reader.GetString(7),
+                PreviousSerial = reader.GetString(9),
+                Reason = reader.GetString(10),
+                RolloutId = reader.GetString(11),
+                Detail = reader.GetString(12),
+            };
+            if (!reader.IsDBNull(8))
+            {
+                audit.NotAfter = Timestamp.FromDateTimeOffset(Parse(reader.GetString(8)));
+            }
+            events.Add(audit);
+        }
+        return events;
+    }
+
+    // Fixed-width UTC text sorts in time order, so "since" is a plain comparison.
+    private static string Format(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Parse(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Audit: {Kind} by {Actor} node={Node} path={Path} subject={Subject} serial={Serial} {Reason}")]
+        public static partial void Appended(ILogger logger, string kind, string actor, string node, string path, string subject, string serial, string reason);
+    }
+}
