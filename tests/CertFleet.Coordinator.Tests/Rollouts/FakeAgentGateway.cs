@@ -34,6 +34,9 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
 
     public ConcurrentDictionary<string, bool> Disconnected { get; } = new();
 
+    /// <summary>A hostile agent: replaces the CSR it would send for (node, certificate), e.g. with one asking for more.</summary>
+    public Func<string, CertificateEntry, byte[], byte[]>? TamperCsr { get; set; }
+
     /// <summary>Called before a restart is done; may block (to simulate a coordinator dying mid-step).</summary>
     public Func<string, string, CancellationToken, Task>? BeforeRestart { get; set; }
 
@@ -54,7 +57,7 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
         return request.BodyCase switch
         {
             CoordinatorMessage.BodyOneofCase.InventoryRequest => new AgentMessage { Inventory = Scan(root, InventoryReports.From) },
-            CoordinatorMessage.BodyOneofCase.CsrRequest => new AgentMessage { Csrs = Csrs(root, request.CsrRequest) },
+            CoordinatorMessage.BodyOneofCase.CsrRequest => new AgentMessage { Csrs = Csrs(node, root, request.CsrRequest) },
             CoordinatorMessage.BodyOneofCase.Install => Step(request.Install.StepId, () => Install(root, request.Install)),
             CoordinatorMessage.BodyOneofCase.Restart => await RestartAsync(node, request.Restart, cancellationToken),
             CoordinatorMessage.BodyOneofCase.Rollback => Step(request.Rollback.StepId, () => Rollback(node, root, request.Rollback)),
@@ -69,7 +72,7 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
         return use(inventory);
     }
 
-    private static CsrResponse Csrs(NodeRoot root, CsrRequest request) => Scan(root, inventory =>
+    private CsrResponse Csrs(string node, NodeRoot root, CsrRequest request) => Scan(root, inventory =>
     {
         var response = new CsrResponse();
         foreach (var fingerprint in request.Fingerprints)
@@ -77,10 +80,16 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
             var entry = inventory.Certificates.FirstOrDefault(e => e.Certificate.Sha256Fingerprint == fingerprint && e.Key is not null);
             response.Csrs.Add(entry is null
                 ? new GeneratedCsr { Fingerprint = fingerprint, Error = "no certificate with its key on this node" }
-                : new GeneratedCsr { Fingerprint = fingerprint, CsrDer = ByteString.CopyFrom(CertificateRequestBuilder.FromExistingCertificate(entry.Certificate, entry.Key!)) });
+                : new GeneratedCsr { Fingerprint = fingerprint, CsrDer = ByteString.CopyFrom(Csr(node, entry)) });
         }
         return response;
     });
+
+    private byte[] Csr(string node, CertificateEntry entry)
+    {
+        var csr = CertificateRequestBuilder.FromExistingCertificate(entry.Certificate, entry.Key!);
+        return TamperCsr is { } tamper ? tamper(node, entry, csr) : csr;
+    }
 
     private AgentMessage Step(string stepId, Func<StepResult> run)
     {

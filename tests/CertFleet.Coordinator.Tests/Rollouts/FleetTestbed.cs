@@ -1,3 +1,4 @@
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
@@ -30,11 +31,13 @@ internal sealed class FleetTestbed : IDisposable
         Inventory = new FakeFleetInventory(gateway, roles);
         Authorities = new ClusterAuthorities(options, NullLogger<ClusterAuthorities>.Instance);
         Policy = new SigningPolicy(Authorities);
-        Signer = new RenewalSigner(Authorities, Policy, time, NullLogger<RenewalSigner>.Instance);
-        Store = new RolloutStore(new StateDatabase(options.StateDirectory));
+        var database = new StateDatabase(options.StateDirectory);
+        Audit = new AuditLog(database, time, NullLogger<AuditLog>.Instance);
+        Signer = new RenewalSigner(Authorities, Policy, Audit, time, NullLogger<RenewalSigner>.Instance);
+        Store = new RolloutStore(database);
         Planner = new RolloutPlanner(Inventory, Authorities, Policy, time, NullLogger<RolloutPlanner>.Instance);
-        Runner = new RolloutRunner(Store, new RolloutStepExecutor(gateway, Inventory, Authorities, Signer, Store, options), time, NullLogger<RolloutRunner>.Instance);
-        Admin = new RolloutAdmin(Planner, Store, Runner, gateway, Inventory, time, NullLogger<RolloutAdmin>.Instance);
+        Runner = new RolloutRunner(Store, new RolloutStepExecutor(gateway, Inventory, Authorities, Signer, Store, Audit, options), Audit, time, NullLogger<RolloutRunner>.Instance);
+        Admin = new RolloutAdmin(Planner, Store, Runner, gateway, Inventory, Audit, time, NullLogger<RolloutAdmin>.Instance);
     }
 
     public ClusterPkiFixture Fixture { get; }
@@ -52,6 +55,8 @@ internal sealed class FleetTestbed : IDisposable
     public SigningPolicy Policy { get; }
 
     public RenewalSigner Signer { get; }
+
+    public AuditLog Audit { get; }
 
     public RolloutStore Store { get; }
 

@@ -22,7 +22,7 @@ public sealed class RenewalSignerTests(EcClusterPkiFixture fixture) : IClassFixt
         var (reported, certificate, key) = Reported("master-1", "etcd-server");
         using (key)
         {
-            var renewed = bed.Signer.Sign("master-1", reported, CertificateRequestBuilder.FromExistingCertificate(certificate, key), TimeSpan.FromDays(90));
+            var renewed = bed.Signer.Sign(bed.Inventory.Find("master-1")! with { Inventory = new InventoryReport { Certificates = { reported } } }, reported, CertificateRequestBuilder.FromExistingCertificate(certificate, key), TimeSpan.FromDays(90));
 
             Assert.Equal(certificate.Subject, renewed.Subject);
             Assert.Equal(certificate.SubjectPublicKeyInfoDer, renewed.SubjectPublicKeyInfoDer);
@@ -41,7 +41,7 @@ public sealed class RenewalSignerTests(EcClusterPkiFixture fixture) : IClassFixt
         using (otherKey)
         {
             var error = Assert.Throws<SigningRefusedException>(
-                () => bed.Signer.Sign("master-1", reported, CertificateRequestBuilder.FromExistingCertificate(other, otherKey), TimeSpan.FromDays(90)));
+                () => bed.Signer.Sign(bed.Inventory.Find("master-1")! with { Inventory = new InventoryReport { Certificates = { reported } } }, reported, CertificateRequestBuilder.FromExistingCertificate(other, otherKey), TimeSpan.FromDays(90)));
 
             Assert.Equal(("master-1", "/etc/kubernetes/pki/etcd-server.crt", certificate.Subject), (error.Refusal.Node, error.Refusal.Path, error.Refusal.Subject));
             Assert.Contains("different public key", error.Refusal.Reason, StringComparison.Ordinal);
@@ -56,7 +56,7 @@ public sealed class RenewalSignerTests(EcClusterPkiFixture fixture) : IClassFixt
         using (key)
         {
             var error = Assert.Throws<SigningRefusedException>(
-                () => bed.Signer.Sign("master-1", reported, CertificateRequestBuilder.FromExistingCertificate(certificate, key), TimeSpan.FromDays(90)));
+                () => bed.Signer.Sign(bed.Inventory.Find("master-1")! with { Inventory = new InventoryReport { Certificates = { reported } } }, reported, CertificateRequestBuilder.FromExistingCertificate(certificate, key), TimeSpan.FromDays(90)));
 
             Assert.Contains("not a CA this coordinator signs with", error.Refusal.Reason, StringComparison.Ordinal);
         }
