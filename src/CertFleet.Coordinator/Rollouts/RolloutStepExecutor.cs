@@ -142,6 +142,7 @@ internal sealed class RolloutStepExecutor(
                 {
                     // a refused certificate is simply not installed (the signer audited why); the rest goes on
                     refused.Add($"{e.Refusal.Path} refused: {e.Refusal.Reason}");
+                    store.AddRefused(rollout.Id, e.Refusal);
                 }
             }
             var unanswered = leaves.Except(answer.Csrs.Csrs.Select(c => c.Fingerprint), StringComparer.Ordinal).ToList();

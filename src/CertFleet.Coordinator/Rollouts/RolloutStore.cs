@@ -114,6 +114,25 @@ internal sealed class RolloutStore
         Changed?.Invoke(id);
     }
 
+    /// <summary>Adds a refusal found while the rollout ran (at signing), so `renew` and `rollout show` list it with the plan's.</summary>
+    public void AddRefused(string id, RefusedCertificate refusal)
+    {
+        using (var connection = _database.Open())
+        using (var transaction = connection.BeginTransaction())
+        {
+            var refused = Find(id)?.Refused.ToList() ?? [];
+            if (!refused.Contains(refusal))
+            {
+                refused.Add(refusal);
+                using var command = Command(connection, transaction, "UPDATE rollouts SET refused = $refused WHERE id = $id",
+                    ("$id", id), ("$refused", new Rollout { Refused = { refused } }.ToByteArray()));
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        Changed?.Invoke(id);
+    }
+
     public Rollout? Find(string id) => Query("WHERE id = $id", ("$id", id)).SingleOrDefault();
 
     /// <summary>The running or halted rollout, if there is one.</summary>

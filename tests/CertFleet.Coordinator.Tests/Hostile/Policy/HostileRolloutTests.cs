@@ -122,6 +122,9 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         var install = Assert.Single(rollout.Steps, s => s.Kind == StepKinds.Install && s.Node == "worker-1");
         Assert.Contains($"{Pki}/worker-1.crt refused: ", install.Message, StringComparison.Ordinal);
         Assert.Contains(HostileRequests.ExpectedReason(tamper), install.Message, StringComparison.Ordinal);
+        var listed = Assert.Single(rollout.Refused, r => r.Node == "worker-1");
+        Assert.Equal($"{Pki}/worker-1.crt", listed.Path);
+        Assert.Contains(HostileRequests.ExpectedReason(tamper), listed.Reason, StringComparison.Ordinal);
         var refused = Assert.Single(bed.Audit.Read("worker-1", null), e => e.Kind == AuditKinds.Refused);
         Assert.Equal(($"{Pki}/worker-1.crt", started.Id), (refused.Path, refused.RolloutId));
         Assert.Contains(HostileRequests.ExpectedReason(tamper), refused.Reason, StringComparison.Ordinal);
