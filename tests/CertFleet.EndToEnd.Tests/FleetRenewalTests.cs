@@ -12,6 +12,7 @@ namespace CertFleet.EndToEnd.Tests;
 /// A new user's whole story through the CLI alone: a 3-master (real etcd) + 2-worker loopback fleet renewed with
 /// `certfleet renew --all --wait`, while a client keeps writing to etcd through all three endpoints.
 /// </summary>
+[Collection(LoopbackFleetCollection.Name)]
 public sealed class FleetRenewalTests
 {
     private static readonly string[] RunbookOrder = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];

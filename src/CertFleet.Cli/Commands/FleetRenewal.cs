@@ -12,6 +12,8 @@ internal static class FleetRenewal
     {
         var rollout = await admin.StartRolloutAsync(request, cancellationToken: cancellation);
         context.Output.WriteLine($"Started rollout {rollout.Id} ({rollout.Steps.Count} steps).");
+        RolloutOutput.WriteRefused(context.Output, rollout.Refused);
+        var refusedAtStart = rollout.Refused.ToList();
         if (!wait)
         {
             context.Output.WriteLine($"Follow it with: certfleet rollout show {rollout.Id}");
@@ -33,6 +35,8 @@ internal static class FleetRenewal
             }
         }
 
+        // certificates the signing policy refused while the rollout ran (a CSR that asked for more than the certificate had)
+        RolloutOutput.WriteRefused(context.Output, rollout.Refused.Except(refusedAtStart).ToList());
         switch (rollout.State)
         {
             case "completed":

@@ -87,7 +87,8 @@ internal static class RolloutOutput
 
     public static void WriteJson(TextWriter output, IMessage message) => output.WriteLine(Json.Format(message));
 
-    private static void WriteRefused(TextWriter output, IReadOnlyCollection<RefusedCertificate> refused)
+    /// <summary>"Not renewed:" and a line per refused certificate (node, path, subject, reason); nothing when none.</summary>
+    public static void WriteRefused(TextWriter output, IReadOnlyCollection<RefusedCertificate> refused)
     {
         if (refused.Count == 0)
         {
