@@ -18,5 +18,7 @@ internal static class AuditKinds
     public const string RolloutStarted = "rollout-started";
     public const string RolloutCompleted = "rollout-completed";
     public const string RolloutHalted = "rollout-halted";
+    public const string RolloutResumed = "rollout-resumed";
+    public const string RolloutAborted = "rollout-aborted";
     public const string NodeRemoved = "node-removed";
 }

@@ -103,6 +103,7 @@ internal sealed partial class RolloutAdmin(
                 throw new InvalidOperationException($"rollout {id} changed meanwhile ({Get(id).State}); look at it again");
             }
             Log.Resumed(logger, id, retried.Count(s => s.State == StepStates.Pending));
+            audit.Append(new AuditRecord(AuditKinds.RolloutResumed, "admin") { RolloutId = id });
             runner.Wake();
             return Get(id);
         }
@@ -132,6 +133,7 @@ internal sealed partial class RolloutAdmin(
         }
         // Steps in flight finish; their files are renewed ones with the same keys, so the fleet stays consistent.
         Log.Aborted(logger, id, skipped.Count);
+        audit.Append(new AuditRecord(AuditKinds.RolloutAborted, "admin") { RolloutId = id, Detail = $"{skipped.Count} pending step(s) skipped" });
         return Task.FromResult(Get(id));
     }
 
