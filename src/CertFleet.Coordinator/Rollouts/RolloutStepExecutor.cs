@@ -171,14 +171,12 @@ internal sealed class RolloutStepExecutor(
     private byte[] Renewal(Rollout rollout, NodeRecord node, ReportedCertificate reported, GeneratedCsr csr)
     {
         // The node proves possession with its own CSR even when the renewal was already signed for another copy.
-        var signed = signer.Sign(node, reported, csr.CsrDer.Span, rollout.Request.LeafValidity(), rollout.Id);
-        var earlier = store.RenewedCertificate(rollout.Id, csr.Fingerprint);
-        if (earlier is not null)
+        var kept = signer.Sign(node, reported, csr.CsrDer.Span, rollout.Request.LeafValidity(), rollout.Id, signed =>
         {
-            return earlier;
-        }
-        store.SaveRenewedCertificate(rollout.Id, csr.Fingerprint, signed.Der);
-        return store.RenewedCertificate(rollout.Id, csr.Fingerprint)!;
+            store.SaveRenewedCertificate(rollout.Id, csr.Fingerprint, signed.Der); // first one wins
+            return CertificateInfo.Parse(store.RenewedCertificate(rollout.Id, csr.Fingerprint)!, $"{node.Name}:{reported.Path}");
+        });
+        return kept.Der;
     }
 
     private async Task<StepOutcome> RestartAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)

@@ -16,9 +16,11 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
     /// <summary>
     /// The renewal of <paramref name="reported"/> from <paramref name="node"/>'s <paramref name="csrDer"/>, valid for
     /// <paramref name="validity"/>. Throws <see cref="SigningRefusedException"/> when the policy refuses it. Both
-    /// outcomes are in the audit trail.
+    /// outcomes are in the audit trail. <paramref name="keep"/> (e.g. "the renewal already issued for a copy of this
+    /// certificate") picks the certificate the node is really sent, so the audit names the serial that is installed.
     /// </summary>
-    public CertificateInfo Sign(NodeRecord record, ReportedCertificate reported, ReadOnlySpan<byte> csrDer, TimeSpan validity, string rolloutId = "")
+    public CertificateInfo Sign(NodeRecord record, ReportedCertificate reported, ReadOnlySpan<byte> csrDer, TimeSpan validity,
+        string rolloutId = "", Func<CertificateInfo, CertificateInfo>? keep = null)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(reported);
@@ -40,13 +42,16 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
         var authority = authorities.IssuerOf(current)!;
         try
         {
-            var renewed = _issuer.Renew(csrDer, current, authority, validity);
+            var signed = _issuer.Renew(csrDer, current, authority, validity);
+            var renewed = keep?.Invoke(signed) ?? signed;
             Log.Signed(logger, node, reported.Path, current.Subject, renewed.SerialHex, renewed.NotAfter);
             audit.Append(new AuditRecord(AuditKinds.Issued, Actor(rolloutId))
             {
                 Node = node, Path = DisplayPath(reported), Subject = renewed.Subject, Serial = renewed.SerialHex,
                 NotAfter = renewed.NotAfter, PreviousSerial = current.SerialHex, RolloutId = rolloutId,
-                Detail = $"issued by {authority.Certificate.Subject}",
+                Detail = renewed.SerialHex == signed.SerialHex
+                    ? $"issued by {authority.Certificate.Subject}"
+                    : $"the renewal already issued by {authority.Certificate.Subject} for a copy of this certificate on another node",
             });
             return renewed;
         }

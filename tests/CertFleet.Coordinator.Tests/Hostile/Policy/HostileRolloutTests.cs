@@ -152,6 +152,11 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         Assert.Empty(bed.Audit.Read("no-such-node", null));
         Assert.Empty(bed.Audit.Read(null, bed.Time.GetUtcNow().AddSeconds(1)));
         Assert.All(events, e => Assert.DoesNotContain("PRIVATE KEY", e.ToString(), StringComparison.Ordinal));
+        // kube-proxy's certificate is one certificate copied on every node: each node is audited with the serial it got
+        var proxy = events.Where(e => e.Kind == AuditKinds.Issued && e.Subject == "CN=system:kube-proxy").ToList();
+        Assert.Equal(bed.Gateway.NodeDirectories.Count, proxy.Select(e => e.Node).Distinct().Count());
+        var installed = Openssl.Serial(bed.HostPath("worker-2", "/etc/kubernetes/pki/kube-proxy.crt"));
+        Assert.All(proxy, e => Assert.Equal(installed.TrimStart('0'), e.Serial.TrimStart('0'), ignoreCase: true));
     }
 
     private static string SerialHex(string file) =>
