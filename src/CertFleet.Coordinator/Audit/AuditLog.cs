@@ -10,7 +10,7 @@ namespace CertFleet.Coordinator.Audit;
 /// <summary>
 /// The append-only audit trail, a table in the coordinator's state database. This class only ever INSERTs and
 /// SELECTs: there is no code path that changes or deletes a record, so the trail shows what happened even when a
-/// later action undid it.
+/// later action undid it; triggers make the database itself refuse an UPDATE or DELETE of a record.
 /// </summary>
 internal sealed partial class AuditLog
 {
@@ -42,6 +42,10 @@ internal sealed partial class AuditLog
                 rollout_id TEXT NOT NULL,
                 detail TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS audit_node ON audit (node, sequence);
+            CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+            CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
             """;
         command.ExecuteNonQuery();
     }

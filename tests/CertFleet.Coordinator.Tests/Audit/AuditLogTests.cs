@@ -62,6 +62,23 @@ public sealed class AuditLogTests : IDisposable
         Assert.Equal([1L, 2L], restarted.Read(null, null).Select(e => e.Sequence));
     }
 
+    [Theory]
+    [InlineData("UPDATE audit SET reason = 'nothing happened'")]
+    [InlineData("DELETE FROM audit")]
+    public void Database_ChangingOrDeletingARecord_RefusedByTheDatabase(string sql)
+    {
+        var audit = Log();
+        audit.Append(new AuditRecord(AuditKinds.Refused, "coordinator") { Node = "worker-1", Reason = "O=system:masters on a worker" });
+        using var connection = new StateDatabase(_state).Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+
+        var error = Assert.Throws<SqliteException>(() => command.ExecuteNonQuery());
+
+        Assert.Contains("append-only", error.Message, StringComparison.Ordinal);
+        Assert.Equal("O=system:masters on a worker", Assert.Single(audit.Read(null, null)).Reason);
+    }
+
     private AuditLog Log() => new(new StateDatabase(_state), _time, NullLogger<AuditLog>.Instance);
 
     public void Dispose()
