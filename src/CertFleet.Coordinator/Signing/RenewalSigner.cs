@@ -45,7 +45,7 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
             var signed = _issuer.Renew(csrDer, current, authority, validity);
             var renewed = keep?.Invoke(signed) ?? signed;
             Log.Signed(logger, node, reported.Path, current.Subject, renewed.SerialHex, renewed.NotAfter);
-            audit.Append(new AuditRecord(AuditKinds.Issued, Actor(rolloutId))
+            audit.Append(new AuditRecord(AuditKinds.Issued, Actor)
             {
                 Node = node, Path = DisplayPath(reported), Subject = renewed.Subject, Serial = renewed.SerialHex,
                 NotAfter = renewed.NotAfter, PreviousSerial = current.SerialHex, RolloutId = rolloutId,
@@ -79,7 +79,7 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
     {
         var path = DisplayPath(reported);
         Log.Refused(logger, node, path, subject, reason);
-        audit.Append(new AuditRecord(AuditKinds.Refused, Actor(rolloutId))
+        audit.Append(new AuditRecord(AuditKinds.Refused, Actor)
         {
             Node = node, Path = path, Subject = subject, PreviousSerial = serial, Reason = reason, RolloutId = rolloutId,
         });
@@ -89,8 +89,8 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
     private static string DisplayPath(ReportedCertificate reported) =>
         string.IsNullOrEmpty(reported.KubeconfigUser) ? reported.Path : $"{reported.Path} (user {reported.KubeconfigUser})";
 
-    // the coordinator signs inside a rollout; the record's rollout id says which (and its start record, who asked)
-    private static string Actor(string rolloutId) => "coordinator";
+    // the coordinator signs inside a rollout; the record's rollout id says which (and that rollout's start record, who asked)
+    private const string Actor = "coordinator";
 
     private static partial class Log
     {
