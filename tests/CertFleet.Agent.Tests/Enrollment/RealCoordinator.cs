@@ -53,11 +53,16 @@ internal sealed class RealCoordinator : IAsyncDisposable
 
     public AdminService.AdminServiceClient Admin { get; }
 
-    public static async Task<RealCoordinator> StartAsync(string listen, TimeProvider time)
+    public static async Task<RealCoordinator> StartAsync(string listen, TimeProvider time,
+        IReadOnlyList<ClusterAuthorityFiles>? authorities = null, Action<IServiceCollection>? configure = null)
     {
         var state = ScratchDirectory.Create("real-coordinator");
-        var app = CoordinatorHost.Build(new CoordinatorOptions { Listen = listen, StateDirectory = state },
-            services => services.AddSingleton(time));
+        var app = CoordinatorHost.Build(new CoordinatorOptions { Listen = listen, StateDirectory = state, ClusterAuthorities = authorities ?? [] },
+            services =>
+            {
+                services.AddSingleton(time);
+                configure?.Invoke(services);
+            });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await app.StartAsync(timeout.Token);
         return new RealCoordinator(app, state, listen);
