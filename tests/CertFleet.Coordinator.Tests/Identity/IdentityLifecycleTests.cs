@@ -91,16 +91,34 @@ public sealed class IdentityLifecycleTests : IAsyncLifetime
         Assert.Contains((await StatusAsync()).Nodes, n => n.Name == "worker-5");
     }
 
+    [Fact]
+    public async Task Connect_HelloNamingAnotherNode_RefusedAndNothingReportedForEither()
+    {
+        var identity = await EnrollAsync("worker-6");
+        await EnrollAsync("master-6");
+
+        var error = await ConnectRefusedAsync(identity, "master-6", new InventoryReport { Errors = { new ReportedError { Path = "/x", Message = "forged" } } });
+
+        Assert.Contains("the hello names node master-6 but the client certificate is node worker-6's", error.Status.Detail, StringComparison.Ordinal);
+        var status = await StatusAsync();
+        Assert.All(status.Nodes.Where(n => n.Name is "worker-6" or "master-6"), n => Assert.Null(n.LastReport));
+    }
+
     private async Task<System.Security.Cryptography.X509Certificates.X509Certificate2> EnrollAsync(string node)
     {
         var token = await _coordinator.Admin().CreateTokenAsync(new CreateTokenRequest { Node = node }, deadline: Deadline());
         return await AgentIdentity.EnrollAsync(_coordinator.Agent(), token.Token, node);
     }
 
-    private async Task<RpcException> ConnectRefusedAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 identity, string node)
+    private async Task<RpcException> ConnectRefusedAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 identity, string node,
+        InventoryReport? report = null)
     {
-        var agent = await TestAgent.ConnectAsync(_coordinator.Agent(identity), node, null, _ => null);
-        var error = await Assert.ThrowsAsync<RpcException>(() => agent.Completion.WaitAsync(TimeSpan.FromSeconds(10)));
+        // the refusal may arrive while the report is still being written, or when the stream is read
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            var agent = await TestAgent.ConnectAsync(_coordinator.Agent(identity), node, report, _ => null);
+            await agent.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        });
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         return error;
     }
