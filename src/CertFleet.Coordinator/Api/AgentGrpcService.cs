@@ -48,6 +48,10 @@ internal sealed class AgentGrpcService(EnrollmentService enrollment, AgentSessio
             RpcErrors.PermissionDenied($"this identity certificate (serial {caller.SerialNumber}) was replaced when node {node} enrolled again; "
                 + "only the newest identity is accepted: remove the agent's state dir and enroll with a new token");
         }
+        if (stored.PreviousSerial is not null)
+        {
+            nodes.ConfirmIdentity(node);
+        }
         return sessions.ServeAsync(node, requestStream, responseStream, context.CancellationToken);
     }
 }

@@ -31,11 +31,15 @@ public sealed class IdentityLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Enroll_RenewalWithTheReplacedIdentity_RefusedAndTheRenewedOneStaysTheOnlyLiveOne()
+    public async Task Enroll_RenewalWithTheReplacedIdentityAfterTheNewOneConnected_RefusedAndTheRenewedOneStaysTheOnlyLiveOne()
     {
         var first = await EnrollAsync("worker-2");
         _time.Advance(TimeSpan.FromDays(21));
         var renewed = await AgentIdentity.EnrollAsync(_coordinator.Agent(first), "", "worker-2");
+        await using (var agent = await TestAgent.ConnectAsync(_coordinator.Agent(renewed), "worker-2", new InventoryReport(), _ => null))
+        {
+            await Eventually.True(async () => (await StatusAsync()).Nodes.Single(n => n.Name == "worker-2").Connected, "worker-2 connects");
+        }
 
         var again = await Assert.ThrowsAsync<RpcException>(() => AgentIdentity.EnrollAsync(_coordinator.Agent(first), "", "worker-2"));
         var connect = await ConnectRefusedAsync(first, "worker-2");
@@ -45,6 +49,24 @@ public sealed class IdentityLifecycleTests : IAsyncLifetime
         Assert.Contains("was replaced", connect.Status.Detail, StringComparison.Ordinal);
         Assert.NotEqual(first.SerialNumber, renewed.SerialNumber);
         Assert.Equal(TimeSpan.FromDays(30), renewed.NotAfter - renewed.NotBefore - TimeSpan.FromMinutes(5));
+    }
+
+    [Fact]
+    public async Task Enroll_RenewalAnswerLost_TheReplacedIdentityMayAskAgainAndOnlyTheNewestConnects()
+    {
+        var first = await EnrollAsync("worker-7");
+        _time.Advance(TimeSpan.FromDays(21));
+        var lost = await AgentIdentity.EnrollAsync(_coordinator.Agent(first), "", "worker-7"); // the agent never stored it
+
+        var retried = await AgentIdentity.EnrollAsync(_coordinator.Agent(first), "", "worker-7");
+
+        Assert.NotEqual(lost.SerialNumber, retried.SerialNumber);
+        Assert.Contains("was replaced", (await ConnectRefusedAsync(lost, "worker-7")).Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("was replaced", (await ConnectRefusedAsync(first, "worker-7")).Status.Detail, StringComparison.Ordinal);
+        await using var agent = await TestAgent.ConnectAsync(_coordinator.Agent(retried), "worker-7", new InventoryReport(), _ => null);
+        await Eventually.True(async () => (await StatusAsync()).Nodes.Single(n => n.Name == "worker-7").Connected, "worker-7 connects");
+        var late = await Assert.ThrowsAsync<RpcException>(() => AgentIdentity.EnrollAsync(_coordinator.Agent(first), "", "worker-7"));
+        Assert.Contains("is no longer node worker-7's", late.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
