@@ -31,6 +31,7 @@ internal sealed class IdentityStore(string stateDirectory)
 
     public AgentIdentity Load()
     {
+        CheckModes();
         try
         {
             FinishPromotion();
@@ -83,6 +84,21 @@ internal sealed class IdentityStore(string stateDirectory)
     {
         AtomicFile.Replace(FleetCaPath, System.Text.Encoding.ASCII.GetBytes(Pem.Write("CERTIFICATE", fleetCaDer)));
         AtomicFile.Replace(CertificatePath, System.Text.Encoding.ASCII.GetBytes(Pem.Write("CERTIFICATE", certificateDer)));
+    }
+
+    // the folder is tightened (a hand-made one may be 0755); a key others could read may already be copied, so say so
+    private void CheckModes()
+    {
+        if (Directory.Exists(stateDirectory) && (File.GetUnixFileMode(stateDirectory) & ~PrivateFolder) != 0)
+        {
+            File.SetUnixFileMode(stateDirectory, PrivateFolder);
+        }
+        const UnixFileMode privateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (File.Exists(KeyPath) && (File.GetUnixFileMode(KeyPath) & ~privateFile) != 0)
+        {
+            throw new PkiException($"{KeyPath}: the agent's identity key is readable by other users; run `chmod 600 {KeyPath}`, "
+                + "and if others may have read it, remove the node (`certfleet node remove`) and enroll it again with a new token");
+        }
     }
 
     // identity.next.crt exists only once its key is complete: key renamed first, then the certificate; a crash in
