@@ -30,6 +30,7 @@ internal static class CertFleetCli
             PlanCommand.Create(context, config),
             RolloutCommand.Create(context, config),
             AuditCommand.Create(context, config),
+            NodeCommand.Create(context, config),
             DemoCommand.Create(context),
         };
         var parsed = root.Parse(args);

@@ -15,7 +15,8 @@ namespace CertFleet.Agent.Connection;
 /// <summary>
 /// The agent's life: identity first (enrolling once), then one Connect stream at a time: Hello, an inventory report,
 /// then the coordinator's requests served one by one in order, with heartbeats and periodic reports alongside.
-/// A broken stream is reopened with backoff; a refused enrollment stops the agent.
+/// A broken stream is reopened with backoff; a refused enrollment stops the agent. The identity renews itself over
+/// the mTLS channel when a third of its life is left; the stream is then reopened with the new one.
 /// </summary>
 internal sealed partial class AgentConnection(
     AgentOptions options,
@@ -48,13 +49,20 @@ internal sealed partial class AgentConnection(
             lifetime.StopApplication();
             return;
         }
-        using (identity)
+        try
         {
             for (var attempt = 0; !stoppingToken.IsCancellationRequested; attempt++)
             {
                 try
                 {
-                    await SessionAsync(identity, () => attempt = 0, stoppingToken);
+                    var renewed = await SessionAsync(identity, () => attempt = 0, stoppingToken);
+                    if (renewed)
+                    {
+                        identity.Dispose();
+                        identity = enroller.Reload();
+                        attempt = -1; // reconnect at once with the new identity
+                        continue;
+                    }
                     Log.Disconnected(logger, options.Coordinator, "the coordinator closed the stream");
                 }
                 catch (Exception e) when (e is OperationCanceledException or RpcException && stoppingToken.IsCancellationRequested)
@@ -77,9 +85,14 @@ internal sealed partial class AgentConnection(
                 }
             }
         }
+        finally
+        {
+            identity.Dispose();
+        }
     }
 
-    private async Task SessionAsync(AgentIdentity identity, Action connected, CancellationToken stoppingToken)
+    /// <summary>Serves one Connect stream; true when it ended because the identity was renewed.</summary>
+    private async Task<bool> SessionAsync(AgentIdentity identity, Action connected, CancellationToken stoppingToken)
     {
         using var channel = CoordinatorChannels.ForIdentity(options.Coordinator, identity, reason => Log.Untrusted(logger, options.Coordinator, reason));
         var client = new AgentService.AgentServiceClient(channel);
@@ -98,6 +111,7 @@ internal sealed partial class AgentConnection(
         {
             EveryAsync(options.HeartbeatInterval, () => sender.SendAsync(new AgentMessage { Heartbeat = new Heartbeat { SentAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()) } }, session.Token), session),
             EveryAsync(options.ReportInterval, () => SendReportAsync(sender, session.Token), session),
+            RenewIdentityWhenDueAsync(identity, session),
         };
         try
         {
@@ -112,10 +126,50 @@ internal sealed partial class AgentConnection(
             }
             await call.RequestStream.CompleteAsync();
         }
+        catch (Exception e) when (e is OperationCanceledException or RpcException && _identityRenewed && !stoppingToken.IsCancellationRequested)
+        {
+            // the session was ended on purpose to reconnect with the renewed identity
+        }
         finally
         {
             await session.CancelAsync();
             await Task.WhenAll(background);
+        }
+        var renewed = _identityRenewed;
+        _identityRenewed = false;
+        return renewed;
+    }
+
+    private volatile bool _identityRenewed;
+
+    /// <summary>Waits until the identity is due, renews it over this channel's credentials, then ends the session.</summary>
+    private async Task RenewIdentityWhenDueAsync(AgentIdentity identity, CancellationTokenSource session)
+    {
+        var failed = false;
+        try
+        {
+            while (true)
+            {
+                var wait = IdentityRenewal.Wait(identity.Certificate, time.GetUtcNow(), failed);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, session.Token);
+                    if (IdentityRenewal.DueAt(identity.Certificate) > time.GetUtcNow())
+                    {
+                        continue; // a long wait is cut into days; a retry after a failure is not
+                    }
+                }
+                if (await enroller.RenewAsync(identity, session.Token))
+                {
+                    _identityRenewed = true;
+                    await session.CancelAsync();
+                    return;
+                }
+                failed = true;
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -67,6 +67,57 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
         }
     }
 
+    /// <summary>The identity as stored now (after a renewal).</summary>
+    public AgentIdentity Reload() => _store.Load();
+
+    /// <summary>
+    /// Renews the agent's identity over mTLS with the current one (Enroll with no token, the coordinator's renewal
+    /// path): a new key made here, the certificate stored beside the live pair and promoted only when it matches.
+    /// Returns false, with the reason logged, when the coordinator is unreachable or refuses; the live identity stays.
+    /// </summary>
+    public async Task<bool> RenewAsync(AgentIdentity current, CancellationToken cancellationToken)
+    {
+        using var key = _store.CreateNextKey();
+        var csr = new CertificateRequest(new X500DistinguishedName("CN=" + options.Node.Replace(",", "\\,", StringComparison.Ordinal)), key, HashAlgorithmName.SHA256)
+            .CreateSigningRequest();
+        string? trustProblem = null;
+        try
+        {
+            using var channel = CoordinatorChannels.ForIdentity(options.Coordinator, current, reason => trustProblem = reason);
+            var response = await new AgentService.AgentServiceClient(channel).EnrollAsync(
+                new EnrollRequest { Node = options.Node, CsrDer = ByteString.CopyFrom(csr) },
+                deadline: time.GetUtcNow().UtcDateTime.AddSeconds(30), cancellationToken: cancellationToken);
+            using var issued = X509CertificateLoader.LoadCertificate(response.CertificateDer.ToByteArray());
+            if (!issued.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo())
+                || !IssuedByFleetCa(issued, current.FleetCa))
+            {
+                _store.AbandonNext();
+                Log.RenewalFailed(logger, "the coordinator returned a certificate for another key or from another CA; the current identity is kept");
+                return false;
+            }
+            _store.Promote(issued.RawData);
+            Log.Renewed(logger, options.Node, issued.SerialNumber, issued.NotAfter.ToUniversalTime());
+            // TODO(audit): the coordinator appends "identity renewed" (node, serial, notAfter); nothing to do on the agent
+            return true;
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _store.AbandonNext();
+            Log.RenewalFailed(logger, trustProblem ?? $"{e.Status.Detail} ({e.StatusCode})");
+            return false;
+        }
+    }
+
+    private bool IssuedByFleetCa(X509Certificate2 issued, X509Certificate2 fleetCa)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.CustomTrustStore.Add(fleetCa);
+        chain.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
+        return chain.Build(issued) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(fleetCa.RawData);
+    }
+
     /// <summary>
     /// Asks the coordinator for its fleet CA and keeps it only when its SubjectPublicKeyInfo hashes to --ca-hash and it
     /// issued the certificate the coordinator presented; only then is the token sent.
@@ -114,6 +165,12 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
     {
         [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Enrolled as {Node} with coordinator {Coordinator} (role {Role})")]
         public static partial void Enrolled(ILogger logger, string node, Uri coordinator, string role);
+
+        [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Renewed the agent identity of {Node}: serial {Serial}, valid until {NotAfter:u}")]
+        public static partial void Renewed(ILogger logger, string node, string serial, DateTime notAfter);
+
+        [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Could not renew the agent identity ({Reason}); retrying in an hour, the current one is used until it expires")]
+        public static partial void RenewalFailed(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Coordinator {Coordinator} unreachable for enrollment ({Reason}); retrying in {DelaySeconds:0.0} s")]
         public static partial void EnrollRetry(ILogger logger, Uri coordinator, string reason, double delaySeconds);

@@ -11,7 +11,7 @@ namespace CertFleet.Coordinator.Api;
 
 /// <summary>The operator's API. Every call needs the admin credential; rollout calls are delegated to <see cref="IRolloutAdmin"/>.</summary>
 internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet, AuditLog audit,
-    ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null) : AdminService.AdminServiceBase
+    NodeRemoval removal, ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null) : AdminService.AdminServiceBase
 {
     public override Task<CreateTokenResponse> CreateToken(CreateTokenRequest request, ServerCallContext context)
     {
@@ -37,6 +37,16 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
         }
+    }
+
+    public override Task<RemoveNodeResponse> RemoveNode(RemoveNodeRequest request, ServerCallContext context)
+    {
+        RequireAdmin(context);
+        if (request.Node.Length == 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "RemoveNode needs a node name; see `certfleet status` for the enrolled nodes"));
+        }
+        return Task.FromResult(new RemoveNodeResponse { Removed = removal.Remove(request.Node) });
     }
 
     public override Task<StatusResponse> GetStatus(StatusRequest request, ServerCallContext context)

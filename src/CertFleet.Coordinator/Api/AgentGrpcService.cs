@@ -32,14 +32,25 @@ internal sealed class AgentGrpcService(EnrollmentService enrollment, AgentSessio
     public override Task Connect(IAsyncStreamReader<AgentMessage> requestStream, IServerStreamWriter<CoordinatorMessage> responseStream,
         ServerCallContext context)
     {
-        var node = authority.NodeOf(CallerCertificate.Of(context));
+        var caller = CallerCertificate.Of(context);
+        var node = authority.NodeOf(caller);
         if (node is null)
         {
             RpcErrors.PermissionDenied("Connect needs the agent's identity certificate from this coordinator; enroll the agent first (--token T --ca-hash H)");
         }
-        if (nodes.Find(node) is null)
+        var stored = nodes.Find(node);
+        if (stored is null)
         {
             RpcErrors.PermissionDenied($"node {node} is not enrolled here (removed?); enroll it again with a new token");
+        }
+        if (!stored.IsCurrentIdentity(caller!.SerialNumber))
+        {
+            RpcErrors.PermissionDenied($"this identity certificate (serial {caller.SerialNumber}) was replaced when node {node} enrolled again; "
+                + "only the newest identity is accepted: remove the agent's state dir and enroll with a new token");
+        }
+        if (stored.PreviousSerial is not null)
+        {
+            nodes.ConfirmIdentity(node);
         }
         return sessions.ServeAsync(node, requestStream, responseStream, context.CancellationToken);
     }

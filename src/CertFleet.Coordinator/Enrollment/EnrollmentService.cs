@@ -41,6 +41,7 @@ internal sealed partial class EnrollmentService(TokenStore tokens, NodeStore nod
         // the CSR is checked before the token is used up, so a bad CSR does not cost the operator a token
         var identity = authority.IssueAgentIdentity(request.Node, request.CsrDer.ToByteArray());
         NodeRole role;
+        string? previous = null;
         if (request.Token.Length == 0)
         {
             var current = nodes.Find(request.Node);
@@ -48,13 +49,25 @@ internal sealed partial class EnrollmentService(TokenStore tokens, NodeStore nod
             {
                 throw new EnrollmentRefusedException("no token given; enroll with --token T --ca-hash sha256:HEX (make a token with `certfleet token create`)");
             }
+            if (!current.MayRenew(clientCertificate!.SerialNumber))
+            {
+                // an identity the node held before it was enrolled again (a copy left on an old disk, a stolen key)
+                throw new EnrollmentRefusedException($"the identity certificate (serial {clientCertificate.SerialNumber}) is no longer node {request.Node}'s: "
+                    + "the node was enrolled again since; enroll with a new token (`certfleet token create --node " + request.Node + "`)");
+            }
             role = current.Role;
+            // a retry from the replaced identity keeps it as the one that may retry; the lost one is dead
+            previous = current.IsCurrentIdentity(clientCertificate.SerialNumber) ? current.IdentitySerial : current.PreviousSerial;
         }
         else
         {
             role = tokens.Redeem(request.Token, request.Node, n => nodes.Find(n) is not null);
         }
-        nodes.Enroll(request.Node, role);
+        using (var issued = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(identity))
+        {
+            nodes.Enroll(request.Node, role, issued.SerialNumber, previous);
+        }
+        // TODO(audit): append "identity issued" (node, role, how: token or renewal, serial, notAfter) to AuditLog here.
         Log.Enrolled(logger, request.Node, NodeRoles.Format(role), request.Token.Length == 0 ? "identity renewal" : "token");
         return new EnrollResponse
         {

@@ -23,6 +23,15 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
                 $"node {node} is not connected; check that its certfleet-agent service runs and can reach the coordinator"));
     }
 
+    /// <summary>Ends the node's open stream, if any (its agent then reconnects and is checked again).</summary>
+    public void Disconnect(string node, string reason)
+    {
+        if (_sessions.TryRemove(node, out var session))
+        {
+            session.End(reason);
+        }
+    }
+
     /// <summary>Serves one authenticated agent's Connect stream until it ends, is replaced, or the call is cancelled.</summary>
     public async Task ServeAsync(string node, IAsyncStreamReader<AgentMessage> incoming,
         IServerStreamWriter<CoordinatorMessage> outgoing, CancellationToken callCancelled)

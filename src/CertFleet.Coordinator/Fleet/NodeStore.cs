@@ -5,7 +5,10 @@ using Microsoft.Data.Sqlite;
 
 namespace CertFleet.Coordinator.Fleet;
 
-/// <summary>Enrolled nodes in SQLite: role, enrollment time, last seen, and the last inventory report (protobuf bytes).</summary>
+/// <summary>
+/// Enrolled nodes in SQLite: role, enrollment time, last seen, the last inventory report (protobuf bytes), and the
+/// serial of the node's one live identity certificate (an older one, from before a re-enrollment, is refused).
+/// </summary>
 internal sealed class NodeStore
 {
     private readonly StateDatabase _database;
@@ -24,18 +27,40 @@ internal sealed class NodeStore
                 enrolled_at INTEGER NOT NULL,
                 last_seen INTEGER,
                 last_report INTEGER,
-                inventory BLOB)
+                inventory BLOB,
+                identity_serial TEXT,
+                previous_serial TEXT)
             """;
         command.ExecuteNonQuery();
+        // state made before identities were tracked: add the columns; such nodes get a serial at their next renewal
+        foreach (var column in new[] { "identity_serial", "previous_serial" })
+        {
+            command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = '{column}'";
+            if ((long)command.ExecuteScalar()! == 0)
+            {
+                command.CommandText = $"ALTER TABLE nodes ADD COLUMN {column} TEXT";
+                command.ExecuteNonQuery();
+            }
+        }
     }
 
-    /// <summary>Records a (re-)enrollment; a node enrolled again keeps its last report.</summary>
-    public void Enroll(string node, NodeRole role) => Execute(
+    /// <summary>
+    /// Records a (re-)enrollment and the serial of the identity just issued, which from now on is the only one
+    /// accepted at Connect for this node; a node enrolled again keeps its last report. <paramref name="previousSerial"/>
+    /// (renewals only) may still ask for a renewal until the new identity is first seen at Connect.
+    /// </summary>
+    public void Enroll(string node, NodeRole role, string identitySerial, string? previousSerial = null) => Execute(
         """
-        INSERT INTO nodes (name, role, enrolled_at) VALUES ($name, $role, $now)
-        ON CONFLICT(name) DO UPDATE SET role = excluded.role, enrolled_at = excluded.enrolled_at
+        INSERT INTO nodes (name, role, enrolled_at, identity_serial, previous_serial) VALUES ($name, $role, $now, $serial, $previous)
+        ON CONFLICT(name) DO UPDATE SET role = excluded.role, enrolled_at = excluded.enrolled_at,
+            identity_serial = excluded.identity_serial, previous_serial = excluded.previous_serial
         """,
-        ("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()));
+        ("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()), ("$serial", identitySerial),
+        ("$previous", (object?)previousSerial ?? DBNull.Value));
+
+    /// <summary>The node connected with its newest identity: the one before it may no longer renew.</summary>
+    public void ConfirmIdentity(string node) =>
+        Execute("UPDATE nodes SET previous_serial = NULL WHERE name = $name AND previous_serial IS NOT NULL", ("$name", node));
 
     public void SaveReport(string node, InventoryReport report) => Execute(
         "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now WHERE name = $name",
@@ -52,7 +77,7 @@ internal sealed class NodeStore
     private List<StoredNode> Query(string where, params (string Name, object Value)[] parameters)
     {
         using var connection = _database.Open();
-        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory FROM nodes {where}", parameters);
+        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial FROM nodes {where}", parameters);
         using var reader = command.ExecuteReader();
         var nodes = new List<StoredNode>();
         while (reader.Read())
@@ -63,7 +88,9 @@ internal sealed class NodeStore
                 Time(reader.GetInt64(2)),
                 reader.IsDBNull(3) ? null : Time(reader.GetInt64(3)),
                 reader.IsDBNull(4) ? null : Time(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : InventoryReport.Parser.ParseFrom((byte[])reader.GetValue(5))));
+                reader.IsDBNull(5) ? null : InventoryReport.Parser.ParseFrom((byte[])reader.GetValue(5)),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7)));
         }
         return nodes;
     }

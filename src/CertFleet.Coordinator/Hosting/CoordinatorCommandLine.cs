@@ -5,25 +5,35 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
 {
     public const string Usage = """
         Usage: certfleet-coordinator --listen HOST:PORT --state-dir DIR [--ca-cert FILE --ca-key FILE]...
+                                     [--ca-key-passphrase-credential NAME | --ca-key-passphrase-file F]...
                                      [--metrics-listen HOST:PORT] [--auto-renew-within D [--window "Sat 02:00-04:00"]]
 
           --listen HOST:PORT        where agents and the CLI connect (HTTPS, HTTP/2, mTLS)
           --state-dir DIR           database, fleet CA and admin.conf (written on first start)
           --ca-cert F --ca-key F    a cluster CA to sign renewals with; repeat for each CA (ca, front-proxy-ca, ...)
+          --ca-key-passphrase-credential NAME  the passphrase of an encrypted --ca-key, from the systemd credential
+                                    $CREDENTIALS_DIRECTORY/NAME (LoadCredential=NAME:/path in the unit)
+          --ca-key-passphrase-file F  the same from a file (mode 0600); give one per --ca-key in order, or one for all
           --metrics-listen HOST:PORT  Prometheus metrics over plain HTTP (GET /metrics)
           --auto-renew-within D     start a rollout by itself when a certificate expires within D (30d, 12h)
           --window "DAY HH:MM-HH:MM"  only start automatic rollouts inside this weekly window (UTC)
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        ["--listen", "--state-dir", "--ca-cert", "--ca-key", "--metrics-listen", "--auto-renew-within", "--window"];
+        ["--listen", "--state-dir", "--ca-cert", "--ca-key", "--metrics-listen", "--auto-renew-within", "--window",
+            "--ca-key-passphrase-credential", "--ca-key-passphrase-file"];
 
-    public static CoordinatorCommandLine Parse(IReadOnlyList<string> args)
+    public static CoordinatorCommandLine Parse(IReadOnlyList<string> args) => Parse(args, Environment.GetEnvironmentVariable);
+
+    /// <param name="environment">where $CREDENTIALS_DIRECTORY comes from (the process environment outside tests)</param>
+    public static CoordinatorCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         var problems = new List<string>();
         var single = new Dictionary<string, string>(StringComparer.Ordinal);
         var certificates = new List<string>();
         var keys = new List<string>();
+        var passphrases = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var (name, value) = Split(args[i]);
@@ -53,6 +63,21 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             {
                 keys.Add(value);
             }
+            else if (name == "--ca-key-passphrase-file")
+            {
+                passphrases.Add(value);
+            }
+            else if (name == "--ca-key-passphrase-credential")
+            {
+                if (CredentialPath(value, environment, out var problem) is { } path)
+                {
+                    passphrases.Add(path);
+                }
+                else
+                {
+                    problems.Add(problem!);
+                }
+            }
             else if (!single.TryAdd(name, value))
             {
                 problems.Add($"{name} is given twice; give it once");
@@ -72,8 +97,17 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             }
             else
             {
-                authorities.Add(new ClusterAuthorityFiles(certificates[i], keys[i]));
+                authorities.Add(new ClusterAuthorityFiles(certificates[i], keys[i], passphrases.Count switch
+                {
+                    0 => null,
+                    1 => passphrases[0],
+                    _ => i < passphrases.Count ? passphrases[i] : null,
+                }));
             }
+        }
+        if (passphrases.Count > 1 && passphrases.Count != keys.Count)
+        {
+            problems.Add($"{passphrases.Count} CA key passphrases for {keys.Count} --ca-key; give one per --ca-key, in the same order, or a single one for all");
         }
 
         TimeSpan? autoRenew = null;
@@ -114,6 +148,24 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             problems.Add(CoordinatorOptionsCheck.WindowWithoutThreshold);
         }
         return new CoordinatorCommandLine(problems.Count == 0 ? options : null, problems, HelpRequested: false);
+    }
+
+    private static string? CredentialPath(string name, Func<string, string?> environment, out string? problem)
+    {
+        problem = null;
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
+        {
+            problem = $"--ca-key-passphrase-credential '{name}': give the credential's name (as in LoadCredential=NAME:...), not a path";
+            return null;
+        }
+        var folder = environment("CREDENTIALS_DIRECTORY");
+        if (string.IsNullOrEmpty(folder))
+        {
+            problem = $"--ca-key-passphrase-credential {name}: $CREDENTIALS_DIRECTORY is not set; run the coordinator under systemd with "
+                + $"LoadCredential={name}:/path/to/passphrase (or LoadCredentialEncrypted=), or use --ca-key-passphrase-file";
+            return null;
+        }
+        return Path.Combine(folder, name);
     }
 
     private static (string Name, string? Value) Split(string argument)

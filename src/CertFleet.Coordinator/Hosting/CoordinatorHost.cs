@@ -161,6 +161,7 @@ public static partial class CoordinatorHost
         services.AddSingleton<NodeStore>();
         services.AddSingleton<EnrollmentService>();
         services.AddSingleton<AgentSessions>();
+        services.AddSingleton<NodeRemoval>();
         services.AddSingleton<IAgentGateway>(provider => provider.GetRequiredService<AgentSessions>());
         services.AddSingleton<IFleetInventory, FleetInventory>();
         services.AddSingleton<FleetMetrics>();

@@ -1,7 +1,10 @@
 namespace CertFleet.Coordinator.Hosting;
 
-/// <summary>A cluster CA the coordinator signs with: a certificate file and its key file (e.g. ca and front-proxy-ca).</summary>
-public sealed record ClusterAuthorityFiles(string CertificatePath, string KeyPath);
+/// <summary>
+/// A cluster CA the coordinator signs with: a certificate file and its key file (e.g. ca and front-proxy-ca), and for
+/// an encrypted key the file holding its passphrase (a systemd credential resolves to one under $CREDENTIALS_DIRECTORY).
+/// </summary>
+public sealed record ClusterAuthorityFiles(string CertificatePath, string KeyPath, string? PassphraseFile = null);
 
 /// <summary>A weekly window such as "Sat 02:00-04:00" (UTC) in which automatic rollouts may start.</summary>
 public sealed record RenewalWindow(DayOfWeek Day, TimeOnly Start, TimeOnly End);

@@ -59,10 +59,7 @@ internal static class CoordinatorOptionsCheck
             Pem.Read(text, path).FirstOrDefault(b => b.Label == "CERTIFICATE") is { } block
                 ? CertificateInfo.Parse(block.Der, path)
                 : throw new PkiException($"--ca-cert {path}: holds no PEM CERTIFICATE block; point to the CA certificate file"));
-        using var key = Read(pair.KeyPath, "--ca-key", problems, (text, path) =>
-            Pem.Read(text, path).FirstOrDefault(b => PrivateKey.IsPrivateKeyLabel(b.Label)) is { } block
-                ? PrivateKey.Parse(block, path)
-                : throw new PkiException($"--ca-key {path}: holds no PEM private key; point to the CA key file"));
+        using var key = Read(pair.KeyPath, "--ca-key", problems, (_, _) => ClusterAuthorityKey.Read(pair));
         if (certificate is null || key is null)
         {
             return;

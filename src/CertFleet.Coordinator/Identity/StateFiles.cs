@@ -25,6 +25,11 @@ internal sealed class StateFiles(string folder)
             {
                 Directory.CreateDirectory(Folder, FolderMode);
             }
+            // a folder made by hand (mkdir with umask 022) would let every local user list and read the state
+            if ((File.GetUnixFileMode(Folder) & ~FolderMode) != 0)
+            {
+                File.SetUnixFileMode(Folder, FolderMode);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -47,6 +52,12 @@ internal sealed class StateFiles(string folder)
             var created = create();
             Save(name, created.Item1, created.Item2);
             return created;
+        }
+        if ((File.GetUnixFileMode(keyPath) & ~KeyMode) != 0)
+        {
+            // someone loosened it: the key may have been read already, so say so instead of quietly fixing it
+            throw new PkiException($"{keyPath}: the fleet key is readable by other users (mode {Convert.ToString((int)File.GetUnixFileMode(keyPath), 8)}); "
+                + $"run `chmod 600 {keyPath}`, and if others may have read it, make a new state dir and enroll the agents again");
         }
         try
         {

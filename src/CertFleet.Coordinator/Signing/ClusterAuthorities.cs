@@ -79,7 +79,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
     private CertificateAuthority Load(ClusterAuthorityFiles files)
     {
         var certificate = ReadCertificate(files.CertificatePath);
-        var key = ReadKey(files.KeyPath);
+        var key = ClusterAuthorityKey.Read(files); // decrypts an encrypted PKCS#8 key with its passphrase file
         if (!key.Matches(certificate))
         {
             key.Dispose();
@@ -113,13 +113,6 @@ internal sealed partial class ClusterAuthorities : IDisposable
         var block = ReadBlocks(path).FirstOrDefault(b => b.Label == "CERTIFICATE")
             ?? throw new PkiException($"{path}: no CERTIFICATE block; --ca-cert takes a PEM CA certificate file");
         return CertificateInfo.Parse(block.Der, path);
-    }
-
-    private static PrivateKey ReadKey(string path)
-    {
-        var block = ReadBlocks(path).FirstOrDefault(b => PrivateKey.IsPrivateKeyLabel(b.Label))
-            ?? throw new PkiException($"{path}: no private key block; --ca-key takes the CA's PEM private key file");
-        return PrivateKey.Parse(block, path);
     }
 
     private static IReadOnlyList<PemBlock> ReadBlocks(string path)

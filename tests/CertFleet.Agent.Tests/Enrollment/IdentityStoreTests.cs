@@ -47,4 +47,28 @@ public sealed class IdentityStoreTests : IDisposable
 
         Assert.Contains("enroll again with a new token", error.Message);
     }
+
+    [Fact]
+    public void Load_LooseStateFolderAndKeyReadableByOthers_FolderTightenedAndKeyRefusedWithTheChmod()
+    {
+        var store = new IdentityStore(State);
+        using var ca = TestCertificates.CreateCa("fleet");
+        using (var key = store.CreateKey())
+        {
+            var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=worker-1", key, System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequest();
+            using var issued = TestCertificates.IssueClient(ca, csr, "worker-1");
+            store.Save(issued.RawData, ca.RawData);
+        }
+        const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        File.SetUnixFileMode(State, owner | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+
+        using (store.Load())
+        {
+        }
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(State));
+
+        File.SetUnixFileMode(store.KeyPath, owner | UnixFileMode.GroupRead);
+        var error = Assert.Throws<CertFleet.Pki.PkiException>(store.Load);
+        Assert.Contains($"run `chmod 600 {store.KeyPath}`", error.Message, StringComparison.Ordinal);
+    }
 }
