@@ -97,7 +97,6 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
             }
             _store.Promote(issued.RawData);
             Log.Renewed(logger, options.Node, issued.SerialNumber, issued.NotAfter.ToUniversalTime());
-            // TODO(audit): the coordinator appends "identity renewed" (node, serial, notAfter); nothing to do on the agent
             return true;
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)

@@ -18,7 +18,14 @@ internal sealed partial class EnrollmentService(TokenStore tokens, NodeStore nod
         try
         {
             var response = EnrollChecked(request, clientCertificate);
-            audit.Append(new AuditRecord(AuditKinds.Enrolled, $"agent:{request.Node}") { Node = request.Node, Detail = $"as {response.Role} ({how})" });
+            using var issued = X509CertificateLoader.LoadCertificate(response.CertificateDer.ToByteArray());
+            audit.Append(new AuditRecord(AuditKinds.Enrolled, $"agent:{request.Node}")
+            {
+                Node = request.Node,
+                Serial = issued.SerialNumber,
+                NotAfter = issued.NotAfter.ToUniversalTime(),
+                Detail = $"as {response.Role} ({how})",
+            });
             return response;
         }
         catch (Exception e) when (e is EnrollmentRefusedException or ArgumentException)
@@ -67,7 +74,6 @@ internal sealed partial class EnrollmentService(TokenStore tokens, NodeStore nod
         {
             nodes.Enroll(request.Node, role, issued.SerialNumber, previous);
         }
-        // TODO(audit): append "identity issued" (node, role, how: token or renewal, serial, notAfter) to AuditLog here.
         Log.Enrolled(logger, request.Node, NodeRoles.Format(role), request.Token.Length == 0 ? "identity renewal" : "token");
         return new EnrollResponse
         {

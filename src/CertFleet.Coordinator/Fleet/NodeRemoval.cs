@@ -1,10 +1,12 @@
+using CertFleet.Coordinator.Audit;
+
 namespace CertFleet.Coordinator.Fleet;
 
 /// <summary>
 /// Forgets a node and revokes its identity: the row (and with it the identity serial) goes, so the agent is refused at
 /// Connect and at identity renewal from then on, and its open stream is ended now. Coming back needs a new token.
 /// </summary>
-internal sealed partial class NodeRemoval(NodeStore nodes, AgentSessions sessions, ILogger<NodeRemoval> logger)
+internal sealed partial class NodeRemoval(NodeStore nodes, AgentSessions sessions, AuditLog audit, ILogger<NodeRemoval> logger)
 {
     /// <summary>True when the node was enrolled (and now is not); false when no such node was known.</summary>
     public bool Remove(string node)
@@ -16,7 +18,7 @@ internal sealed partial class NodeRemoval(NodeStore nodes, AgentSessions session
         if (removed)
         {
             Log.Removed(logger, node);
-            // TODO(audit): append "node removed" (node, by the admin credential) to AuditLog here.
+            audit.NodeRemoved(node);
         }
         return removed;
     }

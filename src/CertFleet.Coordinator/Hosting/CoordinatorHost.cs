@@ -1,3 +1,4 @@
+using CertFleet.Coordinator.Audit;
 using System.Net;
 using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
@@ -159,6 +160,8 @@ public static partial class CoordinatorHost
         services.AddSingleton<FleetAuthority>();
         services.AddSingleton<TokenStore>();
         services.AddSingleton<NodeStore>();
+        // the trail every area writes to: enrollment, node removal, signing, rollouts
+        services.TryAddSingleton<AuditLog>();
         services.AddSingleton<EnrollmentService>();
         services.AddSingleton<AgentSessions>();
         services.AddSingleton<NodeRemoval>();
