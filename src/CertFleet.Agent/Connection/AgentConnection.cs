@@ -53,6 +53,17 @@ internal sealed partial class AgentConnection(
         {
             for (var attempt = 0; !stoppingToken.IsCancellationRequested; attempt++)
             {
+                if (identity.Certificate.NotAfter.ToUniversalTime() < time.GetUtcNow().UtcDateTime)
+                {
+                    // nothing can renew it now: the coordinator accepts only a valid identity (or a token)
+                    var reason = $"the agent identity in {options.StateDirectory} expired at {identity.Certificate.NotAfter.ToUniversalTime():u} "
+                        + $"(the coordinator was unreachable while it could be renewed); enroll again: `certfleet token create --node {options.Node}`, "
+                        + "then start the agent once with --token T --ca-hash H";
+                    Log.Stopping(logger, reason);
+                    exit.Fail(EnrollmentRefused, reason);
+                    lifetime.StopApplication();
+                    return;
+                }
                 try
                 {
                     var renewed = await SessionAsync(identity, () => attempt = 0, stoppingToken);

@@ -22,7 +22,13 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
     {
         if (_store.Exists)
         {
-            return _store.Load();
+            var stored = _store.Load();
+            if (stored.Certificate.NotAfter.ToUniversalTime() > time.GetUtcNow().UtcDateTime || options.Token is null)
+            {
+                return stored;
+            }
+            // an expired identity cannot be renewed; a token given now enrolls the node again
+            stored.Dispose();
         }
         if (options.Token is null || options.CaHash is null)
         {

@@ -51,6 +51,28 @@ public sealed class AgentConnectionTests(EcClusterPkiFixture pki) : IClassFixtur
     }
 
     [Fact]
+    public async Task Agent_IdentityExpiredWhileTheCoordinatorWasAway_StopsSayingToEnrollAgainWithAToken()
+    {
+        await using var coordinator = await FakeCoordinator.StartAsync();
+        var options = Options(coordinator, FakeCoordinator.GoodToken, CoordinatorTrust.SpkiHash(coordinator.Ca));
+        using (var host = AgentHost.Build(options))
+        {
+            await host.StartAsync().WaitAsync(Limit);
+            await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello);
+            await host.StopAsync().WaitAsync(Limit);
+        }
+        var later = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddYears(1));
+        using var restarted = AgentHost.Build(options with { Token = null, CaHash = null }, s => s.AddSingleton<TimeProvider>(later));
+        var exit = restarted.Services.GetRequiredService<AgentExit>();
+
+        await restarted.RunAsync().WaitAsync(Limit);
+
+        Assert.NotEqual(0, exit.Code);
+        Assert.Contains("the agent identity in " + _state + " expired at", exit.Reason);
+        Assert.Contains("certfleet token create --node worker-1", exit.Reason);
+    }
+
+    [Fact]
     public async Task Agent_RejectedToken_StopsWithTheReasonAndNonZeroExitAndStoresNoIdentity()
     {
         await using var coordinator = await FakeCoordinator.StartAsync();
