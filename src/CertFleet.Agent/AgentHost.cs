@@ -33,6 +33,8 @@ public static class AgentHost
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AgentExit>();
         services.AddSingleton(_ => new StepJournal(options.StateDirectory));
+        services.AddSingleton(s => new InstallTransaction(options.StateDirectory, s.GetRequiredService<StepJournal>()));
+        services.AddSingleton<InstallRecovery>();
         services.AddSingleton<Enroller>();
         services.AddSingleton<NodeAccess>();
         services.AddSingleton<InventoryHandler>();
@@ -45,6 +47,8 @@ public static class AgentHost
         services.AddSingleton<HealthGate>();
         services.AddSingleton<UnitRestart>();
         services.AddSingleton<MessageDispatcher>();
+        // before the connection: an install the agent died in is finished or undone before the coordinator hears from it
+        services.AddHostedService(s => s.GetRequiredService<InstallRecovery>());
         services.AddHostedService<AgentConnection>();
         configure?.Invoke(services);
         return builder.Build();

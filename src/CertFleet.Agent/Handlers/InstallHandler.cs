@@ -9,23 +9,38 @@ using Microsoft.Extensions.Logging;
 namespace CertFleet.Agent.Handlers;
 
 /// <summary>
-/// InstallRequest: puts the new certificates in place (backup first, atomic writes), verifies the node, and puts
-/// the backup back if the install made anything worse. Journaled, so the same step sent again is not redone.
+/// InstallRequest: puts the new certificates in place (backup first, every temporary written and flushed, then the
+/// renames), verifies the node, and puts the backup back if the install made anything worse. A journaled
+/// transaction (<see cref="InstallTransaction"/>): a crash at any point is finished or undone at the next start, and
+/// the same step sent again is not redone once committed.
 /// </summary>
-internal sealed partial class InstallHandler(NodeAccess node, StepJournal journal, TimeProvider time, ILogger<InstallHandler> logger)
+internal sealed partial class InstallHandler(
+    NodeAccess node, StepJournal journal, InstallTransaction transaction, InstallRecovery recovery, TimeProvider time, ILogger<InstallHandler> logger)
 {
+    private readonly Lock _oneAtATime = new();
+
     public StepResult Handle(InstallRequest request)
     {
-        if (journal.Find(request.StepId) is { Kind: "install", Ok: true } done)
+        lock (_oneAtATime)
         {
-            Log.AnsweredFromJournal(logger, request.StepId);
-            return done.ToResult();
+            // an install interrupted earlier is resolved first (normally done at start already)
+            recovery.Recover();
+            if (journal.Find(request.StepId) is { Kind: "install", Ok: true } done)
+            {
+                Log.AnsweredFromJournal(logger, request.StepId);
+                return done.ToResult();
+            }
+            Log.StepStart(logger, request.StepId, request.Replacements.Count);
+            transaction.Begin(request.StepId, request.RolloutId, time.GetUtcNow());
+            var entry = Install(request);
+            if (entry.Ok && entry.BackupDirectory is not null)
+            {
+                transaction.Verified(entry);
+            }
+            transaction.Commit(entry);
+            Log.StepEnd(logger, request.StepId, entry.Ok, entry.Message);
+            return entry.ToResult();
         }
-        Log.StepStart(logger, request.StepId, request.Replacements.Count);
-        var entry = Install(request);
-        journal.Record(entry);
-        Log.StepEnd(logger, request.StepId, entry.Ok, entry.Message);
-        return entry.ToResult();
     }
 
     private JournalEntry Install(InstallRequest request)
@@ -59,7 +74,7 @@ internal sealed partial class InstallHandler(NodeAccess node, StepJournal journa
         InstallResult result;
         try
         {
-            result = new CertificateInstaller(time).Install(inventory, replacements);
+            result = new CertificateInstaller(time).Install(inventory, replacements, transaction);
         }
         catch (PkiException e)
         {

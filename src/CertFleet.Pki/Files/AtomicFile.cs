@@ -16,6 +16,20 @@ public static class AtomicFile
     public static void Replace(string hostPath, ReadOnlySpan<byte> content) =>
         Write(hostPath, content, template: null, withFaultPoints: true);
 
+    /// <summary>Deletes a file (if there) and flushes its folder, so the deletion survives a power loss.</summary>
+    public static void Delete(string hostPath)
+    {
+        try
+        {
+            File.Delete(hostPath);
+            FileOwnership.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(hostPath))!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PkiException($"{hostPath}: could not delete the file ({e.Message}). {Advice(e)}", e);
+        }
+    }
+
     /// <summary>Deletes the temporaries that crashed writes left in a folder (not its sub-folders); returns how many.</summary>
     public static int RemoveStaleTemporaries(string hostDirectory)
     {
@@ -59,7 +73,18 @@ public static class AtomicFile
     /// The write itself. <paramref name="template"/> gives owner and mode explicitly (a backup copy, a restore);
     /// otherwise they come from the file being replaced.
     /// </summary>
-    internal static void Write(string hostPath, ReadOnlySpan<byte> content, FileStatus? template, bool withFaultPoints)
+    internal static void Write(string hostPath, ReadOnlySpan<byte> content, FileStatus? template, bool withFaultPoints) =>
+        Prepare(hostPath, content, template, withFaultPoints).Rename();
+
+    /// <summary>
+    /// The first half of <see cref="Replace"/>: the temporary beside the file, complete, flushed, with the old file's
+    /// owner and mode; the original untouched until <see cref="PreparedFile.Rename"/>. Writing every temporary of an
+    /// install before renaming any means a full disk or a read-only folder fails while nothing has changed yet.
+    /// </summary>
+    public static PreparedFile Prepare(string hostPath, ReadOnlySpan<byte> content) =>
+        Prepare(hostPath, content, template: null, withFaultPoints: true);
+
+    private static PreparedFile Prepare(string hostPath, ReadOnlySpan<byte> content, FileStatus? template, bool withFaultPoints)
     {
         var path = Path.GetFullPath(hostPath);
         var folder = Path.GetDirectoryName(path);
@@ -74,11 +99,6 @@ public static class AtomicFile
         try
         {
             WriteTemporary(temporary, content, owner);
-            if (withFaultPoints)
-            {
-                FaultPoints.Reached(FaultPoints.AtomicWriteAfterTempWritten);
-            }
-            FileOwnership.Rename(temporary, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -88,17 +108,38 @@ public static class AtomicFile
         }
         if (withFaultPoints)
         {
+            FaultPoints.Reached(FaultPoints.AtomicWriteAfterTempWritten);
+        }
+        return new PreparedFile(path, temporary, withFaultPoints);
+    }
+
+    internal static void RenameIntoPlace(PreparedFile prepared)
+    {
+        var path = prepared.HostPath;
+        try
+        {
+            FileOwnership.Rename(prepared.TemporaryPath, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(prepared.TemporaryPath);
+            throw new PkiException($"{path}: could not write the new file ({e.Message}); the original is unchanged. {Advice(e)}", e);
+        }
+        if (prepared.WithFaultPoints)
+        {
             FaultPoints.Reached(FaultPoints.AtomicWriteAfterRename);
         }
         try
         {
-            FileOwnership.SyncDirectory(folder);
+            FileOwnership.SyncDirectory(Path.GetDirectoryName(path)!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new PkiException($"{path}: the new file is in place but the folder could not be flushed to disk ({e.Message}); check the disk", e);
         }
     }
+
+    internal static void Discard(PreparedFile prepared) => TryDelete(prepared.TemporaryPath);
 
     private static void WriteTemporary(string temporary, ReadOnlySpan<byte> content, FileStatus? owner)
     {

@@ -20,7 +20,8 @@ public sealed record InstallResult(IReadOnlyList<string> ChangedFiles, string? B
 public sealed class CertificateInstaller(TimeProvider time)
 {
     /// <param name="replacements">old certificate's SHA-256 fingerprint to the certificate that replaces it</param>
-    public InstallResult Install(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements)
+    /// <param name="observer">told of each stage (backed up, temporaries written, each rename) as it happens</param>
+    public InstallResult Install(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements, IInstallObserver? observer = null)
     {
         EnsureSameKeys(inventory, replacements);
         var edits = FileEdits.Compute(inventory, replacements);
@@ -38,30 +39,73 @@ public sealed class CertificateInstaller(TimeProvider time)
         {
             backup.Save(edit.File.Path);
         }
+        var changed = edits.Select(e => e.File.Path).Order(StringComparer.Ordinal).ToList();
         FaultPoints.Reached("renew:after-backup");
+        observer?.BackedUp(backup.NodeDirectory, changed);
 
         foreach (var folder in edits.Select(e => Path.GetDirectoryName(e.File.HostPath)!).Distinct(StringComparer.Ordinal))
         {
             AtomicFile.RemoveStaleTemporaries(folder);
         }
+        var prepared = Prepare(edits, backup);
+        observer?.Prepared();
+
         var written = 0;
         try
         {
-            foreach (var edit in edits)
+            foreach (var file in prepared)
             {
-                AtomicFile.Replace(edit.File.HostPath, edit.NewContent);
+                file.Rename();
                 written++;
                 FaultPoints.Reached("renew:after-file");
+                observer?.Renamed(written, inventory.Root.ToNodePath(file.HostPath));
             }
         }
         catch (PkiException e) when (written > 0)
         {
+            DiscardAll(prepared);
             backup.RestoreAll();
             throw new PkiException(
                 $"{e.Message}. The {written} file(s) already written were put back from {backup.NodeDirectory}: nothing changed", e);
         }
+        catch (PkiException)
+        {
+            DiscardAll(prepared);
+            throw;
+        }
         var units = RestartOrder.Sort(edits.SelectMany(e => e.Replaced).SelectMany(r => r.UsedBy));
-        return new InstallResult(edits.Select(e => e.File.Path).Order(StringComparer.Ordinal).ToList(), backup.NodeDirectory, units);
+        return new InstallResult(changed, backup.NodeDirectory, units);
+    }
+
+    // every temporary before any rename: a full disk, a read-only folder or a missing permission fails here, while
+    // every file on the node is still the old one
+    private static List<PreparedFile> Prepare(IReadOnlyList<FileEdit> edits, BackupSet backup)
+    {
+        var prepared = new List<PreparedFile>(edits.Count);
+        try
+        {
+            foreach (var edit in edits)
+            {
+                prepared.Add(AtomicFile.Prepare(edit.File.HostPath, edit.NewContent));
+            }
+        }
+        catch (PkiException e)
+        {
+            DiscardAll(prepared);
+            throw new PkiException($"{e.Message} Nothing was installed (backup of the old files in {backup.NodeDirectory})", e);
+        }
+        return prepared;
+    }
+
+    private static void DiscardAll(IEnumerable<PreparedFile> prepared)
+    {
+        foreach (var file in prepared)
+        {
+            if (File.Exists(file.TemporaryPath))
+            {
+                file.Discard();
+            }
+        }
     }
 
     private static void EnsureSameKeys(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements)
