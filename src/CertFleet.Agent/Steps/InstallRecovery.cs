@@ -1,4 +1,5 @@
 using CertFleet.Agent.Handlers;
+using CertFleet.Agent.Options;
 using CertFleet.Pki;
 using CertFleet.Pki.Files;
 using Microsoft.Extensions.Hosting;
@@ -12,12 +13,15 @@ namespace CertFleet.Agent.Steps;
 /// committed step is answered from the journal; an undone one is simply done again). Keys never change, so every
 /// certificate/key pair matches whichever way it goes.
 /// </summary>
-internal sealed partial class InstallRecovery(InstallTransaction transaction, NodeAccess node, TimeProvider time, ILogger<InstallRecovery> logger) : IHostedService
+internal sealed partial class InstallRecovery(
+    AgentOptions options, InstallTransaction transaction, NodeAccess node, TimeProvider time, ILogger<InstallRecovery> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
+            // a crash while the journal or the in-progress record was written leaves a temporary beside it
+            AtomicFile.RemoveStaleTemporaries(options.StateDirectory);
             Recover();
         }
         catch (PkiException e)

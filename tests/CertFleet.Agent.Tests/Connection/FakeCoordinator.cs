@@ -58,13 +58,14 @@ internal sealed class FakeCoordinator : IAsyncDisposable
     /// <summary>The CN of each client certificate a Connect stream was opened with.</summary>
     public List<string> ConnectedAs { get; } = [];
 
-    public static async Task<FakeCoordinator> StartAsync()
+    /// <param name="listenAddress">loopback address to listen on; tests of other areas use their own range</param>
+    public static async Task<FakeCoordinator> StartAsync(string listenAddress = "127.0.20.1")
     {
         var ca = TestCertificates.CreateCa("certfleet-fleet-ca");
-        var server = TestCertificates.CreateServer(ca, "127.0.20.1");
+        var server = TestCertificates.CreateServer(ca, listenAddress);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse("127.0.20.1"), 0, listen =>
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(listenAddress), 0, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
             listen.UseHttps(new HttpsConnectionAdapterOptions

@@ -1,0 +1,155 @@
+using CertFleet.Agent.Enrollment;
+using CertFleet.Agent.Steps;
+using CertFleet.Agent.Tests.Connection;
+using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Files;
+using CertFleet.Pki.Inventory;
+using CertFleet.Protocol.V1;
+using CertFleet.Testing;
+using Google.Protobuf;
+
+namespace CertFleet.Agent.Tests.Steps;
+
+/// <summary>
+/// A real certfleet-agent process receives an install and dies by SIGKILL at one named point (CERTFLEET_FAULT_POINT);
+/// started again without it, it finishes or undoes the install before it says Hello, and the same step sent again
+/// ends installed. After each: every certificate/key pair matches and verifies, no temporary file is left.
+/// </summary>
+public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<EcClusterPkiFixture>
+{
+    private const string Address = "127.0.47.1";
+    private const string Node = "master-1";
+    private const string Backups = "var/lib/certfleet";
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    public enum Outcome
+    {
+        NothingInstalled,
+        RolledBack,
+        Committed,
+        NoRecord,
+    }
+
+    [Theory]
+    [InlineData(FaultPoints.AtomicWriteAfterTempWritten, Outcome.NoRecord)] // the first atomic write is the in-progress record itself
+    [InlineData(FaultPoints.AtomicWriteAfterRename, Outcome.NothingInstalled)]
+    [InlineData(InstallTransaction.AfterJournal, Outcome.NothingInstalled)]
+    [InlineData(FaultPoints.BackupAfterSave, Outcome.NothingInstalled)]
+    [InlineData("renew:after-backup", Outcome.NothingInstalled)]
+    [InlineData(InstallTransaction.AfterBackup, Outcome.NothingInstalled)]
+    [InlineData(InstallTransaction.AfterTemporaries, Outcome.RolledBack)] // renames were about to start: undone from the backup
+    [InlineData("renew:after-file", Outcome.RolledBack)]
+    [InlineData(InstallTransaction.AfterRenamePrefix + "1", Outcome.RolledBack)]
+    [InlineData(InstallTransaction.AfterRenamePrefix + "2", Outcome.RolledBack)]
+    [InlineData(InstallTransaction.AfterRenamePrefix + "3", Outcome.RolledBack)]
+    [InlineData(InstallTransaction.BeforeCommit, Outcome.Committed)]
+    [InlineData(InstallTransaction.AfterCommit, Outcome.Committed)]
+    public async Task Agent_KilledAtPointThenRestarted_NodeConsistentAndStepReportedThenFinished(string point, Outcome outcome)
+    {
+        await using var coordinator = await FakeCoordinator.StartAsync(Address);
+        var root = pki.CopyNode(Node);
+        var state = ScratchDirectory.Create("agent-crash");
+        try
+        {
+            var before = FolderSnapshot.Take(root, excludeUnder: Backups);
+            var request = Install($"step-{point}", root, "admin.crt", "apiserver.crt");
+            var newAdmin = CertificateInfo.Parse(request.Replacements[0].CertificateDer.Span, "new admin");
+            var hash = "sha256:" + Convert.ToHexStringLower(CoordinatorTrust.SpkiHash(coordinator.Ca));
+
+            // enrolled first, without the fault point: the identity files are atomic writes too
+            using (var enrolling = AgentProcess.Start([.. Arguments(coordinator, root, state), "--token", FakeCoordinator.GoodToken, "--ca-hash", hash], faultPoint: null))
+            {
+                await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello, Limit);
+            }
+            coordinator.DropStreams();
+            using (var crashing = AgentProcess.Start(Arguments(coordinator, root, state), point))
+            {
+                await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello, Limit);
+                await coordinator.ToSend.Writer.WriteAsync(new CoordinatorMessage { CorrelationId = "install", Install = request });
+                var exit = await crashing.WaitForExitAsync(Limit);
+                Assert.True(exit == 137, $"the agent was to die by SIGKILL at {point}, exit {exit}:\n{crashing.Output}");
+            }
+            coordinator.DropStreams();
+
+            using var restarted = AgentProcess.Start(Arguments(coordinator, root, state), faultPoint: null);
+            var hello = await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello, Limit);
+            var reported = hello.Hello.RecentSteps.SingleOrDefault(s => s.StepId == request.StepId);
+            Assert.False(File.Exists(Path.Combine(state, "install-in-progress.json")), restarted.Output);
+            AssertConsistent(root);
+            var changed = before.Differences(FolderSnapshot.Take(root, excludeUnder: Backups));
+            switch (outcome)
+            {
+                case Outcome.NoRecord:
+                    Assert.Null(reported);
+                    Assert.Empty(changed);
+                    break;
+                case Outcome.NothingInstalled:
+                    Assert.False(reported!.Ok);
+                    Assert.Contains("nothing was installed", reported.Message);
+                    Assert.Empty(changed);
+                    break;
+                case Outcome.RolledBack:
+                    Assert.False(reported!.Ok);
+                    Assert.Contains("rolled back", reported.Message);
+                    Assert.Contains(reported.BackupDirectory, reported.Message);
+                    Assert.Empty(changed);
+                    break;
+                case Outcome.Committed:
+                    Assert.True(reported!.Ok, reported.Message);
+                    Assert.Equal(["etc/kubernetes/admin.conf", "etc/kubernetes/pki/admin.crt", "etc/kubernetes/pki/apiserver.crt"], changed);
+                    break;
+            }
+
+            await coordinator.ToSend.Writer.WriteAsync(new CoordinatorMessage { CorrelationId = "again", Install = request });
+            var again = await coordinator.NextAsync(AgentMessage.BodyOneofCase.StepResult, Limit);
+            Assert.True(again.StepResult.Ok, again.StepResult.Message + "\n" + restarted.Output);
+            Assert.Equal(newAdmin.SerialHex, Openssl.Serial(Path.Combine(root, "etc/kubernetes/pki/admin.crt")), ignoreCase: true);
+            AssertConsistent(root);
+        }
+        finally
+        {
+            ScratchDirectory.Delete(state);
+        }
+    }
+
+    private static string[] Arguments(FakeCoordinator coordinator, string root, string state) =>
+    [
+        "--coordinator", coordinator.Url.ToString(), "--node", Node, "--root", root, "--state-dir", state,
+        "--restart-command", "true", "--health-command", "true",
+    ];
+
+    /// <summary>Every certificate/key pair matches, every certificate chains to its CA (openssl), no temporary anywhere.</summary>
+    private static void AssertConsistent(string root)
+    {
+        Assert.DoesNotContain(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories), f => AtomicFile.IsTemporary(Path.GetFileName(f)));
+        using var inventory = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(root));
+        Assert.Empty(inventory.Errors);
+        Assert.NotEmpty(inventory.Certificates);
+        foreach (var entry in inventory.Certificates)
+        {
+            Assert.True(entry.KeyMatches != false, $"{entry.DisplayName}: certificate and key do not match");
+            if (entry.IsCa)
+            {
+                continue;
+            }
+            Assert.True(entry.IssuerCertificate is not null, $"{entry.DisplayName}: no issuer found on the node");
+            if (entry.Location.Field is null && entry.IssuerPath is { } issuer && !entry.IsInBundle)
+            {
+                var verified = Openssl.Verify(Path.Combine(root, issuer.TrimStart('/')), Path.Combine(root, entry.Path.TrimStart('/')));
+                Assert.True(verified.ExitCode == 0, $"{entry.DisplayName}: {verified.Combined}");
+            }
+        }
+    }
+
+    private static InstallRequest Install(string stepId, string root, params string[] files)
+    {
+        var request = new InstallRequest { RolloutId = "crash", StepId = stepId };
+        foreach (var file in files)
+        {
+            var old = AgentUnderTest.LoadCertificate(Path.Combine(root, "etc/kubernetes/pki", file));
+            var renewed = AgentUnderTest.Renew(root, file);
+            request.Replacements.Add(new Replacement { OldFingerprint = old.Sha256Fingerprint, CertificateDer = ByteString.CopyFrom(renewed.Der) });
+        }
+        return request;
+    }
+}
