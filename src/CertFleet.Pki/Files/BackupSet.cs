@@ -113,7 +113,14 @@ public sealed class BackupSet
                 var copy = MirrorPath(pathOnNode);
                 var status = FileOwnership.Read(copy, followSymlinks: false)
                     ?? throw new PkiException($"{copy}: the backup copy of {pathOnNode} is missing");
-                AtomicFile.Write(_root.ResolveNoFollow(pathOnNode), File.ReadAllBytes(copy), status, withFaultPoints: true);
+                var target = _root.ResolveNoFollow(pathOnNode);
+                var content = File.ReadAllBytes(copy);
+                // a file the install never got to is left alone: rewriting it could only fail (the cause of the
+                // failed install may be that very file) and hide the files that really needed restoring
+                if (!IsAlready(target, content, status))
+                {
+                    AtomicFile.Write(target, content, status, withFaultPoints: true);
+                }
             }
             catch (PkiException e)
             {
@@ -130,6 +137,14 @@ public sealed class BackupSet
                 $"restoring from {_root.Describe(NodeDirectory)} failed for {failures.Count} of {_saved.Count} files; the backup is unchanged, fix the cause and restore again:{Environment.NewLine}  "
                 + string.Join(Environment.NewLine + "  ", failures));
         }
+    }
+
+    private static bool IsAlready(string target, byte[] content, FileStatus saved)
+    {
+        var current = FileOwnership.Read(target, followSymlinks: false);
+        return current is { Kind: FileKind.Regular } now
+            && now.Uid == saved.Uid && now.Gid == saved.Gid && now.Permissions == saved.Permissions
+            && File.ReadAllBytes(target).AsSpan().SequenceEqual(content);
     }
 
     private string MirrorPath(string resolvedNodePath) => HostDirectory + resolvedNodePath;
