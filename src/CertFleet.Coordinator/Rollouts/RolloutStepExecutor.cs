@@ -25,7 +25,7 @@ internal sealed class RolloutStepExecutor(
     CoordinatorOptions options)
 {
     /// <summary>A restart's answer comes after the agent's own gate timeout; leave it time to say so itself.</summary>
-    private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(30);
+    private TimeSpan AnswerMargin => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, options.StepTimeout.Ticks));
 
     public static string StepId(string rolloutId, RolloutStep step) => $"{rolloutId}/{step.Sequence}";
 
@@ -44,7 +44,20 @@ internal sealed class RolloutStepExecutor(
                 _ => new StepOutcome(false, $"unknown step kind '{step.Kind}'"),
             };
         }
-        catch (Exception e) when (e is AgentUnavailableException or SigningRefusedException or PkiException)
+        catch (AgentUnavailableException e)
+        {
+            // the operator needs which node, which step and whether it went silent or away
+            var what = $"step {step.Sequence} ({step.Kind}{(step.Unit.Length > 0 ? " " + step.Unit : "")})";
+            var message = e.TimedOutAfter is { } waited
+                ? $"node {step.Node} did not answer {what} within {waited.TotalSeconds:0} s; check its certfleet-agent service"
+                : $"node {step.Node} lost its connection during {what}: {e.Message}";
+            if (step.Kind is StepKinds.Install or StepKinds.Restart)
+            {
+                Audit(rollout, step, step.Kind == StepKinds.Install ? AuditKinds.InstallFailed : AuditKinds.RestartFailed, message);
+            }
+            return new StepOutcome(false, message);
+        }
+        catch (Exception e) when (e is SigningRefusedException or PkiException)
         {
             return new StepOutcome(false, e.Message);
         }

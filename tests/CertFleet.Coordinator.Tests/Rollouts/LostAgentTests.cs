@@ -1,0 +1,57 @@
+using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Rollouts;
+using CertFleet.Protocol.V1;
+using CertFleet.Testing;
+
+namespace CertFleet.Coordinator.Tests.Rollouts;
+
+/// <summary>An agent that goes silent or hangs up in the middle of a step halts the rollout with that reason.</summary>
+public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<EcClusterPkiFixture>
+{
+    [Fact]
+    public async Task Run_AgentSilentDuringRestart_HaltsNamingNodeStepAndTimeAndNothingElseProceeds()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        bed.Gateway.BeforeRestart = (node, unit, _) => node == "master-1" && unit == "etcd.service"
+            ? throw new AgentUnavailableException("node master-1 did not answer a Restart request within 120 s", TimeSpan.FromSeconds(120))
+            : Task.CompletedTask;
+
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
+        await bed.RunAsync();
+
+        var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
+        Assert.Equal(RolloutStates.Halted, rollout.State);
+        var step = rollout.Steps.Single(s => s is { Kind: StepKinds.Restart, Node: "master-1", Unit: "etcd.service" });
+        Assert.Contains($"node master-1 did not answer step {step.Sequence} (restart etcd.service) within 120 s", rollout.HaltReason, StringComparison.Ordinal);
+        Assert.Equal(StepStates.Failed, step.State);
+        Assert.All(rollout.Steps.Where(s => s.Batch > step.Batch), s => Assert.Equal(StepStates.Pending, s.State));
+        Assert.DoesNotContain(bed.Gateway.Restarts, r => !r.Rollback);
+    }
+
+    [Fact]
+    public async Task Run_AgentHangsUpDuringRestart_HaltsSayingItLostItsConnection()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        bed.Gateway.BeforeRestart = (node, unit, _) =>
+        {
+            if (node == "master-2" && unit == "kube-apiserver.service")
+            {
+                bed.Gateway.Disconnected["master-2"] = true;
+                throw new AgentUnavailableException("node master-2 is not connected (its stream was cut); check its certfleet-agent service");
+            }
+            return Task.CompletedTask;
+        };
+
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
+        await bed.RunAsync();
+
+        var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
+        Assert.Equal(RolloutStates.Halted, rollout.State);
+        var step = rollout.Steps.Single(s => s is { Kind: StepKinds.Restart, Node: "master-2", Unit: "kube-apiserver.service" });
+        Assert.Contains($"node master-2 lost its connection during step {step.Sequence} (restart kube-apiserver.service)", rollout.HaltReason, StringComparison.Ordinal);
+        Assert.DoesNotContain(bed.Gateway.Restarts, r => r is { Node: "master-3", Unit: "kube-apiserver.service" });
+        Assert.All(rollout.Steps.Where(s => s.Batch > step.Batch), s => Assert.Equal(StepStates.Pending, s.State));
+        // the rollback could not reach the node either, and the reason says so
+        Assert.Contains("rolling master-2 back failed too", rollout.HaltReason, StringComparison.Ordinal);
+    }
+}
