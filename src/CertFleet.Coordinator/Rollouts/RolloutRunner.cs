@@ -104,11 +104,13 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
 
     private async Task<StepOutcome> RunStepAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
     {
+        // "running" already: the coordinator stopped (or was killed) in the middle of it; the agent's journal knows the step id
+        var resumed = step.State == StepStates.Running;
         step.State = StepStates.Running;
         step.StartedAt ??= Now();
         store.SaveSteps(rollout.Id, step);
         Log.StepStarted(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit);
-        var outcome = await executor.ExecuteAsync(rollout, step, cancellationToken).ConfigureAwait(false);
+        var outcome = await executor.ExecuteAsync(rollout, step, resumed, cancellationToken).ConfigureAwait(false);
         step.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
         step.Message = outcome.Message;
         step.ProbeOutput = outcome.ProbeOutput;

@@ -36,7 +36,7 @@ internal sealed class FleetTestbed : IDisposable
         Signer = new RenewalSigner(Authorities, Policy, Audit, time, NullLogger<RenewalSigner>.Instance);
         Store = new RolloutStore(database);
         Planner = new RolloutPlanner(Inventory, Authorities, Policy, time, NullLogger<RolloutPlanner>.Instance);
-        var executor = new RolloutStepExecutor(gateway, Inventory, Authorities, Signer, Store, Audit, options);
+        var executor = new RolloutStepExecutor(gateway, Inventory, Authorities, Signer, Store, Audit, options, time);
         Runner = new RolloutRunner(Store, executor, Audit, time, NullLogger<RolloutRunner>.Instance);
         var rollback = new RolloutRollback(Store, executor, Audit, time, NullLogger<RolloutRollback>.Instance);
         Admin = new RolloutAdmin(Planner, Store, Runner, rollback, gateway, Inventory, Audit, time, NullLogger<RolloutAdmin>.Instance);

@@ -54,4 +54,49 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         // the rollback could not reach the node either, and the reason says so
         Assert.Contains("rolling master-2 back failed too", rollout.HaltReason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_NodeAwayWhenItsStepComes_WaitsForItsAgentToReconnectAndGoesOn()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
+        bed.Gateway.Disconnected["worker-1"] = true; // gone after the plan
+
+        var run = bed.RunAsync();
+        await AdvanceUntil(bed, () => bed.Store.Find(started.Id)!.Steps.Any(s => s is { Node: "worker-1", State: StepStates.Running }), TimeSpan.FromSeconds(2));
+        bed.Gateway.Disconnected.Clear();
+        await AdvanceUntil(bed, () => run.IsCompleted, TimeSpan.FromMilliseconds(250));
+        await run;
+
+        Assert.Equal(RolloutStates.Completed, bed.Store.Find(started.Id)!.State);
+    }
+
+    [Fact]
+    public async Task Run_NodeStaysAway_HaltsAfterTheStepTimeoutSayingItDidNotComeBack()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
+        bed.Gateway.Disconnected["worker-1"] = true; // gone after the plan
+
+        var run = bed.RunAsync();
+        await AdvanceUntil(bed, () => run.IsCompleted, TimeSpan.FromSeconds(1));
+        await run;
+
+        var rollout = bed.Store.Find(started.Id)!;
+        Assert.Equal(RolloutStates.Halted, rollout.State);
+        Assert.Contains("node worker-1 is not connected and did not come back within 10 s", rollout.HaltReason, StringComparison.Ordinal);
+        Assert.DoesNotContain(bed.Gateway.Restarts, r => r.Node.StartsWith("worker", StringComparison.Ordinal));
+    }
+
+    /// <summary>Moves the fake clock on in steps until the condition holds (within 60 s of real time).</summary>
+    private static async Task AdvanceUntil(FleetTestbed bed, Func<bool> condition, TimeSpan step)
+    {
+        var limit = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < limit, "the condition did not hold within 60 s");
+            bed.Time.Advance(step);
+            await Task.Delay(20);
+        }
+    }
 }
