@@ -152,7 +152,9 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
                 store.SaveSteps(rollout.Id, rollback);
                 Log.RollingBack(logger, rollout.Id, step.Node, step.Unit);
                 var units = step.Kind == StepKinds.Restart ? [step.Unit] : Array.Empty<string>();
-                var outcome = await executor.RollbackAsync(rollout, rollback, RolloutStepExecutor.StepId(rollout.Id, install), units, cancellationToken).ConfigureAwait(false);
+                // an agent that hung up mid-step (say, it restarted) is waited for: its node may hold the new files
+                var outcome = await executor.RollbackAsync(rollout, rollback, RolloutStepExecutor.StepId(rollout.Id, install), units, cancellationToken,
+                    awaitConnection: true).ConfigureAwait(false);
                 rollback.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
                 rollback.Message = outcome.Message;
                 rollback.ProbeOutput = outcome.ProbeOutput;

@@ -84,8 +84,12 @@ internal sealed class RolloutStepExecutor(
         }
     }
 
-    /// <summary>Puts back the files of <paramref name="installStepId"/> on the node and restarts <paramref name="units"/> on them.</summary>
-    public async Task<StepOutcome> RollbackAsync(Rollout rollout, RolloutStep rollback, string installStepId, IEnumerable<string> units, CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts back the files of <paramref name="installStepId"/> on the node and restarts <paramref name="units"/> on them;
+    /// with <paramref name="awaitConnection"/>, a node whose agent is away gets the step timeout to come back first.
+    /// </summary>
+    public async Task<StepOutcome> RollbackAsync(Rollout rollout, RolloutStep rollback, string installStepId, IEnumerable<string> units,
+        CancellationToken cancellationToken, bool awaitConnection = false)
     {
         ArgumentNullException.ThrowIfNull(rollout);
         ArgumentNullException.ThrowIfNull(rollback);
@@ -93,6 +97,10 @@ internal sealed class RolloutStepExecutor(
         request.Units.AddRange(units);
         try
         {
+            if (awaitConnection)
+            {
+                await AwaitConnectionAsync(rollback.Node, cancellationToken).ConfigureAwait(false);
+            }
             var result = await SendStepAsync(rollback.Node, new CoordinatorMessage { Rollback = request }, options.StepTimeout + AnswerMargin, cancellationToken).ConfigureAwait(false);
             Audit(rollout, rollback, result.Ok ? AuditKinds.RolledBack : AuditKinds.RollbackFailed, result.Message);
             return new StepOutcome(result.Ok, result.Message, result.ProbeOutput);

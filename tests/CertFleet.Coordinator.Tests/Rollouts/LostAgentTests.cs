@@ -43,7 +43,9 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         };
 
         var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
-        await bed.RunAsync();
+        var run = bed.RunAsync();
+        await AdvanceUntil(bed, () => run.IsCompleted, TimeSpan.FromSeconds(1)); // the rollback waits the step timeout for master-2
+        await run;
 
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
         Assert.Equal(RolloutStates.Halted, rollout.State);
@@ -52,7 +54,36 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         Assert.DoesNotContain(bed.Gateway.Restarts, r => r is { Node: "master-3", Unit: "kube-apiserver.service" });
         Assert.All(rollout.Steps.Where(s => s.Batch > step.Batch), s => Assert.Equal(StepStates.Pending, s.State));
         // the rollback could not reach the node either, and the reason says so
-        Assert.Contains("rolling master-2 back failed too", rollout.HaltReason, StringComparison.Ordinal);
+        Assert.Contains("rolling master-2 back failed too: node master-2 is not connected and did not come back within 10 s", rollout.HaltReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_AgentHangsUpAndComesBack_TheNodeIsRolledBackOnceItIsBack()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        var before = CertFleet.Testing.FolderSnapshot.Take(bed.Gateway.NodeDirectories["master-2"]);
+        bed.Gateway.BeforeRestart = (node, unit, _) =>
+        {
+            if (node == "master-2" && unit == "kube-apiserver.service" && !bed.Gateway.Disconnected.ContainsKey("gone-once"))
+            {
+                bed.Gateway.Disconnected["gone-once"] = true;
+                bed.Gateway.Disconnected["master-2"] = true;
+                throw new AgentUnavailableException("node master-2 is not connected (its stream was cut)");
+            }
+            return Task.CompletedTask;
+        };
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
+
+        var run = bed.RunAsync();
+        await AdvanceUntil(bed, () => bed.Store.Find(started.Id)!.Steps.Any(s => s is { Kind: StepKinds.Rollback, State: StepStates.Running }), TimeSpan.FromSeconds(1));
+        bed.Gateway.Disconnected.TryRemove("master-2", out _);
+        await AdvanceUntil(bed, () => run.IsCompleted, TimeSpan.FromMilliseconds(250));
+        await run;
+
+        var rollout = bed.Store.Find(started.Id)!;
+        Assert.Equal(RolloutStates.Halted, rollout.State);
+        Assert.Contains("master-2 was rolled back to its previous files", rollout.HaltReason, StringComparison.Ordinal);
+        Assert.Empty(before.Differences(CertFleet.Testing.FolderSnapshot.Take(bed.Gateway.NodeDirectories["master-2"], excludeUnder: "var")));
     }
 
     [Fact]
