@@ -29,6 +29,7 @@ internal static class CertFleetCli
             StatusCommand.Create(context, config),
             PlanCommand.Create(context, config),
             RolloutCommand.Create(context, config),
+            RollbackCommand.Create(context, config),
             AuditCommand.Create(context, config),
             NodeCommand.Create(context, config),
             DemoCommand.Create(context),

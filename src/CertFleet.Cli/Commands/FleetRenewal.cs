@@ -46,7 +46,8 @@ internal static class FleetRenewal
                 var failed = rollout.Steps.FirstOrDefault(s => s.State == "failed");
                 var where = failed is null ? "" : $" at {failed.Kind} {failed.Unit} on {failed.Node}".Replace("  ", " ", StringComparison.Ordinal);
                 context.Error.WriteLine($"certfleet: rollout {rollout.Id} halted{where}: {rollout.HaltReason}");
-                context.Error.WriteLine($"Fix the cause, then 'certfleet rollout resume {rollout.Id}' (or abort it).");
+                RolloutOutput.WriteProbeOutput(context.Error, rollout.Steps.Where(s => s.State == "failed"));
+                context.Error.WriteLine($"Fix the cause, then 'certfleet rollout resume {rollout.Id}' (or abort it, or 'certfleet rollback --rollout {rollout.Id}').");
                 return ExitCodes.ProblemsFound;
             default:
                 context.Error.WriteLine($"certfleet: rollout {rollout.Id} ended {rollout.State}");

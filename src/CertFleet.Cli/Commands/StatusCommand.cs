@@ -15,14 +15,17 @@ internal static class StatusCommand
         command.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
         {
             var status = await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation);
+            // the rollout that owns the fleet now, if any: a halted one waits for the operator
+            var rollouts = await connection.Admin.ListRolloutsAsync(new ListRolloutsRequest(), cancellationToken: cancellation);
+            var unfinished = rollouts.Rollouts.FirstOrDefault(r => r.State is "running" or "halted");
             var now = context.Time.GetUtcNow();
             if (parsed.GetValue(output) == "json")
             {
-                FleetStatusOutput.WriteJson(context.Output, status, now);
+                FleetStatusOutput.WriteJson(context.Output, status, unfinished, now);
             }
             else
             {
-                FleetStatusOutput.WriteTable(context.Output, status, now);
+                FleetStatusOutput.WriteTable(context.Output, status, unfinished, now);
             }
             return ExitCodes.Success;
         }));

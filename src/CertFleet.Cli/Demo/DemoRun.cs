@@ -71,7 +71,7 @@ internal sealed class DemoRun(CliContext context, bool keep, bool verbose) : IAs
         await WaitForReportsAsync(connection.Admin, cancellation);
 
         Section("The fleet before (certfleet status)");
-        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation), context.Time.GetUtcNow());
+        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation), rollout: null, context.Time.GetUtcNow());
 
         var request = new RolloutRequest { All = true, RenewAuthorities = true };
         Section("The plan (certfleet plan --all --ca)");
@@ -82,7 +82,7 @@ internal sealed class DemoRun(CliContext context, bool keep, bool verbose) : IAs
 
         Section("The fleet after (certfleet status)");
         await WaitForReportsAsync(connection.Admin, cancellation);
-        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation), context.Time.GetUtcNow());
+        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation), rollout: null, context.Time.GetUtcNow());
         if (_realEtcd)
         {
             var (healthy, detail) = await new SandboxEtcd(Masters.First()).CheckAsync(cancellation);

@@ -2,10 +2,13 @@ using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Output;
 
-/// <summary>`status`: a row per node, or {"nodes":[{"name","role","connected","lastReport","certificates":[...]}]}.</summary>
+/// <summary>
+/// `status`: a row per node, or {"nodes":[{"name","role","connected","lastReport","certificates":[...]}]}; and the
+/// running or halted rollout, if any, as a line under the table or a top-level "rollout": {"id","state","haltReason"}.
+/// </summary>
 internal static class FleetStatusOutput
 {
-    public static void WriteTable(TextWriter output, StatusResponse status, DateTimeOffset now)
+    public static void WriteTable(TextWriter output, StatusResponse status, Rollout? rollout, DateTimeOffset now)
     {
         var table = new TextTable("NODE", "ROLE", "AGENT", "LAST REPORT", "CERTIFICATES", "SOONEST EXPIRY", "RESIDUAL TIME", "STATUS");
         foreach (var node in status.Nodes)
@@ -27,9 +30,21 @@ internal static class FleetStatusOutput
                 state);
         }
         table.WriteTo(output);
+        if (rollout is { State: "halted" })
+        {
+            output.WriteLine();
+            output.WriteLine($"Rollout {rollout.Id} is HALTED: {rollout.HaltReason.ReplaceLineEndings("; ")}");
+            RolloutOutput.WriteProbeOutput(output, rollout.Steps.Where(s => s.State == "failed"));
+            output.WriteLine($"Then: certfleet rollout resume {rollout.Id} | certfleet rollout abort {rollout.Id} | certfleet rollback --rollout {rollout.Id}");
+        }
+        else if (rollout is not null)
+        {
+            output.WriteLine();
+            output.WriteLine($"Rollout {rollout.Id} is {rollout.State} (certfleet rollout show {rollout.Id}).");
+        }
     }
 
-    public static void WriteJson(TextWriter output, StatusResponse status, DateTimeOffset now)
+    public static void WriteJson(TextWriter output, StatusResponse status, Rollout? rollout, DateTimeOffset now)
     {
         JsonText.Write(output, json =>
         {
@@ -55,6 +70,14 @@ internal static class FleetStatusOutput
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            if (rollout is not null)
+            {
+                json.WriteStartObject("rollout");
+                json.WriteString("id", rollout.Id);
+                json.WriteString("state", rollout.State);
+                json.WriteString("haltReason", rollout.HaltReason);
+                json.WriteEndObject();
+            }
             json.WriteEndObject();
         });
     }

@@ -61,7 +61,22 @@ internal static class RolloutOutput
                 s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit, s.State, OneLine(s.Message));
         }
         table.WriteTo(output);
+        WriteProbeOutput(output, rollout.Steps);
         WriteRefused(output, rollout.Refused);
+    }
+
+    /// <summary>What each failed gate's probe said, in full: the table keeps to one line per step.</summary>
+    public static void WriteProbeOutput(TextWriter output, IEnumerable<RolloutStep> steps)
+    {
+        foreach (var s in steps.Where(s => s.ProbeOutput.Trim().Length > 0))
+        {
+            output.WriteLine();
+            output.WriteLine($"Probe output of step {s.Sequence} ({s.Kind} {s.Unit} on {s.Node}, {s.State}):".Replace("  ", " ", StringComparison.Ordinal));
+            foreach (var line in s.ProbeOutput.Trim().ReplaceLineEndings("\n").Split('\n'))
+            {
+                output.WriteLine($"  {line}");
+            }
+        }
     }
 
     public static void WriteList(TextWriter output, ListRolloutsResponse list)

@@ -88,6 +88,9 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
     public override Task<Rollout> AbortRollout(RolloutId request, ServerCallContext context) =>
         Rollouts(context, r => r.AbortAsync(request.Id, context.CancellationToken));
 
+    public override Task<Rollout> RollbackRollout(RollbackRolloutRequest request, ServerCallContext context) =>
+        Rollouts(context, r => r.RollbackAsync(request.RolloutId, request.Node, context.CancellationToken));
+
     public override Task<VerifyFleetResponse> VerifyFleet(VerifyFleetRequest request, ServerCallContext context) =>
         Rollouts(context, r => r.VerifyFleetAsync(request, context.CancellationToken));
 

@@ -20,5 +20,6 @@ internal static class AuditKinds
     public const string RolloutHalted = "rollout-halted";
     public const string RolloutResumed = "rollout-resumed";
     public const string RolloutAborted = "rollout-aborted";
+    public const string RolloutRolledBack = "rollout-rolled-back";
     public const string NodeRemoved = "node-removed";
 }

@@ -39,7 +39,7 @@ internal sealed class AgentSession(string node, IServerStreamWriter<CoordinatorM
         }
         catch (TimeoutException)
         {
-            throw new AgentUnavailableException($"node {Node} did not answer a {request.BodyCase} request within {timeout.TotalSeconds:0} s");
+            throw new AgentUnavailableException($"node {Node} did not answer a {request.BodyCase} request within {timeout.TotalSeconds:0} s", timeout);
         }
         finally
         {

@@ -16,4 +16,8 @@ public interface IAgentGateway
 }
 
 /// <summary>The agent could not be asked, or did not answer: a rollout step fails with this message.</summary>
-public sealed class AgentUnavailableException(string message) : Exception(message);
+public sealed class AgentUnavailableException(string message, TimeSpan? timedOutAfter = null) : Exception(message)
+{
+    /// <summary>Set when the agent stayed connected but silent this long; null when it was not connected or hung up.</summary>
+    public TimeSpan? TimedOutAfter { get; } = timedOutAfter;
+}

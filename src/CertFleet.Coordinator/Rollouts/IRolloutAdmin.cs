@@ -22,6 +22,12 @@ public interface IRolloutAdmin
 
     Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Puts back from their backups the files the rollout installed, on every node or on <paramref name="node"/>
+    /// (empty: every node), restarting the units already restarted on them; not while the rollout is running.
+    /// </summary>
+    Task<Rollout> RollbackAsync(string id, string node, CancellationToken cancellationToken);
+
     /// <summary>The rollout now, then each time it changes, until it completes, halts or is aborted.</summary>
     IAsyncEnumerable<Rollout> WatchAsync(string id, CancellationToken cancellationToken);
 

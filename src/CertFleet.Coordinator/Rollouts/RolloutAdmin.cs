@@ -13,6 +13,7 @@ internal sealed partial class RolloutAdmin(
     RolloutPlanner planner,
     RolloutStore store,
     RolloutRunner runner,
+    RolloutRollback rollback,
     IAgentGateway gateway,
     IFleetInventory inventory,
     AuditLog audit,
@@ -135,6 +136,20 @@ internal sealed partial class RolloutAdmin(
         Log.Aborted(logger, id, skipped.Count);
         audit.Append(new AuditRecord(AuditKinds.RolloutAborted, "admin") { RolloutId = id, Detail = $"{skipped.Count} pending step(s) skipped" });
         return Task.FromResult(Get(id));
+    }
+
+    public async Task<Rollout> RollbackAsync(string id, string node, CancellationToken cancellationToken)
+    {
+        // one at a time with start and resume: a rollout must not be resumed while its files are being put back
+        await _starting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await rollback.RollBackAsync(id, node, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _starting.Release();
+        }
     }
 
     public async IAsyncEnumerable<Rollout> WatchAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)

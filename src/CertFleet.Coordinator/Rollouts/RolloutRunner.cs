@@ -104,11 +104,13 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
 
     private async Task<StepOutcome> RunStepAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
     {
+        // "running" already: the coordinator stopped (or was killed) in the middle of it; the agent's journal knows the step id
+        var resumed = step.State == StepStates.Running;
         step.State = StepStates.Running;
         step.StartedAt ??= Now();
         store.SaveSteps(rollout.Id, step);
         Log.StepStarted(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit);
-        var outcome = await executor.ExecuteAsync(rollout, step, cancellationToken).ConfigureAwait(false);
+        var outcome = await executor.ExecuteAsync(rollout, step, resumed, cancellationToken).ConfigureAwait(false);
         step.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
         step.Message = outcome.Message;
         step.ProbeOutput = outcome.ProbeOutput;
@@ -150,7 +152,9 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
                 store.SaveSteps(rollout.Id, rollback);
                 Log.RollingBack(logger, rollout.Id, step.Node, step.Unit);
                 var units = step.Kind == StepKinds.Restart ? [step.Unit] : Array.Empty<string>();
-                var outcome = await executor.RollbackAsync(rollout, rollback, RolloutStepExecutor.StepId(rollout.Id, install), units, cancellationToken).ConfigureAwait(false);
+                // an agent that hung up mid-step (say, it restarted) is waited for: its node may hold the new files
+                var outcome = await executor.RollbackAsync(rollout, rollback, RolloutStepExecutor.StepId(rollout.Id, install), units, cancellationToken,
+                    awaitConnection: true).ConfigureAwait(false);
                 rollback.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
                 rollback.Message = outcome.Message;
                 rollback.ProbeOutput = outcome.ProbeOutput;

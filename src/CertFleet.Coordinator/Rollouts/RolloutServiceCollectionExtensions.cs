@@ -22,6 +22,7 @@ public static class RolloutServiceCollectionExtensions
         services.AddSingleton<RolloutPlanner>();
         services.AddSingleton<RolloutStepExecutor>();
         services.AddSingleton<RolloutRunner>();
+        services.AddSingleton<RolloutRollback>();
         services.AddHostedService(provider => provider.GetRequiredService<RolloutRunner>());
         services.AddSingleton<IRolloutAdmin, RolloutAdmin>();
         services.AddSingleton<AutoRenewal>();

@@ -22,20 +22,36 @@ internal sealed class RolloutStepExecutor(
     RenewalSigner signer,
     RolloutStore store,
     AuditLog audit,
-    CoordinatorOptions options)
+    CoordinatorOptions options,
+    TimeProvider time)
 {
+    /// <summary>How often to look whether a node's agent is back (agents reconnect with a backoff from 1 s).</summary>
+    private static readonly TimeSpan ReconnectPoll = TimeSpan.FromMilliseconds(250);
+
     /// <summary>A restart's answer comes after the agent's own gate timeout; leave it time to say so itself.</summary>
-    private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(30);
+    private TimeSpan AnswerMargin => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, options.StepTimeout.Ticks));
 
     public static string StepId(string rolloutId, RolloutStep step) => $"{rolloutId}/{step.Sequence}";
 
-    /// <summary>The step's outcome; agent and signing failures are failed outcomes, cancellation propagates.</summary>
-    public async Task<StepOutcome> ExecuteAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
+    /// <summary>
+    /// The step's outcome; agent and signing failures are failed outcomes, cancellation propagates. A node whose agent
+    /// is away (say, still reconnecting after a coordinator restart) gets up to the step timeout to come back; a step
+    /// sent again (<paramref name="resumed"/>) or to a node that came back first re-syncs the node's inventory.
+    /// </summary>
+    public async Task<StepOutcome> ExecuteAsync(Rollout rollout, RolloutStep step, bool resumed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rollout);
         ArgumentNullException.ThrowIfNull(step);
         try
         {
+            if (step.Kind is StepKinds.Install or StepKinds.Restart)
+            {
+                var cameBack = await AwaitConnectionAsync(step.Node, cancellationToken).ConfigureAwait(false);
+                if ((resumed || cameBack) && step.Kind == StepKinds.Restart)
+                {
+                    await inventory.RefreshAsync(step.Node, cancellationToken).ConfigureAwait(false); // an install refreshes anyway
+                }
+            }
             return step.Kind switch
             {
                 StepKinds.RenewCa => RenewAuthorities(rollout.Request),
@@ -44,7 +60,20 @@ internal sealed class RolloutStepExecutor(
                 _ => new StepOutcome(false, $"unknown step kind '{step.Kind}'"),
             };
         }
-        catch (Exception e) when (e is AgentUnavailableException or SigningRefusedException or PkiException)
+        catch (AgentUnavailableException e)
+        {
+            // the operator needs which node, which step and whether it went silent or away
+            var what = $"step {step.Sequence} ({step.Kind}{(step.Unit.Length > 0 ? " " + step.Unit : "")})";
+            var message = e.TimedOutAfter is { } waited
+                ? $"node {step.Node} did not answer {what} within {waited.TotalSeconds:0} s; check its certfleet-agent service"
+                : $"node {step.Node} lost its connection during {what}: {e.Message}";
+            if (step.Kind is StepKinds.Install or StepKinds.Restart)
+            {
+                Audit(rollout, step, step.Kind == StepKinds.Install ? AuditKinds.InstallFailed : AuditKinds.RestartFailed, message);
+            }
+            return new StepOutcome(false, message);
+        }
+        catch (Exception e) when (e is SigningRefusedException or PkiException)
         {
             return new StepOutcome(false, e.Message);
         }
@@ -55,8 +84,12 @@ internal sealed class RolloutStepExecutor(
         }
     }
 
-    /// <summary>Puts back the files of <paramref name="installStepId"/> on the node and restarts <paramref name="units"/> on them.</summary>
-    public async Task<StepOutcome> RollbackAsync(Rollout rollout, RolloutStep rollback, string installStepId, IEnumerable<string> units, CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts back the files of <paramref name="installStepId"/> on the node and restarts <paramref name="units"/> on them;
+    /// with <paramref name="awaitConnection"/>, a node whose agent is away gets the step timeout to come back first.
+    /// </summary>
+    public async Task<StepOutcome> RollbackAsync(Rollout rollout, RolloutStep rollback, string installStepId, IEnumerable<string> units,
+        CancellationToken cancellationToken, bool awaitConnection = false)
     {
         ArgumentNullException.ThrowIfNull(rollout);
         ArgumentNullException.ThrowIfNull(rollback);
@@ -64,6 +97,10 @@ internal sealed class RolloutStepExecutor(
         request.Units.AddRange(units);
         try
         {
+            if (awaitConnection)
+            {
+                await AwaitConnectionAsync(rollback.Node, cancellationToken).ConfigureAwait(false);
+            }
             var result = await SendStepAsync(rollback.Node, new CoordinatorMessage { Rollback = request }, options.StepTimeout + AnswerMargin, cancellationToken).ConfigureAwait(false);
             Audit(rollout, rollback, result.Ok ? AuditKinds.RolledBack : AuditKinds.RollbackFailed, result.Message);
             return new StepOutcome(result.Ok, result.Message, result.ProbeOutput);
@@ -73,6 +110,26 @@ internal sealed class RolloutStepExecutor(
             Audit(rollout, rollback, AuditKinds.RollbackFailed, e.Message);
             return new StepOutcome(false, e.Message);
         }
+    }
+
+    /// <summary>True when the node was away and came back; throws when it stays away for the step timeout.</summary>
+    private async Task<bool> AwaitConnectionAsync(string node, CancellationToken cancellationToken)
+    {
+        if (gateway.IsConnected(node))
+        {
+            return false;
+        }
+        var deadline = time.GetUtcNow() + options.StepTimeout;
+        while (!gateway.IsConnected(node))
+        {
+            if (time.GetUtcNow() >= deadline)
+            {
+                throw new AgentUnavailableException(
+                    $"node {node} is not connected and did not come back within {options.StepTimeout.TotalSeconds:0} s; check that its certfleet-agent service runs and can reach the coordinator");
+            }
+            await Task.Delay(ReconnectPoll, time, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
     }
 
     private StepOutcome RenewAuthorities(RolloutRequest request)

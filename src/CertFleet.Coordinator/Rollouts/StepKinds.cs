@@ -28,6 +28,9 @@ internal static class RolloutStates
     public const string Completed = "completed";
     public const string Aborted = "aborted";
 
+    /// <summary>The operator put back, with `certfleet rollback`, every file the rollout installed.</summary>
+    public const string RolledBack = "rolled-back";
+
     /// <summary>Running or halted: it still owns the fleet, so no other rollout may start.</summary>
     public static bool IsUnfinished(string state) => state is Running or Halted;
 }

@@ -119,6 +119,8 @@ public sealed class AdminGrpcServiceTests : IAsyncLifetime
 
         public Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken) => Find(id);
 
+        public Task<Rollout> RollbackAsync(string id, string node, CancellationToken cancellationToken) => Find(id);
+
         public async IAsyncEnumerable<Rollout> WatchAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             var rollout = await Find(id);

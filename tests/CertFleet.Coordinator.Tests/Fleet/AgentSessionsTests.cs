@@ -111,6 +111,7 @@ public sealed class AgentSessionsTests : IAsyncLifetime
             new CoordinatorMessage { Verify = new VerifyRequest() }, TimeSpan.FromMilliseconds(300), CancellationToken.None).WaitAsync(Limit));
 
         Assert.Contains("did not answer a Verify request within", error.Message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), error.TimedOutAfter);
     }
 
     [Fact]

@@ -36,8 +36,10 @@ internal sealed class FleetTestbed : IDisposable
         Signer = new RenewalSigner(Authorities, Policy, Audit, time, NullLogger<RenewalSigner>.Instance);
         Store = new RolloutStore(database);
         Planner = new RolloutPlanner(Inventory, Authorities, Policy, time, NullLogger<RolloutPlanner>.Instance);
-        Runner = new RolloutRunner(Store, new RolloutStepExecutor(gateway, Inventory, Authorities, Signer, Store, Audit, options), Audit, time, NullLogger<RolloutRunner>.Instance);
-        Admin = new RolloutAdmin(Planner, Store, Runner, gateway, Inventory, Audit, time, NullLogger<RolloutAdmin>.Instance);
+        var executor = new RolloutStepExecutor(gateway, Inventory, Authorities, Signer, Store, Audit, options, time);
+        Runner = new RolloutRunner(Store, executor, Audit, time, NullLogger<RolloutRunner>.Instance);
+        var rollback = new RolloutRollback(Store, executor, Audit, time, NullLogger<RolloutRollback>.Instance);
+        Admin = new RolloutAdmin(Planner, Store, Runner, rollback, gateway, Inventory, Audit, time, NullLogger<RolloutAdmin>.Instance);
     }
 
     public ClusterPkiFixture Fixture { get; }
