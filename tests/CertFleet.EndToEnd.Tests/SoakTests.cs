@@ -7,7 +7,7 @@ namespace CertFleet.EndToEnd.Tests;
 /// agent processes), each with a SIGKILL of the coordinator or of one agent at a random moment (seeded), that
 /// process restarted and the rollout resumed until it completes. The rolling-renewal invariant is checked after
 /// every rollout; at the end every leaf is renewed and valid, etcd is healthy, no temporary file is left and every
-/// backup is in the audit. Count: CERTFLEET_SOAK_ROLLOUTS (default 6); replay: CERTFLEET_SOAK_SEED.
+/// backup is in the audit. Count: CERTFLEET_SOAK_ROLLOUTS (default 8); replay: CERTFLEET_SOAK_SEED.
 /// </summary>
 [Collection(LoopbackFleetCollection.Name)]
 public sealed class SoakTests

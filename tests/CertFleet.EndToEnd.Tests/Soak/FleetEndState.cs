@@ -25,6 +25,7 @@ internal static class FleetEndState
     {
         var issued = audit.Where(e => e.GetProperty("kind").GetString() == "issued")
             .Select(e => Serial(e.GetProperty("serial").GetString())).ToHashSet(StringComparer.Ordinal);
+        var checkedLeaves = 0;
         foreach (var node in Nodes)
         {
             var before = CheckExpiration(fleet, story, fleet.Original(node));
@@ -41,6 +42,7 @@ internal static class FleetEndState
                 var serial = Serial(now.GetProperty("serial").GetString());
                 Assert.True(serial != Serial(old.GetProperty("serial").GetString()) && issued.Contains(serial),
                     story.Failure($"{where} has serial {serial}, which no `issued` audit record names"));
+                checkedLeaves++;
                 if (user is null)
                 {
                     var file = Path.Combine(fleet.NodeRoot(node), path.TrimStart('/'));
@@ -50,6 +52,7 @@ internal static class FleetEndState
                 }
             }
         }
+        story.Add($"{checkedLeaves} leaf certificate(s) renewed by the fleet, matching their keys, valid > 300 days");
     }
 
     public static void AssertEtcdHealthy(LoopbackFleet fleet, SoakStory story)
@@ -92,6 +95,7 @@ internal static class FleetEndState
         }
         Assert.True(count > 0, story.Failure("no backup folder on any node: the installs took none"));
         Assert.True(unaccounted.Count == 0, story.Failure($"{unaccounted.Count} of {count} backup folder(s) are in no `installed` audit record:\n{string.Join("\n", unaccounted)}"));
+        story.Add($"{count} backup folder(s) on the nodes, each named by an install audit record");
     }
 
     public static List<JsonElement> Audit(LoopbackFleet fleet, SoakStory story)

@@ -14,6 +14,10 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
     private const int MaxResumes = 4;
     private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan AgentsBack = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan InstallPhase = TimeSpan.FromSeconds(3);
+
+    /// <summary>About what one `certfleet rollout show` costs (a dotnet process start).</summary>
+    private static readonly TimeSpan PollCost = TimeSpan.FromSeconds(1.5);
     private static readonly string[] Roles = [LoopbackFleet.CoordinatorRole, .. LoopbackFleet.Masters, .. LoopbackFleet.Workers];
 
     /// <summary>Runs rollout number <paramref name="number"/> to completion; returns how long it took from its start.</summary>
@@ -26,7 +30,8 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
             : throw new InvalidOperationException(story.Failure($"rollout {number}: no rollout id in: {start.StandardOutput}"));
         // the coordinator a third of the time, else one of the five agents
         var victim = random.Next(3) == 0 ? LoopbackFleet.CoordinatorRole : Roles[1 + random.Next(Roles.Length - 1)];
-        var killAt = killWithin * random.NextDouble();
+        // half the kills in the first seconds, where the installs (CSRs, signing, backups, file writes) happen
+        var killAt = (random.Next(2) == 0 ? InstallPhase : killWithin) * random.NextDouble();
         story.Add($"rollout {number} {id} started; SIGKILL of {victim} planned at {killAt.TotalSeconds:0.0} s");
 
         var clock = Stopwatch.StartNew();
@@ -36,8 +41,10 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
         while (true)
         {
             story.CheckTime(SoakSettings.EndChecks, $"rollout {number} {id} ran ({Progress(last)})");
-            if (!killed && clock.Elapsed >= killAt)
+            if (!killed && killAt - clock.Elapsed < PollCost)
             {
+                // a `rollout show` now would overshoot the moment: wait for it instead
+                await Task.Delay(Max(TimeSpan.Zero, killAt - clock.Elapsed));
                 await KillAndRestartAsync(number, victim, last, clock.Elapsed);
                 killed = true;
                 continue;
@@ -73,9 +80,13 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
                     Assert.Fail(story.Failure($"rollout {number} {id} was aborted, which nobody asked for"));
                     break;
             }
-            await Task.Delay(PollEvery);
+            await Task.Delay(killed ? PollEvery : Min(PollEvery, Max(TimeSpan.Zero, killAt - clock.Elapsed - PollCost)));
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private async Task KillAndRestartAsync(int number, string victim, JsonElement? last, TimeSpan at)
     {
