@@ -134,7 +134,11 @@ public sealed class LoopbackFleet : IAsyncDisposable
         _roles.TryGetValue(role, out var found) ? found
             : throw new ArgumentException($"no process has the role '{role}'; use {CoordinatorRole} or a node name", nameof(role));
 
-    /// <summary>The agents' stand-in for systemctl: etcd restarts for real, other units are recorded only.</summary>
+    /// <summary>
+    /// The agents' stand-in for systemctl: etcd restarts for real, other units are recorded only. Restarts of a
+    /// node's etcd take turns (flock), as systemd runs one job per unit: an agent SIGKILLed mid-restart leaves its
+    /// restart running, and a second one beside it would start a second etcd on the same ports.
+    /// </summary>
     private void WriteUnitScript()
     {
         File.WriteAllText(Path.Combine(Directory, "unit.sh"), $$"""
@@ -144,7 +148,11 @@ public sealed class LoopbackFleet : IAsyncDisposable
             action="$1" unit="${2%.service}" node="$3" root="$4"
             if [ "$action" = restart ]; then
               echo "$(date +%s.%N) $node $unit start" >> '{{RestartLog}}'
-              if [ "$unit" = etcd ]; then bash '{{SharedFixtures.EtcdMember}}' restart "$root"; fi
+              if [ "$unit" = etcd ]; then
+                mkdir -p "$root/run"
+                # -o: the lock stays with flock itself, never with the etcd it starts
+                flock -w 60 -o "$root/run/etcd-unit.lock" bash '{{SharedFixtures.EtcdMember}}' restart "$root"
+              fi
               echo "$(date +%s.%N) $node $unit end" >> '{{RestartLog}}'
             else
               if [ "$unit" = etcd ]; then bash '{{SharedFixtures.EtcdMember}}' health "$root"; fi

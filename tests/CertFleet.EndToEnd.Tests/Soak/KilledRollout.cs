@@ -14,7 +14,8 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
     private const int MaxResumes = 4;
     private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan AgentsBack = TimeSpan.FromSeconds(90);
-    private static readonly TimeSpan InstallPhase = TimeSpan.FromSeconds(3);
+    /// <summary>The installs of the first batch are over within about a second of the start on the loopback fleet.</summary>
+    private static readonly TimeSpan InstallPhase = TimeSpan.FromSeconds(1.2);
 
     /// <summary>About what one `certfleet rollout show` costs (a dotnet process start).</summary>
     private static readonly TimeSpan PollCost = TimeSpan.FromSeconds(1.5);
@@ -30,7 +31,7 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
             : throw new InvalidOperationException(story.Failure($"rollout {number}: no rollout id in: {start.StandardOutput}"));
         // the coordinator a third of the time, else one of the five agents
         var victim = random.Next(3) == 0 ? LoopbackFleet.CoordinatorRole : Roles[1 + random.Next(Roles.Length - 1)];
-        // half the kills in the first seconds, where the installs (CSRs, signing, backups, file writes) happen
+        // half the kills in the first second, where the installs (CSRs, signing, backups, file writes) happen
         var killAt = (random.Next(2) == 0 ? InstallPhase : killWithin) * random.NextDouble();
         story.Add($"rollout {number} {id} started; SIGKILL of {victim} planned at {killAt.TotalSeconds:0.0} s");
 
