@@ -15,7 +15,8 @@ internal sealed class SoakStory(SoakSettings settings)
 
     public void Add(string line)
     {
-        var stamped = $"{_clock.Elapsed.TotalSeconds,6:0.0}s {line}";
+        // UTC too: backup folders are named by the UTC second they were taken in
+        var stamped = $"{_clock.Elapsed.TotalSeconds,6:0.0}s {TimeProvider.System.GetUtcNow():HH:mm:ss.f}Z {line}";
         _lines.Add(stamped);
         Console.WriteLine($"soak: {stamped}");
     }
