@@ -14,11 +14,13 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
     private const int MaxResumes = 4;
     private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan AgentsBack = TimeSpan.FromSeconds(90);
+
     /// <summary>The installs of the first batch are over within about a second of the start on the loopback fleet.</summary>
     private static readonly TimeSpan InstallPhase = TimeSpan.FromSeconds(1.2);
 
     /// <summary>About what one `certfleet rollout show` costs (a dotnet process start).</summary>
     private static readonly TimeSpan PollCost = TimeSpan.FromSeconds(1.5);
+
     private static readonly string[] Roles = [LoopbackFleet.CoordinatorRole, .. LoopbackFleet.Masters, .. LoopbackFleet.Workers];
 
     /// <summary>Runs rollout number <paramref name="number"/> to completion; returns how long it took from its start.</summary>
