@@ -15,7 +15,12 @@ public sealed class LoopbackFleet : IAsyncDisposable
     public static readonly string[] Masters = ["master-1", "master-2", "master-3"];
     public static readonly string[] Workers = ["worker-1", "worker-2"];
 
+    /// <summary>The role name of the coordinator process in <see cref="Kill"/> and <see cref="RestartAsync"/>; agents go by their node's name.</summary>
+    public const string CoordinatorRole = "coordinator";
+
     private readonly List<Process> _processes = [];
+    private readonly Dictionary<string, (Process Process, string Program, string[] Arguments)> _roles = new(StringComparer.Ordinal);
+    private int _port;
 
     private LoopbackFleet(string directory)
     {
@@ -66,8 +71,8 @@ public sealed class LoopbackFleet : IAsyncDisposable
         WriteUnitScript();
 
         var pki = Path.Combine(NodeRoot("master-1"), "etc/kubernetes/pki");
-        var port = FreePort();
-        Start("certfleet-coordinator", "--listen", $"127.0.10.1:{port}", "--state-dir", Path.Combine(Directory, "coordinator"),
+        var port = _port = FreePort();
+        Start(CoordinatorRole, "certfleet-coordinator", "--listen", $"127.0.10.1:{port}", "--state-dir", Path.Combine(Directory, "coordinator"),
             "--ca-cert", Path.Combine(pki, "ca.crt"), "--ca-key", Path.Combine(pki, "ca.key"),
             "--ca-cert", Path.Combine(pki, "front-proxy-ca.crt"), "--ca-key", Path.Combine(pki, "front-proxy-ca.key"));
         await WaitUntil(() => File.Exists(AdminConfig) && Listening(port), TimeSpan.FromSeconds(30), "the coordinator to listen");
@@ -80,22 +85,60 @@ public sealed class LoopbackFleet : IAsyncDisposable
             var command = join.StandardOutput.Trim().Split('\n')[^1].Split(' ');
             Assert.Equal("certfleet-agent", command[0]);
             var unitScript = Path.Combine(Directory, "unit.sh");
-            Start("certfleet-agent", [.. command[1..], "--node", node, "--root", NodeRoot(node),
+            Start(node, "certfleet-agent", [.. command[1..], "--node", node, "--root", NodeRoot(node),
                 "--state-dir", Path.Combine(Directory, "agents", node),
                 "--restart-command", $"bash {unitScript} restart {{unit}} {node} {NodeRoot(node)}",
                 "--health-command", $"bash {unitScript} health {{unit}} {node} {NodeRoot(node)}"]);
         }
-        await WaitUntil(() =>
-        {
-            var status = Cli("status", "-o", "json");
-            return status.ExitCode == 0 && Masters.Concat(Workers).All(n =>
-                status.StandardOutput.Contains($"\"name\": \"{n}\"", StringComparison.Ordinal))
-                && !status.StandardOutput.Contains("\"connected\": false", StringComparison.Ordinal)
-                && !status.StandardOutput.Contains("\"lastReport\": null", StringComparison.Ordinal);
-        }, TimeSpan.FromSeconds(60), "every agent to enroll, connect and report");
+        await WaitUntilEveryAgentReportsAsync(TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>The agents' stand-in for systemctl: etcd restarts for real, other units are recorded only.</summary>
+    /// <summary>Waits until `certfleet status` shows every node connected and reported.</summary>
+    public Task WaitUntilEveryAgentReportsAsync(TimeSpan limit) => WaitUntil(() =>
+    {
+        var status = Cli("status", "-o", "json");
+        return status.ExitCode == 0 && Masters.Concat(Workers).All(n =>
+            status.StandardOutput.Contains($"\"name\": \"{n}\"", StringComparison.Ordinal))
+            && !status.StandardOutput.Contains("\"connected\": false", StringComparison.Ordinal)
+            && !status.StandardOutput.Contains("\"lastReport\": null", StringComparison.Ordinal);
+    }, limit, "every agent to connect and report");
+
+    /// <summary>SIGKILLs the process of <paramref name="role"/> (the coordinator, or a node's agent): a real crash, no cleanup.</summary>
+    public void Kill(string role)
+    {
+        var process = Role(role).Process;
+        // only the process itself: a restart command it runs (etcd-member.sh) is left as a real crash would leave it
+        process.Kill(entireProcessTree: false);
+        if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException($"{role} (pid {process.Id}) did not die within 10 s of SIGKILL");
+        }
+    }
+
+    /// <summary>Starts <paramref name="role"/> again with the arguments (and so the state folder) it had; waits until it serves.</summary>
+    public async Task RestartAsync(string role)
+    {
+        var (process, program, arguments) = Role(role);
+        if (!process.HasExited)
+        {
+            throw new InvalidOperationException($"{role} (pid {process.Id}) still runs; kill it first");
+        }
+        Start(role, program, arguments);
+        if (role == CoordinatorRole)
+        {
+            await WaitUntil(() => Listening(_port), TimeSpan.FromSeconds(30), "the restarted coordinator to listen");
+        }
+    }
+
+    private (Process Process, string Program, string[] Arguments) Role(string role) =>
+        _roles.TryGetValue(role, out var found) ? found
+            : throw new ArgumentException($"no process has the role '{role}'; use {CoordinatorRole} or a node name", nameof(role));
+
+    /// <summary>
+    /// The agents' stand-in for systemctl: etcd restarts for real, other units are recorded only. Restarts of a
+    /// node's etcd take turns (flock), as systemd runs one job per unit: an agent SIGKILLed mid-restart leaves its
+    /// restart running, and a second one beside it would start a second etcd on the same ports.
+    /// </summary>
     private void WriteUnitScript()
     {
         File.WriteAllText(Path.Combine(Directory, "unit.sh"), $$"""
@@ -105,7 +148,11 @@ public sealed class LoopbackFleet : IAsyncDisposable
             action="$1" unit="${2%.service}" node="$3" root="$4"
             if [ "$action" = restart ]; then
               echo "$(date +%s.%N) $node $unit start" >> '{{RestartLog}}'
-              if [ "$unit" = etcd ]; then bash '{{SharedFixtures.EtcdMember}}' restart "$root"; fi
+              if [ "$unit" = etcd ]; then
+                mkdir -p "$root/run"
+                # -o: the lock stays with flock itself, never with the etcd it starts
+                flock -w 60 -o "$root/run/etcd-unit.lock" bash '{{SharedFixtures.EtcdMember}}' restart "$root"
+              fi
               echo "$(date +%s.%N) $node $unit end" >> '{{RestartLog}}'
             else
               if [ "$unit" = etcd ]; then bash '{{SharedFixtures.EtcdMember}}' health "$root"; fi
@@ -116,7 +163,7 @@ public sealed class LoopbackFleet : IAsyncDisposable
     public ProcessResult Cli(params string[] args) =>
         ProcessRunner.Run("dotnet", [Program("certfleet"), "--config", AdminConfig, .. args], timeout: TimeSpan.FromMinutes(5));
 
-    private void Start(string program, params string[] args)
+    private void Start(string role, string program, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Program(program));
@@ -133,6 +180,7 @@ public sealed class LoopbackFleet : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
+        _roles[role] = (process, program, args);
     }
 
     private static string Program(string name) => Programs.Dll(name);
@@ -173,6 +221,12 @@ public sealed class LoopbackFleet : IAsyncDisposable
 
     public string Logs() => string.Join("\n", System.IO.Directory.Exists(Path.Combine(Directory, "logs"))
         ? System.IO.Directory.GetFiles(Path.Combine(Directory, "logs")).Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}")
+        : []);
+
+    /// <summary>The last <paramref name="lines"/> lines of each process's log, for long runs whose full logs would drown a failure.</summary>
+    public string LogTails(int lines) => string.Join("\n", System.IO.Directory.Exists(Path.Combine(Directory, "logs"))
+        ? System.IO.Directory.GetFiles(Path.Combine(Directory, "logs")).Order(StringComparer.Ordinal)
+            .Select(f => $"--- {Path.GetFileName(f)} (last {lines} lines)\n{string.Join("\n", File.ReadLines(f).TakeLast(lines))}")
         : []);
 
     public async ValueTask DisposeAsync()
