@@ -29,9 +29,9 @@ internal sealed class SoakStory(SoakSettings settings)
     /// <summary>Fails when less than <paramref name="reserve"/> is left of the wall-clock cap.</summary>
     public void CheckTime(TimeSpan reserve, string doing)
     {
-        if (_clock.Elapsed > SoakSettings.WallClock - reserve)
+        if (_clock.Elapsed > settings.WallClock - reserve)
         {
-            Assert.Fail(Failure($"the soak hit its {SoakSettings.WallClock.TotalMinutes:0} min cap while {doing}; "
+            Assert.Fail(Failure($"the soak hit its {settings.WallClock.TotalMinutes:0} min cap while {doing}; "
                 + $"lower {SoakSettings.RolloutsVariable} (now {settings.Rollouts}) if the machine is slow"));
         }
     }
