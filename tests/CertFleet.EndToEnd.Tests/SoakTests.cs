@@ -15,7 +15,7 @@ public sealed class SoakTests
     /// <summary>The first rollout's kill lands within this; later ones within the shortest rollout seen.</summary>
     private static readonly TimeSpan FirstKillWithin = TimeSpan.FromSeconds(20);
 
-    [Fact]
+    [SoakFact]
     public async Task RenewAll_RepeatedWithRandomSigkills_EveryLeafRenewedEtcdHealthyNoTemporariesBackupsAudited()
     {
         var settings = SoakSettings.FromEnvironment();
