@@ -135,12 +135,22 @@ public sealed class IdentityLifecycleTests : IAsyncLifetime
     private async Task<RpcException> ConnectRefusedAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 identity, string node,
         InventoryReport? report = null)
     {
-        // the refusal may arrive while the report is still being written, or when the stream is read
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        // the refusal may end the stream before the hello or the report is written (the write then fails with
+        // Cancelled); the status the coordinator gave is read from the response stream
+        using var call = _coordinator.Agent(identity).Connect();
+        try
         {
-            var agent = await TestAgent.ConnectAsync(_coordinator.Agent(identity), node, report, _ => null);
-            await agent.Completion.WaitAsync(TimeSpan.FromSeconds(10));
-        });
+            await call.RequestStream.WriteAsync(new AgentMessage { Hello = new Hello { Node = node, AgentVersion = "test" } });
+            if (report is not null)
+            {
+                await call.RequestStream.WriteAsync(new AgentMessage { Inventory = report });
+            }
+        }
+        catch (RpcException)
+        {
+            // refused already; the status below says why
+        }
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         return error;
     }
