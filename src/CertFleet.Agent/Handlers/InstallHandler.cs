@@ -30,9 +30,20 @@ internal sealed partial class InstallHandler(
                 Log.AnsweredFromJournal(logger, request.StepId);
                 return done.ToResult();
             }
+            // an earlier attempt that was undone from a backup: its folder stays on the node, so the answer names it
+            var earlier = journal.Find(request.StepId) is { Kind: "install", Ok: false, BackupDirectory: not null } undone ? undone : null;
             Log.StepStart(logger, request.StepId, request.Replacements.Count);
             transaction.Begin(request.StepId, request.RolloutId, time.GetUtcNow());
             var entry = Install(request);
+            if (!entry.Ok && entry.BackupDirectory is null && transaction.Read()?.BackupDirectory is { } begun && BackupSet.Exists(node.Root, begun))
+            {
+                // a failed install whose backup stays (e.g. files put back from it): a rollback must find it
+                entry = entry with { BackupDirectory = begun };
+            }
+            if (earlier is not null)
+            {
+                entry = entry with { Message = $"{entry.Message} (an earlier attempt of this step: {earlier.Message})" };
+            }
             if (entry.Ok && entry.BackupDirectory is not null)
             {
                 transaction.Verified(entry);

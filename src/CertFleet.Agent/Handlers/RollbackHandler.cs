@@ -29,6 +29,15 @@ internal sealed partial class RollbackHandler(AgentOptions options, NodeAccess n
     {
         var entry = new JournalEntry { StepId = request.StepId, RolloutId = request.RolloutId, Kind = "rollback", Ok = false, FinishedAt = time.GetUtcNow() };
         var install = journal.Find(request.InstallStepId);
+        if (install is { Kind: "install", Ok: false, BackupDirectory: null })
+        {
+            // the install failed or was undone at the agent's restart before changing a file: the node has its old files
+            return entry with
+            {
+                Ok = true,
+                Message = $"nothing to roll back: install {request.InstallStepId} changed no file on this node ({install.Message})",
+            };
+        }
         if (install is not { Kind: "install", BackupDirectory: { } backupDirectory })
         {
             return entry with

@@ -52,8 +52,9 @@ internal sealed partial class InstallRecovery(
         };
         entry = pending.Phase switch
         {
-            // the backup was being taken: no file on the node was touched; a partial backup folder is never used
-            InstallPhase.Started => entry with { Message = "the agent stopped before any file changed; nothing was installed, send the step again" },
+            // the backup was being taken: no file on the node was touched, so its folder (if begun) only holds copies
+            // of the files as they are: removed, so that every backup folder left on a node belongs to an install
+            InstallPhase.Started => Cleared(pending, entry, "before any file changed"),
             // every file is still the old one; only temporaries beside them can exist, and those are discarded
             InstallPhase.BackedUp => Discarded(pending, entry),
             // some files may be new and some old: roll BACK, not forward. The backup is complete and flushed while the
@@ -71,7 +72,23 @@ internal sealed partial class InstallRecovery(
     private JournalEntry Discarded(PendingInstall pending, JournalEntry entry)
     {
         RemoveTemporaries(pending);
-        return entry with { Message = $"the agent stopped after the backup ({pending.BackupDirectory}) and before any file changed; the temporaries were discarded and nothing was installed, send the step again" };
+        return Cleared(pending, entry, "after the backup and before any file changed; the temporaries were discarded");
+    }
+
+    /// <summary>No file on the node changed: the backup only copies them as they are, so it goes (the entry names no backup).</summary>
+    private JournalEntry Cleared(PendingInstall pending, JournalEntry entry, string when)
+    {
+        var removed = "";
+        if (pending.BackupDirectory is { } backup)
+        {
+            BackupSet.Remove(node.Root, backup);
+            removed = $"; its backup {backup} held only copies of the unchanged files and was removed";
+        }
+        return entry with
+        {
+            BackupDirectory = null,
+            Message = $"the agent stopped {when}{removed}; nothing was installed, send the step again",
+        };
     }
 
     private JournalEntry RolledBack(PendingInstall pending, JournalEntry entry)

@@ -48,6 +48,10 @@ internal sealed class InstallTransaction(string stateDirectory, StepJournal jour
         FaultPoints.Reached(AfterJournal);
     }
 
+    /// <summary>Recorded before the first copy, so a crash while backing up names the folder to clear away.</summary>
+    public void BackupStarted(string backupNodeDirectory) =>
+        Write(Current() with { BackupDirectory = backupNodeDirectory });
+
     public void BackedUp(string backupNodeDirectory, IReadOnlyList<string> changedFiles)
     {
         Write(Current() with { Phase = InstallPhase.BackedUp, BackupDirectory = backupNodeDirectory, ChangedFiles = changedFiles });

@@ -100,6 +100,41 @@ public sealed class BackupSet
     }
 
     /// <summary>
+    /// Removes the set, for a set whose install changed no file (its copies equal the files on the node); a failure
+    /// to remove is left for the operator to see in the folder, not thrown over the error that led here.
+    /// </summary>
+    public void Delete() => Remove(HostDirectory);
+
+    /// <summary><see cref="Delete"/> for a set known by name, e.g. one an interrupted install began; a missing folder is fine.</summary>
+    public static void Remove(NodeRoot root, string nodeDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        Remove(root.Resolve(nodeDirectory));
+    }
+
+    /// <summary>Whether the set's folder is on the node.</summary>
+    public static bool Exists(NodeRoot root, string nodeDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        return Directory.Exists(root.Resolve(nodeDirectory));
+    }
+
+    private static void Remove(string hostDirectory)
+    {
+        try
+        {
+            if (Directory.Exists(hostDirectory))
+            {
+                Directory.Delete(hostDirectory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the folder stays; it only holds copies of unchanged files
+        }
+    }
+
+    /// <summary>
     /// Puts every saved file back (atomically each, with its saved owner and mode). Tries them all, then reports
     /// every one that failed; the backup itself is never changed.
     /// </summary>

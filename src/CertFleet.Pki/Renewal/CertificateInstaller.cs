@@ -35,9 +35,19 @@ public sealed class CertificateInstaller(TimeProvider time)
         }
 
         var backup = BackupSet.Create(inventory.Root, time.GetUtcNow());
-        foreach (var edit in edits)
+        observer?.BackupStarted(backup.NodeDirectory);
+        try
         {
-            backup.Save(edit.File.Path);
+            foreach (var edit in edits)
+            {
+                backup.Save(edit.File.Path);
+            }
+        }
+        catch (PkiException)
+        {
+            // nothing on the node changed: an incomplete copy of unchanged files would only be a folder nobody can use
+            backup.Delete();
+            throw;
         }
         var changed = edits.Select(e => e.File.Path).Order(StringComparer.Ordinal).ToList();
         FaultPoints.Reached("renew:after-backup");

@@ -6,6 +6,9 @@ namespace CertFleet.Pki.Renewal;
 /// </summary>
 public interface IInstallObserver
 {
+    /// <summary>The backup folder exists (still empty) and no file has changed; a crash from here leaves only that folder.</summary>
+    void BackupStarted(string backupNodeDirectory);
+
     /// <summary>Every file to change is in the backup (flushed); no file has changed yet.</summary>
     void BackedUp(string backupNodeDirectory, IReadOnlyList<string> changedFiles);
 

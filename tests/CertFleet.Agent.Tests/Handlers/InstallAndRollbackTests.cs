@@ -134,6 +134,24 @@ public sealed class InstallAndRollbackTests(EcClusterPkiFixture pki) : IClassFix
         Assert.Empty(before.Differences(FolderSnapshot.Take(root)));
     }
 
+    [Fact]
+    public async Task RollbackHandler_InstallThatChangedNoFile_SucceedsWithNothingToRestore()
+    {
+        var root = pki.CopyNode("worker-1");
+        using var agent = new AgentUnderTest(root);
+        // a master's certificate sent to a worker: refused before any backup or write
+        var failed = agent.Get<InstallHandler>().Handle(Install("install-elsewhere", (pki.NodeRoot("master-1"), "apiserver.crt")));
+        var before = FolderSnapshot.Take(root);
+
+        var result = await agent.Get<RollbackHandler>().HandleAsync(
+            new RollbackRequest { StepId = "rb-nothing", InstallStepId = "install-elsewhere", Units = { "kubelet.service" } }, CancellationToken.None);
+
+        Assert.False(failed.Ok);
+        Assert.True(result.Ok, result.Message);
+        Assert.Contains("nothing to roll back: install install-elsewhere changed no file", result.Message);
+        Assert.Empty(before.Differences(FolderSnapshot.Take(root)));
+    }
+
     private static InstallRequest Install(string stepId, params (string Root, string File)[] certificates)
     {
         var request = new InstallRequest { RolloutId = "r1", StepId = stepId };

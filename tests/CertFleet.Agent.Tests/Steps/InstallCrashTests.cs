@@ -87,12 +87,14 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<E
                     Assert.False(reported!.Ok);
                     Assert.Contains("nothing was installed", reported.Message);
                     Assert.Empty(changed);
+                    Assert.Empty(BackupFolders(root)); // a backup of files that never changed is cleared away
                     break;
                 case Outcome.RolledBack:
                     Assert.False(reported!.Ok);
                     Assert.Contains("rolled back", reported.Message);
                     Assert.Contains(reported.BackupDirectory, reported.Message);
                     Assert.Empty(changed);
+                    Assert.Equal([reported.BackupDirectory], BackupFolders(root));
                     break;
                 case Outcome.Committed:
                     Assert.True(reported!.Ok, reported.Message);
@@ -105,11 +107,21 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<E
             Assert.True(again.StepResult.Ok, again.StepResult.Message + "\n" + restarted.Output);
             Assert.Equal(newAdmin.SerialHex, Openssl.Serial(Path.Combine(root, "etc/kubernetes/pki/admin.crt")), ignoreCase: true);
             AssertConsistent(root);
+            // every backup folder left on the node is named in what the coordinator was told (and so in its audit)
+            Assert.All(BackupFolders(root), folder => Assert.Contains(folder, again.StepResult.Message));
         }
         finally
         {
             ScratchDirectory.Delete(state);
         }
+    }
+
+    private static List<string> BackupFolders(string root)
+    {
+        var folder = Path.Combine(root, BackupSet.BackupsDirectoryOnNode.TrimStart('/'));
+        return Directory.Exists(folder)
+            ? [.. Directory.GetDirectories(folder).Select(d => $"{BackupSet.BackupsDirectoryOnNode}/{Path.GetFileName(d)}").Order(StringComparer.Ordinal)]
+            : [];
     }
 
     private static string[] Arguments(FakeCoordinator coordinator, string root, string state) =>

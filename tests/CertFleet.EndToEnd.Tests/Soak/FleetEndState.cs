@@ -79,7 +79,7 @@ internal static class FleetEndState
         {
             var folder = Path.Combine(fleet.NodeRoot(node), Backups.TrimStart('/'));
             var details = audit.Where(e => e.GetProperty("node").GetString() == node
-                    && e.GetProperty("kind").GetString() is "installed" or "install-failed")
+                    && e.GetProperty("kind").GetString() is "installed" or "install-failed" or "rolled-back" or "rollback-failed")
                 .Select(e => e.GetProperty("detail").GetString() ?? "").ToList();
             foreach (var backup in Directory.Exists(folder) ? Directory.GetDirectories(folder) : [])
             {
@@ -94,8 +94,8 @@ internal static class FleetEndState
             }
         }
         Assert.True(count > 0, story.Failure("no backup folder on any node: the installs took none"));
-        Assert.True(unaccounted.Count == 0, story.Failure($"{unaccounted.Count} of {count} backup folder(s) are in no `installed` audit record:\n{string.Join("\n", unaccounted)}"));
-        story.Add($"{count} backup folder(s) on the nodes, each named by an install audit record");
+        Assert.True(unaccounted.Count == 0, story.Failure($"{unaccounted.Count} of {count} backup folder(s) are named in no install or rollback audit record:\n{string.Join("\n", unaccounted)}"));
+        story.Add($"{count} backup folder(s) on the nodes, each named by an install or rollback audit record");
     }
 
     public static List<JsonElement> Audit(LoopbackFleet fleet, SoakStory story)

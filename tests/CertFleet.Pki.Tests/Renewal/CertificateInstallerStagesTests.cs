@@ -25,6 +25,7 @@ public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki) : I
 
         Assert.Equal(
             [
+                $"backup started in {result.BackupDirectory}: empty; 0 changed, 0 temporaries",
                 $"backed up to {result.BackupDirectory}: /etc/kubernetes/kube-proxy.kubeconfig, /etc/kubernetes/pki/kube-proxy.crt; 0 changed, 0 temporaries",
                 "prepared: 0 changed, 2 temporaries",
                 "renamed 1 /etc/kubernetes/kube-proxy.kubeconfig: 1 changed, 1 temporaries",
@@ -36,6 +37,9 @@ public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki) : I
     private sealed class RecordingObserver(string root, FolderSnapshot before) : IInstallObserver
     {
         public List<string> Seen { get; } = [];
+
+        public void BackupStarted(string backupNodeDirectory) =>
+            Seen.Add($"backup started in {backupNodeDirectory}: {(Directory.EnumerateFileSystemEntries(Path.Combine(root, backupNodeDirectory.TrimStart('/'))).Any() ? "not empty" : "empty")}; {Disk()}");
 
         public void BackedUp(string backupNodeDirectory, IReadOnlyList<string> changedFiles) =>
             Seen.Add($"backed up to {backupNodeDirectory}: {string.Join(", ", changedFiles)}; {Disk()}");
