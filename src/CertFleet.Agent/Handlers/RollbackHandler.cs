@@ -38,6 +38,15 @@ internal sealed partial class RollbackHandler(AgentOptions options, NodeAccess n
                 Message = $"nothing to roll back: install {request.InstallStepId} changed no file on this node ({install.Message})",
             };
         }
+        if (install is null && journal.RemembersEveryStep())
+        {
+            // the agent died (or the stream broke) before the install began: nothing on the node changed
+            return entry with
+            {
+                Ok = true,
+                Message = $"nothing to roll back: install {request.InstallStepId} never began on this node (it is not in the journal {journal.FilePath})",
+            };
+        }
         if (install is not { Kind: "install", BackupDirectory: { } backupDirectory })
         {
             return entry with

@@ -26,6 +26,19 @@ internal sealed class StepJournal(string stateDirectory)
         }
     }
 
+    /// <summary>
+    /// Whether a step missing from the journal never ran here: true until the journal is full and starts forgetting its
+    /// oldest steps (an install journals itself before it changes anything, so a step absent from a journal that has
+    /// forgotten nothing changed nothing).
+    /// </summary>
+    public bool RemembersEveryStep()
+    {
+        lock (_gate)
+        {
+            return ReadAll().Count < MaxEntries;
+        }
+    }
+
     public IReadOnlyList<JournalEntry> Recent(int count)
     {
         lock (_gate)

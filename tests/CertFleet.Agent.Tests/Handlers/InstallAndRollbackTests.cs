@@ -120,7 +120,7 @@ public sealed class InstallAndRollbackTests(EcClusterPkiFixture pki) : IClassFix
     }
 
     [Fact]
-    public async Task RollbackHandler_UnknownInstallStep_SaysSoAndChangesNothing()
+    public async Task RollbackHandler_InstallNeverBegun_NothingToRollBackAndChangesNothing()
     {
         var root = pki.CopyNode("worker-1");
         using var agent = new AgentUnderTest(root);
@@ -129,8 +129,28 @@ public sealed class InstallAndRollbackTests(EcClusterPkiFixture pki) : IClassFix
         var result = await agent.Get<RollbackHandler>().HandleAsync(
             new RollbackRequest { StepId = "rb", InstallStepId = "never-ran" }, CancellationToken.None);
 
+        Assert.True(result.Ok, result.Message);
+        Assert.Contains("nothing to roll back: install never-ran never began on this node", result.Message);
+        Assert.Empty(before.Differences(FolderSnapshot.Take(root)));
+    }
+
+    [Fact]
+    public async Task RollbackHandler_UnknownStepInAFullJournal_RefusesToGuessAndChangesNothing()
+    {
+        var root = pki.CopyNode("worker-1");
+        using var agent = new AgentUnderTest(root);
+        var journal = new StepJournal(agent.StateDirectory);
+        for (var i = 0; i < 500; i++)
+        {
+            journal.Record(new JournalEntry { StepId = $"old-{i}", Kind = "restart", Ok = true });
+        }
+        var before = FolderSnapshot.Take(root);
+
+        var result = await agent.Get<RollbackHandler>().HandleAsync(
+            new RollbackRequest { StepId = "rb", InstallStepId = "forgotten" }, CancellationToken.None);
+
         Assert.False(result.Ok);
-        Assert.Contains("no install step never-ran with a backup in the journal", result.Message);
+        Assert.Contains("no install step forgotten with a backup in the journal", result.Message);
         Assert.Empty(before.Differences(FolderSnapshot.Take(root)));
     }
 
