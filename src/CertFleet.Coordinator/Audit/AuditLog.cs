@@ -138,7 +138,8 @@ internal sealed partial class AuditLog
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Audit: {Kind} by {Actor} node={Node} path={Path} subject={Subject} serial={Serial} {Reason}")]
+        // each record's own area logs the decision at Information; this line would say it twice
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Audit: {Kind} by {Actor} node={Node} path={Path} subject={Subject} serial={Serial} {Reason}")]
         public static partial void Appended(ILogger logger, string kind, string actor, string node, string path, string subject, string serial, string reason);
     }
 }

@@ -56,7 +56,7 @@ internal sealed partial class RolloutAdmin(
             }));
             store.Create(rollout, planned.Targets);
             AuditStart(rollout, planned.Plan);
-            Log.Started(logger, rollout.Id, automatic, planned.Plan.Certificates.Count, rollout.Steps.Count);
+            Log.Started(logger, rollout.Id, automatic, planned.Plan.Certificates.Count, rollout.Steps.Count, planned.Plan.Refused.Count);
             runner.Wake();
             return rollout;
         }
@@ -248,8 +248,9 @@ internal sealed partial class RolloutAdmin(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Rollout {Rollout} started (automatic: {Automatic}): {Certificates} certificates, {Steps} steps")]
-        public static partial void Started(ILogger logger, string rollout, bool automatic, int certificates, int steps);
+        // the plan an operator acts on: the one line per started rollout (a preview with `certfleet plan` is Debug)
+        [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Rollout {Rollout} started (automatic: {Automatic}): {Certificates} certificates, {Steps} steps, {Refused} refused")]
+        public static partial void Started(ILogger logger, string rollout, bool automatic, int certificates, int steps, int refused);
 
         [LoggerMessage(EventId = 3021, Level = LogLevel.Warning, Message = "Rollout {Rollout} resumed: {Retried} step(s) sent again")]
         public static partial void Resumed(ILogger logger, string rollout, int retried);
