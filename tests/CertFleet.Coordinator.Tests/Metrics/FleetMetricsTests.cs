@@ -195,7 +195,25 @@ public sealed class FleetMetricsTests(EcClusterPkiFixture fixture) : IClassFixtu
         using var response = await http.GetAsync(new Uri($"http://{address}:9100/metrics"));
         response.EnsureSuccessStatusCode();
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
-        return Exposition.Parse(await response.Content.ReadAsStringAsync());
+        var text = await response.Content.ReadAsStringAsync();
+        LintWithPromtool(text);
+        return Exposition.Parse(text);
+    }
+
+    /// <summary>
+    /// Prometheus's own linter, where it is installed (Debian's prometheus package, about 100 MB: not something test.sh
+    /// installs); the strict reader in <see cref="Exposition"/> checks every scrape either way.
+    /// </summary>
+    private static void LintWithPromtool(string text)
+    {
+        var promtool = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+            .Select(d => Path.Combine(d, "promtool")).FirstOrDefault(File.Exists);
+        if (promtool is null)
+        {
+            return;
+        }
+        var result = ProcessRunner.Run(promtool, ["check", "metrics"], standardInput: text, timeout: TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0 && result.Combined.Trim().Length == 0, $"promtool check metrics: {result.Combined}");
     }
 
     private static List<Sample> Series(IReadOnlyList<Sample> samples, string name, string node, string path) =>
