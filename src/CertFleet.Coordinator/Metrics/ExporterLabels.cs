@@ -37,21 +37,21 @@ internal static class ExporterLabels
         .. DnFields.Select(f => "issuer_" + f), .. DnFields.Select(f => "subject_" + f),
     ];
 
+    /// <summary>The labels that depend only on the certificate: serial_number, issuer_*, subject_* in order.</summary>
+    public static string[] CertificateValues(CertificateInfo certificate) =>
+        [DecimalSerial(certificate.SerialHex), .. NameValues(certificate.IssuerDer), .. NameValues(certificate.SubjectDer)];
+
     /// <summary>
     /// The label values of one reported certificate, in <see cref="Names"/> order. <paramref name="isKubeconfig"/>:
     /// the reported path is a kubeconfig, so a certificate in it without a user is a cluster's CA data.
     /// </summary>
-    public static string[] Values(string node, ReportedCertificate reported, CertificateInfo certificate, bool isKubeconfig)
+    public static string[] Values(string node, ReportedCertificate reported, string[] certificateValues, bool isKubeconfig)
     {
         // the wire names the kubeconfig user of client-certificate-data but not the cluster of
         // certificate-authority-data, so a cluster's embedded_key stays empty (see the issue 6 report)
         var (kind, key) = reported.KubeconfigUser.Length > 0 ? ("user", reported.KubeconfigUser)
             : isKubeconfig ? ("cluster", "") : ("", "");
-        return
-        [
-            node, FileName(reported.Path), reported.Path, kind, key, DecimalSerial(certificate.SerialHex),
-            .. NameValues(certificate.IssuerDer), .. NameValues(certificate.SubjectDer),
-        ];
+        return [node, FileName(reported.Path), reported.Path, kind, key, .. certificateValues];
     }
 
     /// <summary>Base name as Go's filepath.Base: the last element, "/" for the root, "." for nothing.</summary>

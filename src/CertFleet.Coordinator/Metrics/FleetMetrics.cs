@@ -3,6 +3,7 @@ using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Pki;
 using CertFleet.Pki.Certificates;
+using Google.Protobuf;
 using Prometheus;
 
 namespace CertFleet.Coordinator.Metrics;
@@ -21,6 +22,9 @@ internal sealed class FleetMetrics
     private readonly AuditLog _audit;
     private readonly TimeProvider _time;
     private readonly Lock _refreshing = new();
+
+    // a scrape sees the same certificates as the last one nearly always: parse each DER once, not at every scrape
+    private Dictionary<ByteString, ParsedCertificate?> _parsed = [];
 
     private readonly Gauge _notAfter;
     private readonly Gauge _notBefore;
@@ -83,6 +87,7 @@ internal sealed class FleetMetrics
     private void RefreshCertificates(IReadOnlyList<NodeRecord> nodes, DateTimeOffset now)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var parsed = new Dictionary<ByteString, ParsedCertificate?>();
         var readErrors = 0;
         foreach (var node in nodes)
         {
@@ -95,17 +100,17 @@ internal sealed class FleetMetrics
             var kubeconfigs = report.Certificates.Where(c => c.KubeconfigUser.Length > 0).Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
             foreach (var reported in report.Certificates)
             {
-                CertificateInfo certificate;
-                try
+                if (!parsed.TryGetValue(reported.Der, out var certificate))
                 {
-                    certificate = CertificateInfo.Parse(reported.Der.Span, reported.Path);
+                    certificate = _parsed.TryGetValue(reported.Der, out var known) ? known : Parse(reported);
+                    parsed[reported.Der] = certificate;
                 }
-                catch (PkiException)
+                if (certificate is null)
                 {
                     readErrors++;
                     continue;
                 }
-                var labels = ExporterLabels.Values(node.Name, reported, certificate, kubeconfigs.Contains(reported.Path) || LooksLikeKubeconfig(reported.Path));
+                var labels = ExporterLabels.Values(node.Name, reported, certificate.Labels, kubeconfigs.Contains(reported.Path) || LooksLikeKubeconfig(reported.Path));
                 seen.Add(Key(labels));
                 _notAfter.WithLabels(labels).Set(certificate.NotAfter.ToUnixTimeSeconds());
                 _notBefore.WithLabels(labels).Set(certificate.NotBefore.ToUnixTimeSeconds());
@@ -120,6 +125,20 @@ internal sealed class FleetMetrics
             _expired.RemoveLabelled(labels);
         }
         _readErrors.Set(readErrors);
+        _parsed = parsed;
+    }
+
+    private static ParsedCertificate? Parse(Protocol.V1.ReportedCertificate reported)
+    {
+        try
+        {
+            var certificate = CertificateInfo.Parse(reported.Der.Span, reported.Path);
+            return new ParsedCertificate(ExporterLabels.CertificateValues(certificate), certificate.NotBefore, certificate.NotAfter);
+        }
+        catch (PkiException)
+        {
+            return null;
+        }
     }
 
     private void RefreshNodes(IReadOnlyList<NodeRecord> nodes, DateTimeOffset now)
@@ -165,4 +184,6 @@ internal sealed class FleetMetrics
         || path.EndsWith("kubeconfig", StringComparison.Ordinal);
 
     private static string Key(string[] labels) => string.Join('\0', labels);
+
+    private sealed record ParsedCertificate(string[] Labels, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
 }
