@@ -83,6 +83,11 @@ public sealed class DecisionLogTests(EcClusterPkiFixture fixture) : IClassFixtur
             Assert.Single(Information(log, 3012), l => l.Property("Sequence") == sequence);
         }
         Assert.Equal(rollout.Id, Assert.Single(Information(log, 3018)).Property("Rollout"));
+        // front-proxy-client: its CA was not given to the coordinator, so the plan refuses it
+        Assert.NotEmpty(rollout.Refused);
+        Assert.Equal(
+            rollout.Refused.Select(r => $"{r.Node} {r.Path} {r.Reason}").Order(StringComparer.Ordinal),
+            Information(log, 3023).Select(l => $"{l.Property("Node")} {l.Property("Path")} {l.Property("Reason")}").Order(StringComparer.Ordinal));
         var refusal = Assert.Single(Information(log, 2011));
         Assert.Equal("worker-1", refusal.Property("Node"));
         Assert.Equal(record.Inventory!.Certificates[0].Path, refusal.Property("Path"));
