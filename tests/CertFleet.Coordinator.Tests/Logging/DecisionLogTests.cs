@@ -51,12 +51,13 @@ public sealed class DecisionLogTests(EcClusterPkiFixture fixture) : IClassFixtur
             await Eventually.True(() => Information(log, 303).Count == 1, "the report is logged");
             await Task.Delay(200); // heartbeats sent after the report have had time to be (not) logged
         }
+        await Eventually.True(() => Information(log, 301).Count > 0, "the disconnection is logged");
 
         // a small rollout through fake agents on real node folders
         var admin = coordinator.Services.GetRequiredService<IRolloutAdmin>();
         var started = await admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
-        await Eventually.True(async () => (await admin.GetAsync(started.Id, CancellationToken.None)).State != RolloutStates.Running,
-            "the rollout ends", TimeSpan.FromMinutes(2));
+        // the line comes just after the state changes: wait for the line, not the state
+        await Eventually.True(() => Information(log, 3018).Count + Information(log, 3017).Count > 0, "the rollout's end is logged", TimeSpan.FromMinutes(2));
         var rollout = await admin.GetAsync(started.Id, CancellationToken.None);
 
         // a renewal the policy refuses
