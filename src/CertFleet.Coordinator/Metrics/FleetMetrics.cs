@@ -3,6 +3,7 @@ using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Pki;
 using CertFleet.Pki.Certificates;
+using CertFleet.Protocol.V1;
 using Google.Protobuf;
 using Prometheus;
 
@@ -128,7 +129,7 @@ internal sealed class FleetMetrics
         _parsed = parsed;
     }
 
-    private static ParsedCertificate? Parse(Protocol.V1.ReportedCertificate reported)
+    private static ParsedCertificate? Parse(ReportedCertificate reported)
     {
         try
         {
