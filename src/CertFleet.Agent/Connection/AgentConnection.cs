@@ -188,7 +188,6 @@ internal sealed partial class AgentConnection(
     {
         var report = inventory.Handle();
         await sender.SendAsync(new AgentMessage { Inventory = report }, cancellationToken);
-        Log.Reported(logger, report.Certificates.Count, report.Errors.Count);
     }
 
     /// <summary>Runs <paramref name="action"/> every period until the session ends; a failure ends the session.</summary>
@@ -222,9 +221,6 @@ internal sealed partial class AgentConnection(
 
         [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Reconnecting in {DelaySeconds:0.0} s")]
         public static partial void Reconnecting(ILogger logger, double delaySeconds);
-
-        [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Inventory reported: {Certificates} certificate(s), {Errors} error(s)")]
-        public static partial void Reported(ILogger logger, int certificates, int errors);
 
         [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Coordinator {Coordinator} not trusted: {Reason}")]
         public static partial void Untrusted(ILogger logger, Uri coordinator, string reason);

@@ -2,11 +2,12 @@ using CertFleet.Pki;
 using CertFleet.Pki.Signing;
 using CertFleet.Protocol.V1;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 
 namespace CertFleet.Agent.Handlers;
 
 /// <summary>CsrRequest: a renewal CSR per fingerprint, signed on the node by the certificate's own key.</summary>
-internal sealed class CsrHandler(NodeAccess node)
+internal sealed partial class CsrHandler(NodeAccess node, ILogger<CsrHandler> logger)
 {
     public CsrResponse Handle(CsrRequest request)
     {
@@ -38,8 +39,22 @@ internal sealed class CsrHandler(NodeAccess node)
                     csr.Error = $"{withKey.DisplayName}: {e.Message}";
                 }
             }
+            if (csr.Error.Length > 0)
+            {
+                Log.NotMade(logger, fingerprint, csr.Error);
+            }
             response.Csrs.Add(csr);
         }
+        Log.Made(logger, response.Csrs.Count(c => c.Error.Length == 0), response.Csrs.Count);
         return response;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 420, Level = LogLevel.Information, Message = "Renewal requests: {Made} of {Asked} made with the certificates' own keys")]
+        public static partial void Made(ILogger logger, int made, int asked);
+
+        [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "No renewal request for {Fingerprint}: {Reason}")]
+        public static partial void NotMade(ILogger logger, string fingerprint, string reason);
     }
 }

@@ -42,6 +42,7 @@ internal sealed partial class AuditLog
                 rollout_id TEXT NOT NULL,
                 detail TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS audit_node ON audit (node, sequence);
+            CREATE INDEX IF NOT EXISTS audit_kind ON audit (kind);
             CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
             CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -77,6 +78,16 @@ internal sealed partial class AuditLog
         command.Parameters.AddWithValue("$detail", record.Detail);
         command.ExecuteNonQuery();
         Log.Appended(_logger, record.Kind, record.Actor, record.Node, record.Path, record.Subject, record.Serial, record.Reason);
+    }
+
+    /// <summary>How many records of <paramref name="kind"/> the trail holds: never less than before (append-only).</summary>
+    public long Count(string kind)
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM audit WHERE kind = $kind";
+        command.Parameters.AddWithValue("$kind", kind);
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>The records of <paramref name="node"/> (null: every node) from <paramref name="since"/> on, oldest first.</summary>
@@ -127,7 +138,8 @@ internal sealed partial class AuditLog
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Audit: {Kind} by {Actor} node={Node} path={Path} subject={Subject} serial={Serial} {Reason}")]
+        // each record's own area logs the decision at Information; this line would say it twice
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Audit: {Kind} by {Actor} node={Node} path={Path} subject={Subject} serial={Serial} {Reason}")]
         public static partial void Appended(ILogger logger, string kind, string actor, string node, string path, string subject, string serial, string reason);
     }
 }

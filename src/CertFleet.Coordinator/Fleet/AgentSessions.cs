@@ -104,7 +104,7 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
         [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "Agent {Node} says hello (version {Version})")]
         public static partial void Hello(ILogger logger, string node, string version);
 
-        [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "Agent {Node} reported {Certificates} certificates and {Errors} errors")]
+        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Agent {Node} reported {Certificates} certificates and {Errors} errors")]
         public static partial void Report(ILogger logger, string node, int certificates, int errors);
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Agent {Node} answered {CorrelationId}, which nobody waits for (timed out or unknown)")]

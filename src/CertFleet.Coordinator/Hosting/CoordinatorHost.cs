@@ -4,6 +4,7 @@ using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Api;
 using CertFleet.Coordinator.Identity;
+using CertFleet.Coordinator.Metrics;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.State;
 using CertFleet.Pki;
@@ -93,8 +94,12 @@ public static partial class CoordinatorHost
         app.MapGrpcService<AdminGrpcService>().RequireHost(grpcHost);
         if (metrics is not null)
         {
-            app.MapGet("/metrics", (FleetMetrics fleetMetrics) => Results.Text(fleetMetrics.Render(), "text/plain; version=0.0.4"))
-                .RequireHost($"*:{metrics.Port}");
+            app.MapGet("/metrics", async (HttpContext context, FleetMetrics fleetMetrics) =>
+            {
+                // the classic text format, which every Prometheus reads
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await fleetMetrics.ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            }).RequireHost($"*:{metrics.Port}");
         }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CertFleet.Coordinator");
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -85,13 +85,13 @@ internal sealed partial class AutoRenewal(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Automatic renewal started rollout {Rollout}: {Certificates} certificates expire within {Within}")]
+        [LoggerMessage(EventId = 3040, Level = LogLevel.Warning, Message = "Automatic renewal started rollout {Rollout}: {Certificates} certificates expire within {Within}")]
         public static partial void Started(ILogger logger, string rollout, int certificates, TimeSpan within);
 
-        [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Automatic renewal did not start a rollout: {Reason}")]
+        [LoggerMessage(EventId = 3041, Level = LogLevel.Information, Message = "Automatic renewal did not start a rollout: {Reason}")]
         public static partial void NotStarted(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 3032, Level = LogLevel.Error, Message = "Automatic renewal check failed")]
+        [LoggerMessage(EventId = 3042, Level = LogLevel.Error, Message = "Automatic renewal check failed")]
         public static partial void CheckFailed(ILogger logger, Exception exception);
     }
 }

@@ -56,7 +56,7 @@ internal sealed partial class RolloutAdmin(
             }));
             store.Create(rollout, planned.Targets);
             AuditStart(rollout, planned.Plan);
-            Log.Started(logger, rollout.Id, automatic, planned.Plan.Certificates.Count, rollout.Steps.Count);
+            Log.Started(logger, rollout.Id, automatic, planned.Plan.Certificates.Count, rollout.Steps.Count, planned.Plan.Refused.Count);
             runner.Wake();
             return rollout;
         }
@@ -76,6 +76,7 @@ internal sealed partial class RolloutAdmin(
         });
         foreach (var refusal in plan.Refused)
         {
+            Log.Refused(logger, rollout.Id, refusal.Node, refusal.Path, refusal.Subject, refusal.Reason);
             audit.Append(new AuditRecord(AuditKinds.Refused, actor)
             {
                 Node = refusal.Node, Path = refusal.Path, Subject = refusal.Subject, Reason = refusal.Reason, RolloutId = rollout.Id,
@@ -248,8 +249,13 @@ internal sealed partial class RolloutAdmin(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Rollout {Rollout} started (automatic: {Automatic}): {Certificates} certificates, {Steps} steps")]
-        public static partial void Started(ILogger logger, string rollout, bool automatic, int certificates, int steps);
+        // the plan an operator acts on: the one line per started rollout (a preview with `certfleet plan` is Debug)
+        [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Rollout {Rollout} started (automatic: {Automatic}): {Certificates} certificates, {Steps} steps, {Refused} refused")]
+        public static partial void Started(ILogger logger, string rollout, bool automatic, int certificates, int steps, int refused);
+
+        // same words as the signer's refusal (RenewalSigner event 2011): the policy refused it when the rollout was planned
+        [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "Rollout {Rollout} will not renew {Subject} ({Path}) on {Node}: {Reason}")]
+        public static partial void Refused(ILogger logger, string rollout, string node, string path, string subject, string reason);
 
         [LoggerMessage(EventId = 3021, Level = LogLevel.Warning, Message = "Rollout {Rollout} resumed: {Retried} step(s) sent again")]
         public static partial void Resumed(ILogger logger, string rollout, int retried);

@@ -193,7 +193,7 @@ internal sealed partial class RolloutPlanner(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Planned a rollout: {Certificates} certificates on {Nodes} nodes, {Refused} refused, {Steps} steps")]
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Planned a rollout: {Certificates} certificates on {Nodes} nodes, {Refused} refused, {Steps} steps")]
         public static partial void Planned(ILogger logger, int certificates, int nodes, int refused, int steps);
     }
 }

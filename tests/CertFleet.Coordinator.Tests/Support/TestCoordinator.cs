@@ -37,13 +37,14 @@ public sealed class TestCoordinator : IAsyncDisposable
     public X509Certificate2 FleetCa => Authority.Certificate;
 
     public static async Task<TestCoordinator> StartAsync(string listen, string? stateDirectory = null,
-        Action<IServiceCollection>? configure = null, IReadOnlyList<ClusterAuthorityFiles>? authorities = null)
+        Action<IServiceCollection>? configure = null, IReadOnlyList<ClusterAuthorityFiles>? authorities = null, string? metricsListen = null)
     {
         var options = new CoordinatorOptions
         {
             Listen = listen,
             StateDirectory = stateDirectory ?? ScratchDirectory.Create("coordinator"),
             ClusterAuthorities = authorities ?? [],
+            MetricsListen = metricsListen,
         };
         var app = CoordinatorHost.Build(options, configure);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
