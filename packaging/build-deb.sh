@@ -29,7 +29,7 @@ pkg=$work/root
 
 publish() { # PROJECT: into $stage/PROJECT, self-contained, as the project's own publish settings say
     local project=$1 aot
-    aot=$(dotnet msbuild "$repo/src/$project" -getProperty:PublishAot)
+    aot=$(dotnet msbuild "$repo/src/$project" -getProperty:PublishAot -p:RuntimeIdentifier=linux-x64)
     local args=(-c Release -r linux-x64 --self-contained -v quiet -nologo -o "$stage/$project")
     if [[ $aot != true ]]; then
         # one file each; the runtime's own native code is linked into the host, SQLite's stays beside it
