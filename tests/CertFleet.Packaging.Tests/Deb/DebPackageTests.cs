@@ -153,6 +153,45 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
     }
 
     [DebFact]
+    public void Unpacked_Daemons_TellSystemdTheyAreReady()
+    {
+        var scratch = ScratchDirectory.Create("deb-notify");
+        try
+        {
+            // .NET sends READY=1 only when its parent is systemd (PID 1, or a process named "systemd"): a script of
+            // that name stands in, and the test holds the notification socket as PID 1 would
+            var parent = Path.Combine(scratch, "systemd");
+            File.WriteAllText(parent, "#!/bin/sh\n\"$@\" &\nchild=$!\ntrap 'kill -TERM $child' TERM\nwait $child\nwait $child\n");
+            File.SetUnixFileMode(parent, (UnixFileMode)0b111_101_101);
+            string[] coordinator = [Program("certfleet-coordinator"), "--listen", $"{Address}:{FreePort()}",
+                "--state-dir", Path.Combine(scratch, "coordinator"), "--config", "/dev/null"];
+            // an agent is ready once started, before it reaches its coordinator (here: nothing listens there)
+            string[] agent = [Program("certfleet-agent"), "--coordinator", "https://127.0.21.4:1", "--node", "master-1",
+                "--token", "t", "--ca-hash", "sha256:" + new string('0', 64), "--root", scratch,
+                "--state-dir", Path.Combine(scratch, "agent"), "--config", "/dev/null"];
+
+            foreach (var daemon in new[] { coordinator, agent })
+            {
+                var socketPath = Path.Combine(scratch, Path.GetFileName(daemon[0]) + ".notify");
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+                socket.ReceiveTimeout = 60_000;
+                using var running = new RunningProgram(parent, daemon, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath });
+                var buffer = new byte[4096];
+
+                var received = System.Text.Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer));
+
+                Assert.Contains("READY=1", received, StringComparison.Ordinal);
+                running.Stop(TimeSpan.FromSeconds(15));
+            }
+        }
+        finally
+        {
+            ScratchDirectory.Delete(scratch);
+        }
+    }
+
+    [DebFact]
     public void Postinst_ScratchRoot_CreatesUserAndStateFolders0700_PurgeKeepsTheCoordinatorsState()
     {
         var root = ScratchDirectory.Create("deb-postinst");

@@ -10,12 +10,16 @@ internal sealed class RunningProgram : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    public RunningProgram(string path, IEnumerable<string> arguments)
+    public RunningProgram(string path, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
         _process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {path}");
         _process.OutputDataReceived += (_, e) => Append(e.Data);
