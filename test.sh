@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every CertFleet test. Installs what the tests need when it is missing
-# (openssl, the etcd server and client from Debian's packages), so it passes on a
+# (openssl, the etcd server and client, systemd-analyze, a C compiler from Debian's packages), so it passes on a
 # fresh machine. Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +9,9 @@ missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
+# the packaging tests: systemd-analyze checks the units; the NativeAOT agent in the .deb links with gcc or clang
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v gcc >/dev/null || command -v clang >/dev/null || missing+=(gcc)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} (needed by the tests)"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using CertFleet.Pki;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Renewal;
@@ -22,8 +21,6 @@ internal sealed class InstallTransaction(string stateDirectory, StepJournal jour
     public const string BeforeCommit = "install:before-commit";
     public const string AfterCommit = "install:after-commit";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
-
     public string FilePath => Path.Combine(stateDirectory, "install-in-progress.json");
 
     public PendingInstall? Read()
@@ -34,7 +31,7 @@ internal sealed class InstallTransaction(string stateDirectory, StepJournal jour
         }
         try
         {
-            return JsonSerializer.Deserialize<PendingInstall>(File.ReadAllText(FilePath), Json);
+            return JsonSerializer.Deserialize(File.ReadAllText(FilePath), StepsJsonContext.Default.PendingInstall);
         }
         catch (JsonException e)
         {
@@ -87,6 +84,6 @@ internal sealed class InstallTransaction(string stateDirectory, StepJournal jour
     private void Write(PendingInstall pending)
     {
         Directory.CreateDirectory(stateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        AtomicFile.Replace(FilePath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(pending, Json)));
+        AtomicFile.Replace(FilePath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(pending, StepsJsonContext.Default.PendingInstall)));
     }
 }

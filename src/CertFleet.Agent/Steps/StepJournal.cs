@@ -13,7 +13,6 @@ namespace CertFleet.Agent.Steps;
 internal sealed class StepJournal(string stateDirectory)
 {
     private const int MaxEntries = 500;
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly Lock _gate = new();
 
     public string FilePath => Path.Combine(stateDirectory, "journal.json");
@@ -60,7 +59,7 @@ internal sealed class StepJournal(string stateDirectory)
                 all.RemoveRange(0, all.Count - MaxEntries);
             }
             Directory.CreateDirectory(stateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            AtomicFile.Replace(FilePath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(all, Json)));
+            AtomicFile.Replace(FilePath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(all, StepsJsonContext.Default.ListJournalEntry)));
         }
     }
 
@@ -72,7 +71,7 @@ internal sealed class StepJournal(string stateDirectory)
         }
         try
         {
-            return JsonSerializer.Deserialize<List<JournalEntry>>(File.ReadAllText(FilePath), Json) ?? [];
+            return JsonSerializer.Deserialize(File.ReadAllText(FilePath), StepsJsonContext.Default.ListJournalEntry) ?? [];
         }
         catch (JsonException e)
         {

@@ -7,6 +7,11 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         Usage: certfleet-coordinator --listen HOST:PORT --state-dir DIR [--ca-cert FILE --ca-key FILE]...
                                      [--ca-key-passphrase-credential NAME | --ca-key-passphrase-file F]...
                                      [--metrics-listen HOST:PORT] [--auto-renew-within D [--window "Sat 02:00-04:00"]]
+                                     [--config FILE]
+
+          --config FILE             `key: value` lines with these options' names (listen: HOST:PORT, one ca-cert and
+                                    one ca-key line per CA); default /etc/certfleet/coordinator.conf when it exists.
+                                    An option on the command line replaces the file's lines for it.
 
           --listen HOST:PORT        where agents and the CLI connect (HTTPS, HTTP/2, mTLS)
           --state-dir DIR           database, fleet CA and admin.conf (written on first start)
@@ -23,17 +28,21 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         ["--listen", "--state-dir", "--ca-cert", "--ca-key", "--metrics-listen", "--auto-renew-within", "--window",
             "--ca-key-passphrase-credential", "--ca-key-passphrase-file"];
 
+    private static readonly HashSet<string> RepeatableOptions =
+        ["--ca-cert", "--ca-key", "--ca-key-passphrase-credential", "--ca-key-passphrase-file"];
+
+    public const string DefaultConfigFile = "/etc/certfleet/coordinator.conf";
+
     public static CoordinatorCommandLine Parse(IReadOnlyList<string> args) => Parse(args, Environment.GetEnvironmentVariable);
 
     /// <param name="environment">where $CREDENTIALS_DIRECTORY comes from (the process environment outside tests)</param>
-    public static CoordinatorCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    /// <param name="defaultConfigFile">read when it exists and no --config is given</param>
+    public static CoordinatorCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment, string defaultConfigFile = DefaultConfigFile)
     {
         ArgumentNullException.ThrowIfNull(environment);
         var problems = new List<string>();
-        var single = new Dictionary<string, string>(StringComparer.Ordinal);
-        var certificates = new List<string>();
-        var keys = new List<string>();
-        var passphrases = new List<string>();
+        var given = new List<(string Name, string Value)>();
+        string? configFile = null;
         for (var i = 0; i < args.Count; i++)
         {
             var (name, value) = Split(args[i]);
@@ -41,7 +50,7 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             {
                 return new CoordinatorCommandLine(null, [], HelpRequested: true);
             }
-            if (!ValueOptions.Contains(name))
+            if (name != "--config" && !ValueOptions.Contains(name))
             {
                 problems.Add($"unknown argument '{args[i]}'; see certfleet-coordinator --help");
                 continue;
@@ -55,6 +64,30 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
                 }
                 value = args[++i];
             }
+            if (name != "--config")
+            {
+                given.Add((name, value));
+            }
+            else if (configFile is null)
+            {
+                configFile = value;
+            }
+            else
+            {
+                problems.Add("--config is given twice; give it once");
+            }
+        }
+        configFile ??= File.Exists(defaultConfigFile) ? defaultConfigFile : null;
+        List<(string Name, string Value)> fromFile = configFile is null ? [] : CoordinatorConfigFile.Read(configFile, ValueOptions, RepeatableOptions, problems);
+        // the command line wins: an option given there replaces the file's lines for it (all CA pairs at once)
+        var settings = fromFile.Where(f => !given.Any(g => Group(g.Name) == Group(f.Name))).Concat(given);
+
+        var single = new Dictionary<string, string>(StringComparer.Ordinal);
+        var certificates = new List<string>();
+        var keys = new List<string>();
+        var passphrases = new List<string>();
+        foreach (var (name, value) in settings)
+        {
             if (name == "--ca-cert")
             {
                 certificates.Add(value);
@@ -167,6 +200,13 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         }
         return Path.Combine(folder, name);
     }
+
+    private static string Group(string name) => name switch
+    {
+        "--ca-cert" or "--ca-key" => "ca",
+        "--ca-key-passphrase-credential" or "--ca-key-passphrase-file" => "passphrase",
+        _ => name,
+    };
 
     private static (string Name, string? Value) Split(string argument)
     {
