@@ -65,7 +65,7 @@ internal sealed record SignatureAlgorithm(string Oid, HashAlgorithmName Hash, bo
 
     public bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        using var key = SubjectPublicKey.Load(subjectPublicKeyInfo);
+        var key = PublicKeyCache.Get(subjectPublicKeyInfo);
         try
         {
             return key switch
