@@ -92,18 +92,12 @@ internal sealed class CoordinatorProcess : IDisposable
 
     private static string ProgramPath()
     {
-        // the bench runs from bench/CertFleet.Bench/bin/<configuration>/<framework>/
+        // the bench runs from bench/CertFleet.Bench/bin/<configuration>/<framework>/, the coordinator from its own output folder
         var framework = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = framework.Parent!.Name;
-        var repository = framework;
-        while (repository is not null && !File.Exists(Path.Combine(repository.FullName, "Coordinator.sln")))
-        {
-            repository = repository.Parent;
-        }
-        var dll = repository is null ? null
-            : Path.Combine(repository.FullName, "src", "CertFleet.Coordinator", "bin", configuration, framework.Name, "certfleet-coordinator.dll");
-        return dll is not null && File.Exists(dll) ? dll
-            : throw new BenchException($"certfleet-coordinator.dll ({configuration}) is not built; run bench/run.sh or dotnet build -c {configuration}");
+        var dll = Path.Combine(BenchPaths.RepositoryRoot(), "src", "CertFleet.Coordinator", "bin", configuration, framework.Name, "certfleet-coordinator.dll");
+        return File.Exists(dll) ? dll
+            : throw new BenchException($"{dll} is not built; run bench/run.sh or dotnet build bench/CertFleet.Bench -c {configuration}");
     }
 
     private static async Task<bool> ListeningAsync(string address, int port)

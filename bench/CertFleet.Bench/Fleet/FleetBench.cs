@@ -47,8 +47,16 @@ internal static class FleetBench
             using var admin = new AdminClient(Path.Combine(directory, "state", "admin.conf"));
             agents.AddRange(nodes.Select(n => new SimulatedAgent(n, admin.FleetCa)));
 
+            var cpu = coordinator.CpuSeconds();
+            string CpuSince()
+            {
+                var now = coordinator.CpuSeconds();
+                var used = now - cpu;
+                cpu = now;
+                return $"coordinator CPU {used:0.0} s";
+            }
             var enrollSeconds = await TimedAsync(() => EnrollAsync(admin, agents, token)).ConfigureAwait(false);
-            ResultLine.Note($"enrolled {agents.Count} agents with tokens in {enrollSeconds:0.0} s");
+            ResultLine.Note($"enrolled {agents.Count} agents with tokens in {enrollSeconds:0.0} s; {CpuSince()}");
 
             var connectSeconds = await TimedAsync(async () =>
             {
@@ -57,14 +65,14 @@ internal static class FleetBench
                 await UntilAsync(admin, status => status.Nodes.Count(n => n.Connected && n.LastReport is not null) == agents.Count,
                     "every agent connected and reported", token).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            ResultLine.Note($"connected {agents.Count} agents in {connectSeconds:0.00} s");
+            ResultLine.Note($"connected {agents.Count} agents in {connectSeconds:0.00} s; {CpuSince()}");
 
             RolloutPlan? plan = null;
             var inventorySeconds = await TimedAsync(async () =>
                 plan = await admin.Admin.PlanAsync(new RolloutRequest { All = true }, deadline: Deadline(), cancellationToken: token)).ConfigureAwait(false);
             Check(plan!.Certificates.Count == 2 * agents.Count,
                 $"the inventory round planned {plan.Certificates.Count} certificates, not {2 * agents.Count}: {string.Join("; ", plan.Warnings.Take(5))}");
-            ResultLine.Note($"inventory round (Plan: a fresh report from every agent) in {inventorySeconds:0.00} s, {plan.Steps.Count} steps planned");
+            ResultLine.Note($"inventory round (Plan: a fresh report from every agent) in {inventorySeconds:0.00} s, {plan.Steps.Count} steps planned; {CpuSince()}");
 
             var renewStart = DateTimeOffset.UtcNow;
             Rollout? rollout = null;
@@ -78,7 +86,7 @@ internal static class FleetBench
             var renewed = nodes.Sum(n => n.RenewedAfter(renewStart.AddDays(300)));
             Check(renewed == 2 * agents.Count, $"{renewed} of {2 * agents.Count} certificates were renewed on the agents");
             ResultLine.Note($"renewed {renewed} certificates on {agents.Count} nodes ({rollout.Steps.Count} steps, "
-                + $"{rollout.Steps.Select(s => s.Batch).Distinct().Count()} batches) in {renewSeconds:0.00} s");
+                + $"{rollout.Steps.Select(s => s.Batch).Distinct().Count()} batches) in {renewSeconds:0.00} s; {CpuSince()}");
 
             var (rss, peak) = coordinator.ResidentMiB();
             ResultLine.Note($"coordinator: {idleRss:0} MiB idle, {rss:0} MiB now, {peak:0} MiB peak; {coordinator.CpuSeconds():0.0} CPU s in all");
