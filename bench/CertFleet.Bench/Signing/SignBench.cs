@@ -24,6 +24,7 @@ namespace CertFleet.Bench.Signing;
 internal static class SignBench
 {
     private const int Warmup = 50;
+    private const int Leaves = 32;
 
     public static void Run(int count, string keyType)
     {
@@ -44,21 +45,21 @@ internal static class SignBench
         var directory = Directory.CreateDirectory(Path.Combine(parent, "certfleet-bench-sign-" + Guid.NewGuid().ToString("N")[..8]));
         try
         {
-            var signer = Setup(directory.FullName, keyType, out var record, out var reported, out var csr, out var authorities, out var audit);
+            var signer = Setup(directory.FullName, keyType, out var record, out var reported, out var csrs, out var authorities, out var audit);
             if (Environment.GetEnvironmentVariable("CERTFLEET_BENCH_PROFILE") == "1")
             {
-                SignProfile.Run(Math.Min(count, 300), signer, authorities, audit, record, reported, csr);
+                SignProfile.Run(Math.Min(count, 320), signer, authorities, audit, record, reported, csrs);
             }
-            dotnetSignsPerSecond = RawSignsPerSecond(authorities.All[0].Key.Algorithm, reported.Der.ToByteArray(), count);
+            dotnetSignsPerSecond = RawSignsPerSecond(authorities.All[0].Key.Algorithm, reported[0].Der.ToByteArray(), count);
             var validity = TimeSpan.FromDays(365);
             for (var i = 0; i < Warmup; i++)
             {
-                signer.Sign(record, reported, csr, validity, "bench");
+                signer.Sign(record, reported[i % Leaves], csrs[i % Leaves], validity, "bench");
             }
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < count; i++)
             {
-                signer.Sign(record, reported, csr, validity, "bench");
+                signer.Sign(record, reported[i % Leaves], csrs[i % Leaves], validity, "bench");
             }
             var certsPerSecond = count / clock.Elapsed.TotalSeconds;
             ResultLine.Note($"state in {parent}: {certsPerSecond:0} renewals/s on one thread ({keyType}; .NET signs alone: {dotnetSignsPerSecond:0}/s)");
@@ -86,7 +87,7 @@ internal static class SignBench
         return count / clock.Elapsed.TotalSeconds;
     }
 
-    private static RenewalSigner Setup(string directory, string keyType, out NodeRecord record, out ReportedCertificate reported, out byte[] csr,
+    private static RenewalSigner Setup(string directory, string keyType, out NodeRecord record, out ReportedCertificate[] reported, out byte[][] csrs,
         out ClusterAuthorities authorities, out AuditLog audit)
     {
         using var caKey = SyntheticPki.NewKey(keyType);
@@ -96,19 +97,26 @@ internal static class SignBench
         File.WriteAllText(caPath, ca.ExportCertificatePem());
         File.WriteAllText(caKeyPath, SyntheticPki.PrivateKeyPem(caKey));
 
-        using var leafKey = SyntheticPki.NewKey(keyType);
-        var leafDer = SyntheticPki.ClientCertificate(ca, "O=system:nodes, CN=system:node:worker-1", leafKey, 30);
-        using var nodeKey = PrivateKey.Parse(Pem.Read(SyntheticPki.PrivateKeyPem(leafKey), "leaf key")[0], "leaf key");
-        csr = CertificateRequestBuilder.FromExistingCertificate(CertificateInfo.Parse(leafDer, "leaf"), nodeKey);
-        reported = new ReportedCertificate
+        // distinct certificates and keys, more than the coordinator keeps per thread (16), so every renewal pays
+        // what a real one pays: its CSR's key loaded and its signatures checked for the first time
+        reported = new ReportedCertificate[Leaves];
+        csrs = new byte[Leaves][];
+        for (var i = 0; i < Leaves; i++)
         {
-            Der = ByteString.CopyFrom(leafDer),
-            Path = "/var/lib/kubelet/pki/kubelet-client.crt",
-            KeyPath = "/var/lib/kubelet/pki/kubelet-client.key",
-            KeyState = KeyState.Matches,
-            Owner = CertificateOwner.Certfleet,
-            IssuerPath = "/etc/kubernetes/pki/ca.crt",
-        };
+            using var leafKey = SyntheticPki.NewKey(keyType);
+            var leafDer = SyntheticPki.ClientCertificate(ca, "O=system:nodes, CN=system:node:worker-1", leafKey, 30);
+            using var nodeKey = PrivateKey.Parse(Pem.Read(SyntheticPki.PrivateKeyPem(leafKey), "leaf key")[0], "leaf key");
+            csrs[i] = CertificateRequestBuilder.FromExistingCertificate(CertificateInfo.Parse(leafDer, "leaf"), nodeKey);
+            reported[i] = new ReportedCertificate
+            {
+                Der = ByteString.CopyFrom(leafDer),
+                Path = $"/var/lib/kubelet/pki/kubelet-client-{i}.crt",
+                KeyPath = $"/var/lib/kubelet/pki/kubelet-client-{i}.key",
+                KeyState = KeyState.Matches,
+                Owner = CertificateOwner.Certfleet,
+                IssuerPath = "/etc/kubernetes/pki/ca.crt",
+            };
+        }
         var report = new InventoryReport { Certificates = { reported } };
         record = new NodeRecord("worker-1", NodeRole.Worker, true, DateTimeOffset.UtcNow, report);
 
