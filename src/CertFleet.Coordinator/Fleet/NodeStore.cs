@@ -62,11 +62,12 @@ internal sealed class NodeStore
     public void ConfirmIdentity(string node) =>
         Execute("UPDATE nodes SET previous_serial = NULL WHERE name = $name AND previous_serial IS NOT NULL", ("$name", node));
 
-    public void SaveReport(string node, InventoryReport report) => Execute(
+    // reports and last-seen times are sent again by the agent at every connect: not worth an fsync each
+    public void SaveReport(string node, InventoryReport report) => Execute(durable: false,
         "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now WHERE name = $name",
         ("$name", node), ("$inventory", report.ToByteArray()), ("$now", Now()));
 
-    public void Touch(string node) => Execute("UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
+    public void Touch(string node) => Execute(durable: false, "UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
 
     public bool Remove(string node) => Execute("DELETE FROM nodes WHERE name = $name", ("$name", node)) > 0;
 
@@ -95,9 +96,11 @@ internal sealed class NodeStore
         return nodes;
     }
 
-    private int Execute(string sql, params (string Name, object Value)[] parameters)
+    private int Execute(string sql, params (string Name, object Value)[] parameters) => Execute(durable: true, sql, parameters);
+
+    private int Execute(bool durable, string sql, params (string Name, object Value)[] parameters)
     {
-        using var connection = _database.Open();
+        using var connection = _database.Open(durable);
         using var command = Command(connection, sql, parameters);
         return command.ExecuteNonQuery();
     }

@@ -91,7 +91,17 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
             }
             var batch = pending.Min(s => s.Batch);
             var steps = pending.Where(s => s.Batch == batch).OrderBy(s => s.Sequence).ToList();
-            var outcomes = await Task.WhenAll(steps.Select(s => RunStepAsync(rollout, s, cancellationToken))).ConfigureAwait(false);
+            // "running" already: the coordinator stopped (or was killed) in the middle of it; the agent's journal knows the step id
+            var resumed = steps.Where(s => s.State == StepStates.Running).Select(s => s.Sequence).ToHashSet();
+            var started = Now();
+            foreach (var step in steps)
+            {
+                step.State = StepStates.Running;
+                step.StartedAt ??= started;
+            }
+            // one commit marks the whole batch running: a commit (an fsync) per step made a batch of 2,000 wait seconds to start
+            store.SaveSteps(rollout.Id, steps);
+            var outcomes = await Task.WhenAll(steps.Select(s => RunStepAsync(rollout, s, resumed.Contains(s.Sequence), cancellationToken))).ConfigureAwait(false);
             var failed = steps.Zip(outcomes).Where(p => !p.Second.Ok).Select(p => p.First).ToList();
             if (failed.Count > 0)
             {
@@ -102,13 +112,8 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
         }
     }
 
-    private async Task<StepOutcome> RunStepAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
+    private async Task<StepOutcome> RunStepAsync(Rollout rollout, RolloutStep step, bool resumed, CancellationToken cancellationToken)
     {
-        // "running" already: the coordinator stopped (or was killed) in the middle of it; the agent's journal knows the step id
-        var resumed = step.State == StepStates.Running;
-        step.State = StepStates.Running;
-        step.StartedAt ??= Now();
-        store.SaveSteps(rollout.Id, step);
         Log.StepStarted(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit);
         var outcome = await executor.ExecuteAsync(rollout, step, resumed, cancellationToken).ConfigureAwait(false);
         step.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;

@@ -150,7 +150,7 @@ internal sealed class RolloutStepExecutor(
 
     private async Task<StepOutcome> InstallAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
     {
-        var wanted = store.Targets(rollout.Id).Where(t => t.Node == step.Node).Select(t => t.Fingerprint).ToHashSet(StringComparer.Ordinal);
+        var wanted = store.Targets(rollout.Id, step.Node).Select(t => t.Fingerprint).ToHashSet(StringComparer.Ordinal);
         var record = await inventory.RefreshAsync(step.Node, cancellationToken).ConfigureAwait(false);
         var refused = new List<string>();
         var present = (record.Inventory?.Certificates ?? [])

@@ -142,10 +142,16 @@ internal sealed class RolloutStore
     /// <summary>Newest first.</summary>
     public IReadOnlyList<Rollout> List() => Query("");
 
-    public IReadOnlyList<RolloutTarget> Targets(string rolloutId)
+    public IReadOnlyList<RolloutTarget> Targets(string rolloutId) => Targets(rolloutId, node: null);
+
+    /// <summary>The targets on <paramref name="node"/> only (the primary key's prefix): an install step reading every target made a rollout quadratic in nodes.</summary>
+    public IReadOnlyList<RolloutTarget> Targets(string rolloutId, string? node)
     {
         using var connection = _database.Open();
-        using var command = Command(connection, null, "SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id ORDER BY node, fingerprint", ("$id", rolloutId));
+        using var command = node is null
+            ? Command(connection, null, "SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id ORDER BY node, fingerprint", ("$id", rolloutId))
+            : Command(connection, null, "SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id AND node = $node ORDER BY fingerprint",
+                ("$id", rolloutId), ("$node", node));
         using var reader = command.ExecuteReader();
         var targets = new List<RolloutTarget>();
         while (reader.Read())

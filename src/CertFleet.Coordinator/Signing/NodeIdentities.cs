@@ -29,6 +29,7 @@ internal static class NodeIdentities
     private const string CommonNameOid = "2.5.4.3";
     private const string OrganizationOid = "2.5.4.10";
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    private const string ExtendedKeyUsageOid = "2.5.29.37";
 
     private static readonly HashSet<string> ControlPlaneNames = new(StringComparer.Ordinal)
     {
@@ -83,7 +84,7 @@ internal static class NodeIdentities
                 return $"CN={cn}";
             }
         }
-        if (HasServerAuth(certificate.Der) && certificate.SubjectAlternativeNames.FirstOrDefault(IsControlPlaneName) is { } san)
+        if (HasServerAuth(certificate) && certificate.SubjectAlternativeNames.FirstOrDefault(IsControlPlaneName) is { } san)
         {
             return $"a server certificate for {san}";
         }
@@ -95,12 +96,11 @@ internal static class NodeIdentities
         && (san == "DNS:kubernetes" || san.StartsWith("DNS:kubernetes.default", StringComparison.Ordinal)
             || san.Contains("etcd", StringComparison.Ordinal));
 
-    private static bool HasServerAuth(byte[] der)
-    {
-        using var certificate = X509CertificateLoader.LoadCertificate(der);
-        return certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>()
+    // read from the parsed certificate: loading an X509Certificate2 (OpenSSL 3) cost more than the renewal's signature
+    private static bool HasServerAuth(CertificateInfo certificate) =>
+        certificate.ExtensionsOf(ExtendedKeyUsageOid)
+            .Select(e => new X509EnhancedKeyUsageExtension(new System.Security.Cryptography.AsnEncodedData(ExtendedKeyUsageOid, e.Value), e.Critical))
             .Any(e => e.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Any(o => o.Value == ServerAuthOid));
-    }
 
     private static (List<string> CommonNames, List<string> Organizations) Names(byte[] subjectDer)
     {

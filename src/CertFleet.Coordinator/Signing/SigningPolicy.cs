@@ -102,19 +102,18 @@ internal sealed class SigningPolicy(ClusterAuthorities authorities)
         {
             return "the request asks for CA:TRUE; a renewal never grants the right to sign certificates";
         }
-        using var current = X509CertificateLoader.LoadCertificate(certificate.Der);
         foreach (var oid in GuardedExtensions)
         {
-            var had = current.Extensions.Cast<X509Extension>().Where(e => e.Oid?.Value == oid).ToList();
+            var had = certificate.ExtensionsOf(oid);
             var asked = request.Extensions.Where(e => e.Oid == oid).ToList();
             // a request that asks for nothing gets the certificate's own extension; one that asks must ask for the same
             var same = asked.Count == 0 || (asked.Count == 1 && had.Count == 1
-                && had[0].Critical == asked[0].Critical && had[0].RawData.AsSpan().SequenceEqual(asked[0].Value));
+                && had[0].Critical == asked[0].Critical && had[0].Value.AsSpan().SequenceEqual(asked[0].Value));
             if (!same)
             {
                 var name = new Oid(oid).FriendlyName ?? oid;
                 var askedText = string.Join("; ", asked.Select(e => new AsnEncodedData(e.Oid, e.Value).Format(false)));
-                var hadText = had.Count == 0 ? "none" : string.Join("; ", had.Select(e => e.Format(false)));
+                var hadText = had.Count == 0 ? "none" : string.Join("; ", had.Select(e => new AsnEncodedData(oid, e.Value).Format(false)));
                 return $"the request asks for {name} '{askedText}', the certificate has '{hadText}'; "
                     + "a renewal keeps names and usages";
             }

@@ -113,6 +113,13 @@ public sealed class CertificateInfo
 
     internal IReadOnlyList<CertificateExtension> Extensions { get; }
 
+    /// <summary>
+    /// The extensions with <paramref name="oid"/> (normally one), in order, as read from this certificate: for code
+    /// outside the engine that would otherwise load an X509Certificate2, which with OpenSSL 3 costs more than a signature.
+    /// </summary>
+    public IReadOnlyList<(bool Critical, byte[] Value)> ExtensionsOf(string oid) =>
+        Extensions.Where(e => e.Oid == oid).Select(e => (e.Critical, e.Value)).ToList();
+
     public static CertificateInfo Parse(ReadOnlySpan<byte> der, string sourceName)
     {
         try

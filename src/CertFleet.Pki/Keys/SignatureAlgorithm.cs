@@ -65,15 +65,24 @@ internal sealed record SignatureAlgorithm(string Oid, HashAlgorithmName Hash, bo
 
     public bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        using var key = SubjectPublicKey.Load(subjectPublicKeyInfo);
+        if (VerifiedSignatures.Contains(Oid, subjectPublicKeyInfo, data, signature))
+        {
+            return true;
+        }
+        var key = PublicKeyCache.Get(subjectPublicKeyInfo);
         try
         {
-            return key switch
+            var valid = key switch
             {
                 RSA rsa when IsRsa => rsa.VerifyData(data, signature, Hash, RSASignaturePadding.Pkcs1),
                 ECDsa ecdsa when !IsRsa => ecdsa.VerifyData(data, signature, Hash, DSASignatureFormat.Rfc3279DerSequence),
                 _ => false,
             };
+            if (valid)
+            {
+                VerifiedSignatures.Add(Oid, subjectPublicKeyInfo, data, signature);
+            }
+            return valid;
         }
         catch (CryptographicException)
         {

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace CertFleet.Bench.Fleet;
+
+/// <summary>
+/// The built certfleet-coordinator (src/CertFleet.Coordinator/bin/&lt;configuration&gt;/net10.0) as its own process, so
+/// the RSS read from /proc is the coordinator's alone; its log goes to a file. Killed at dispose.
+/// </summary>
+internal sealed class CoordinatorProcess : IDisposable
+{
+    private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+
+    private CoordinatorProcess(Process process, StreamWriter log)
+    {
+        _process = process;
+        _log = log;
+    }
+
+    public int Id => _process.Id;
+
+    public static async Task<CoordinatorProcess> StartAsync(string address, int port, string stateDirectory,
+        string caCertificate, string caKey, string logPath)
+    {
+        var dll = ProgramPath();
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, "--listen", $"{address}:{port}", "--state-dir", stateDirectory, "--ca-cert", caCertificate, "--ca-key", caKey })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var process = Process.Start(info) ?? throw new BenchException($"dotnet {dll} did not start");
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var coordinator = new CoordinatorProcess(process, log);
+        var deadline = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(stateDirectory, "admin.conf")) || !await ListeningAsync(address, port).ConfigureAwait(false))
+        {
+            if (process.HasExited || deadline.Elapsed > StartLimit)
+            {
+                coordinator.Dispose();
+                throw new BenchException($"the coordinator did not start listening on {address}:{port} within {StartLimit.TotalSeconds} s; see {logPath}");
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        return coordinator;
+    }
+
+    /// <summary>(resident now, peak resident) in MiB, from /proc/PID/status (VmRSS, VmHWM).</summary>
+    public (double Current, double Peak) ResidentMiB()
+    {
+        double Field(string[] lines, string name) =>
+            lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal)) is { } line
+                ? double.Parse(line[name.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024
+                : double.NaN;
+        var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+        return (Field(status, "VmRSS:"), Field(status, "VmHWM:"));
+    }
+
+    /// <summary>Total CPU seconds the coordinator used so far (user + system).</summary>
+    public double CpuSeconds()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime.TotalSeconds;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+            lock (_log)
+            {
+                _log.Dispose();
+            }
+        }
+    }
+
+    private static string ProgramPath()
+    {
+        // the bench runs from bench/CertFleet.Bench/bin/<configuration>/<framework>/, the coordinator from its own output folder
+        var framework = new DirectoryInfo(AppContext.BaseDirectory);
+        var configuration = framework.Parent!.Name;
+        var dll = Path.Combine(BenchPaths.RepositoryRoot(), "src", "CertFleet.Coordinator", "bin", configuration, framework.Name, "certfleet-coordinator.dll");
+        return File.Exists(dll) ? dll
+            : throw new BenchException($"{dll} is not built; run bench/run.sh or dotnet build bench/CertFleet.Bench -c {configuration}");
+    }
+
+    private static async Task<bool> ListeningAsync(string address, int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(address, port).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // lines after the bench ended are not needed
+            }
+        }
+    }
+}

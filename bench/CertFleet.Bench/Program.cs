@@ -1,0 +1,3 @@
+using CertFleet.Bench;
+
+return await BenchCommand.RunAsync(args);
