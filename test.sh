@@ -28,20 +28,24 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 dotnet build Coordinator.sln --nologo -v quiet 2>&1 | tee "$log" || status=$?
-# One test assembly at a time: several of them run real etcd members on the fixture's loopback addresses
-# (127.0.10.x), which two assemblies running together would both try to bind. The .deb the packaging tests unpack
-# is built meanwhile (its publishes use the CPU the unit tests leave idle), and handed to them ready.
+# The assemblies that run real etcd members or listen on loopback go one at a time: several use the fixture's
+# fixed addresses (127.0.10.x), which two assemblies running together would both try to bind. The engine's tests
+# (no network) and the build of the .deb the packaging tests unpack run beside them, on the CPU those leave idle;
+# the soak (EndToEnd) runs alone, as it is timed against its own cap.
 run_tests() { dotnet test "$1" --nologo --no-build -v quiet "${@:2}" 2>&1 | tee -a "$log" || status=$?; }
 if [ "$status" -eq 0 ]; then
-  deb="$(mktemp -d)"
-  trap 'rm -f "$log"; rm -rf "$deb"' EXIT
-  ( packaging/build-deb.sh "$deb/out" > "$deb/build.log" 2>&1; echo $? > "$deb/rc" ) &
-  for project in Pki Cli Coordinator Agent; do run_tests "tests/CertFleet.$project.Tests" "$@"; done
+  side="$(mktemp -d)"
+  trap 'rm -f "$log"; rm -rf "$side"' EXIT
+  ( packaging/build-deb.sh "$side/out" > "$side/deb.log" 2>&1; echo $? > "$side/deb.rc" ) &
+  ( dotnet test tests/CertFleet.Pki.Tests --nologo --no-build -v quiet "$@" > "$side/pki.log" 2>&1; echo $? > "$side/pki.rc" ) &
+  for project in Cli Coordinator Agent; do run_tests "tests/CertFleet.$project.Tests" "$@"; done
   wait
-  if [ "$(cat "$deb/rc")" -eq 0 ]; then
-    export CERTFLEET_DEB="$(tail -n 1 "$deb/build.log")"
+  cat "$side/pki.log" | tee -a "$log"
+  [ "$(cat "$side/pki.rc")" -eq 0 ] || status=1
+  if [ "$(cat "$side/deb.rc")" -eq 0 ]; then
+    export CERTFLEET_DEB="$(tail -n 1 "$side/deb.log")"
   else
-    echo "packaging/build-deb.sh failed (the packaging tests build it again and report why):"; tail -n 20 "$deb/build.log"
+    echo "packaging/build-deb.sh failed (the packaging tests build it again and report why):"; tail -n 20 "$side/deb.log"
   fi
   run_tests tests/CertFleet.EndToEnd.Tests "$@"
   run_tests tests/CertFleet.Packaging.Tests "$@"
