@@ -27,11 +27,15 @@ public static class AgentHost
     private static IHost Build(AgentOptions options, Action<IServiceCollection>? configure, bool ownsProcess)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        // The empty builder: no configuration providers (appsettings, environment, command line: the agent reads its own
+        // --config file) and only the console logger, which is all the journal gets. The providers and binders the default
+        // builder brings were pages of the NativeAOT binary the agent touched at start for nothing (docs/AGENT-MEMORY.md).
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.Logging.AddConsole();
         // Type=notify: systemd hears "ready" once the host has started, and the journal gets plain log lines.
         builder.Services.AddSystemd();
         var services = builder.Services;
