@@ -20,11 +20,14 @@ internal sealed partial class IdleMemory(bool release, ILogger<IdleMemory> logge
         {
             return;
         }
+        // first: reading /proc/self/smaps allocates, and the collection below takes that back too
+        var unmappedKib = OperatingSystem.IsLinux() ? MappedFilePages.Release() / 1024 : 0;
         // Aggressive: a blocking, compacting collection of every generation (the large object heap included) that also
         // decommits the free regions and the gen0 budget the GC would otherwise keep committed. A few ms on this heap.
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         TrimNativeHeap();
+        Log.Released(logger, unmappedKib);
     }
 
     /// <summary>OpenSSL's X.509 parsing and TLS allocate with malloc; glibc keeps freed chunks in its arenas.</summary>
@@ -51,6 +54,9 @@ internal sealed partial class IdleMemory(bool release, ILogger<IdleMemory> logge
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 261, Level = LogLevel.Debug, Message = "Idle: memory given back, {MappedKib} KiB of read-only file mappings unmapped")]
+        public static partial void Released(ILogger logger, long mappedKib);
+
         [LoggerMessage(EventId = 260, Level = LogLevel.Debug, Message = "Native heap not trimmed (no glibc malloc_trim): {Reason}")]
         public static partial void NoMallocTrim(ILogger logger, string reason);
     }
