@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures the agent's idle memory: publishes the NativeAOT agent (and the JIT one for comparison), runs a real
 # coordinator and each agent on a fixture master (../shared/fixtures/make-cluster-pki.sh) on loopback
-# (127.0.21.50), waits for the agent's first inventory report, then reads VmRSS from /proc/PID/status a few times.
+# (127.0.24.50 by default, CERTFLEET_MEASURE_ADDRESS to change it), waits for the agent's first inventory report and two
+# heartbeats, then reads VmRSS (and its anonymous and file-backed parts) from /proc/PID/status a few times.
 #   packaging/measure-agent-rss.sh [--aot-only]      prints one line per agent: "aot VmRSS ... kB" and "jit ..."
 set -euo pipefail
 
@@ -9,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 fixtures=$(cd "$repo/../shared/fixtures" && pwd)
 work=$(mktemp -d)
-address=127.0.21.50
+address=${CERTFLEET_MEASURE_ADDRESS:-127.0.24.50}
 port=17450
 pids=()
 cleanup() {
@@ -64,13 +65,17 @@ measure() { # KIND NODE COMMAND...: runs one agent until its first report, then 
         sleep 0.5
     done
     [[ -n $reported ]] || { cat "$work/agent-$kind.log" >&2; echo "measure-agent-rss.sh: $kind agent never reported" >&2; exit 1; }
-    sleep 5 # idle: the report is sent, the stream is open, heartbeats only
+    # idle: the report is sent, the stream is open, heartbeats only (every 15 s). Past two of them: the agent gives
+    # memory back after the report, and the pages a heartbeat needs come back with it (docs/AGENT-MEMORY.md).
+    sleep 35
     local samples=()
     for _ in 1 2 3 4 5; do
         samples+=("$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")")
-        sleep 2
+        sleep 3
     done
-    echo "$kind VmRSS ${samples[*]} kB (idle, after enrollment and the first report; max $(printf '%s\n' "${samples[@]}" | sort -n | tail -1) kB)"
+    local parts
+    parts=$(awk '/^(RssAnon|RssFile):/ { printf "%s %s kB ", $1, $2 }' "/proc/$pid/status")
+    echo "$kind VmRSS ${samples[*]} kB (idle, after enrollment and the first report; max $(printf '%s\n' "${samples[@]}" | sort -n | tail -1) kB; last: ${parts% })"
     kill "$pid"
 }
 

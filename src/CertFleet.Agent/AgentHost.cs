@@ -2,11 +2,13 @@ using CertFleet.Agent.Connection;
 using CertFleet.Agent.Enrollment;
 using CertFleet.Agent.Gates;
 using CertFleet.Agent.Handlers;
+using CertFleet.Agent.Memory;
 using CertFleet.Agent.Options;
 using CertFleet.Agent.Steps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CertFleet.Agent;
 
@@ -18,20 +20,29 @@ public static class AgentHost
 {
     private const int InvalidArguments = 2;
 
-    public static IHost Build(AgentOptions options, Action<IServiceCollection>? configure = null)
+    public static IHost Build(AgentOptions options, Action<IServiceCollection>? configure = null) =>
+        Build(options, configure, ownsProcess: false);
+
+    /// <param name="ownsProcess">true for the certfleet-agent process: the agent then gives its idle memory back</param>
+    private static IHost Build(AgentOptions options, Action<IServiceCollection>? configure, bool ownsProcess)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        // The empty builder: no configuration providers (appsettings, environment, command line: the agent reads its own
+        // --config file) and only the console logger, which is all the journal gets. The providers and binders the default
+        // builder brings were pages of the NativeAOT binary the agent touched at start for nothing (docs/AGENT-MEMORY.md).
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.Logging.AddConsole();
         // Type=notify: systemd hears "ready" once the host has started, and the journal gets plain log lines.
         builder.Services.AddSystemd();
         var services = builder.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AgentExit>();
+        services.AddSingleton(s => new IdleMemory(ownsProcess, s.GetRequiredService<ILogger<IdleMemory>>()));
         services.AddSingleton(_ => new StepJournal(options.StateDirectory));
         services.AddSingleton(s => new InstallTransaction(options.StateDirectory, s.GetRequiredService<StepJournal>()));
         services.AddSingleton<InstallRecovery>();
@@ -71,7 +82,7 @@ public static class AgentHost
             Console.Error.WriteLine(AgentOptionsParser.Usage);
             return InvalidArguments;
         }
-        using var host = Build(options);
+        using var host = Build(options, configure: null, ownsProcess: true);
         var exit = host.Services.GetRequiredService<AgentExit>(); // before RunAsync, which disposes the services
         await host.RunAsync();
         if (exit.Reason is { } reason)

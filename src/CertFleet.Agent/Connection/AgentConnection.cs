@@ -1,6 +1,7 @@
 using System.Reflection;
 using CertFleet.Agent.Enrollment;
 using CertFleet.Agent.Handlers;
+using CertFleet.Agent.Memory;
 using CertFleet.Agent.Options;
 using CertFleet.Agent.Steps;
 using CertFleet.Pki;
@@ -24,6 +25,7 @@ internal sealed partial class AgentConnection(
     MessageDispatcher dispatcher,
     InventoryHandler inventory,
     StepJournal journal,
+    IdleMemory idleMemory,
     AgentExit exit,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -134,6 +136,10 @@ internal sealed partial class AgentConnection(
                 {
                     await SendReportAsync(sender, session.Token);
                 }
+                else
+                {
+                    idleMemory.Release();
+                }
             }
             await call.RequestStream.CompleteAsync();
         }
@@ -188,6 +194,7 @@ internal sealed partial class AgentConnection(
     {
         var report = inventory.Handle();
         await sender.SendAsync(new AgentMessage { Inventory = report }, cancellationToken);
+        idleMemory.Release(); // a scan is the agent's biggest burst (every certificate parsed), and it idles after it
     }
 
     /// <summary>Runs <paramref name="action"/> every period until the session ends; a failure ends the session.</summary>
