@@ -1,4 +1,5 @@
 using System.Runtime;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +22,9 @@ internal sealed partial class IdleMemory(bool release, ILogger<IdleMemory> logge
             return;
         }
         // first: reading /proc/self/smaps allocates, and the collection below takes that back too
-        var unmappedKib = OperatingSystem.IsLinux() ? MappedFilePages.Release() / 1024 : 0;
+        // only for the native binary: under the JIT the runtime's and the framework's code pages are hot, and each
+        // release would only make them fault back in (CPU for nothing; the test suite's agent processes paid it)
+        var unmappedKib = OperatingSystem.IsLinux() && !RuntimeFeature.IsDynamicCodeCompiled ? MappedFilePages.Release() / 1024 : 0;
         // Aggressive: a blocking, compacting collection of every generation (the large object heap included) that also
         // decommits the free regions and the gen0 budget the GC would otherwise keep committed. A few ms on this heap.
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
