@@ -69,20 +69,26 @@ internal sealed record SignatureAlgorithm(string Oid, HashAlgorithmName Hash, bo
         {
             return true;
         }
+        var valid = OpenSslVerifier.Verify(this, subjectPublicKeyInfo, data, signature) ?? VerifyWithDotNet(subjectPublicKeyInfo, data, signature);
+        if (valid)
+        {
+            VerifiedSignatures.Add(Oid, subjectPublicKeyInfo, data, signature);
+        }
+        return valid;
+    }
+
+    /// <summary>The check through System.Security.Cryptography, where libcrypto cannot be called directly.</summary>
+    internal bool VerifyWithDotNet(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
         var key = PublicKeyCache.Get(subjectPublicKeyInfo);
         try
         {
-            var valid = key switch
+            return key switch
             {
                 RSA rsa when IsRsa => rsa.VerifyData(data, signature, Hash, RSASignaturePadding.Pkcs1),
                 ECDsa ecdsa when !IsRsa => ecdsa.VerifyData(data, signature, Hash, DSASignatureFormat.Rfc3279DerSequence),
                 _ => false,
             };
-            if (valid)
-            {
-                VerifiedSignatures.Add(Oid, subjectPublicKeyInfo, data, signature);
-            }
-            return valid;
         }
         catch (CryptographicException)
         {

@@ -6,8 +6,8 @@ namespace CertFleet.Pki.Keys;
 /// <summary>Loads and compares SubjectPublicKeyInfo structures through System.Security.Cryptography.</summary>
 internal static class SubjectPublicKey
 {
-    private const string RsaOid = "1.2.840.113549.1.1.1";
-    private const string EcOid = "1.2.840.10045.2.1";
+    internal const string RsaOid = "1.2.840.113549.1.1.1";
+    internal const string EcOid = "1.2.840.10045.2.1";
 
     /// <summary>An RSA or ECDsa public key, or null when the key type is not one CertFleet supports.</summary>
     public static AsymmetricAlgorithm? Load(ReadOnlySpan<byte> spki)
@@ -49,6 +49,19 @@ internal static class SubjectPublicKey
         using var keyB = Load(b);
         return keyA is not null && keyB is not null
             && keyA.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(keyB.ExportSubjectPublicKeyInfo());
+    }
+
+    /// <summary>The key's algorithm OID (rsaEncryption, id-ecPublicKey...), or null when it does not parse.</summary>
+    public static string? KeyTypeOf(ReadOnlySpan<byte> spki)
+    {
+        try
+        {
+            return AlgorithmOid(spki.ToArray());
+        }
+        catch (AsnContentException)
+        {
+            return null;
+        }
     }
 
     private static string AlgorithmOid(byte[] spki)
