@@ -25,8 +25,8 @@ for b in "${benches[@]}"; do
       run sign-rsa2048 sign --count 3000 --key rsa2048
       run sign-ecdsa-p256 sign --count 3000 --key ecdsa-p256 ;;
     local-renew)
-      # the CLI as it ships: published (ReadyToRun), not the dotnet build output
-      dotnet publish src/CertFleet.Cli -c Release -r linux-x64 --self-contained false -o artifacts/certfleet -v quiet -nologo
+      # the CLI as it ships: published for linux-x64, one native binary (NativeAOT), not the dotnet build output
+      dotnet publish src/CertFleet.Cli -c Release -r linux-x64 -o artifacts/certfleet -v quiet -nologo
       run local-renew local-renew --runs 20 --certfleet artifacts/certfleet/certfleet ;;
     fleet)
       for n in ${FLEET_SIZES:-500 1000 2000 5000}; do

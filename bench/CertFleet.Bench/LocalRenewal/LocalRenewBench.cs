@@ -18,7 +18,7 @@ internal static class LocalRenewBench
         if (!File.Exists(program))
         {
             throw new BenchException($"{program} does not exist; publish the CLI first (bench/run.sh does: "
-                + "dotnet publish src/CertFleet.Cli -c Release -r linux-x64 --self-contained false -o artifacts/certfleet) or pass --certfleet PATH");
+                + "dotnet publish src/CertFleet.Cli -c Release -r linux-x64 -o artifacts/certfleet) or pass --certfleet PATH");
         }
         var directory = Directory.CreateTempSubdirectory("certfleet-bench-local-").FullName;
         try

@@ -94,7 +94,10 @@ public static partial class CoordinatorHost
         app.MapGrpcService<AdminGrpcService>().RequireHost(grpcHost);
         if (metrics is not null)
         {
-            app.MapGet("/metrics", async (HttpContext context, FleetMetrics fleetMetrics) =>
+            // a plain RequestDelegate, not a delegate with parameters to bind: that binding needs reflection, which
+            // the native `certfleet` binary (its demo hosts this coordinator) does not have
+            var fleetMetrics = app.Services.GetRequiredService<FleetMetrics>();
+            app.MapGet("/metrics", async context =>
             {
                 // the classic text format, which every Prometheus reads
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
