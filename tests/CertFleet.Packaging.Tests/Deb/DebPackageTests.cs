@@ -153,6 +153,27 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
     }
 
     [DebFact]
+    public void Unpacked_NativeCli_RenewsAMasterLocallyWithItsOwnKeys()
+    {
+        // the packaged CLI is one NativeAOT binary: the whole local path (scan, CSRs from the keys on disk, signing,
+        // backups, atomic writes, kubeconfigs) must work there as it does on the JIT host the other tests use
+        var node = pki.CopyNode("master-1");
+        var pkiFolder = Path.Combine(node, "etc/kubernetes/pki");
+        var before = Openssl.Serial(Path.Combine(pkiFolder, "apiserver.crt"));
+        var publicKey = Openssl.PublicKey(Path.Combine(pkiFolder, "apiserver.crt"));
+
+        var renew = Run("certfleet", "renew", "--local", "--ca", "--root", node);
+
+        Assert.True(renew.ExitCode == 0, renew.Combined);
+        Assert.NotEqual(before, Openssl.Serial(Path.Combine(pkiFolder, "apiserver.crt")));
+        Assert.Equal(publicKey, Openssl.PublicKey(Path.Combine(pkiFolder, "apiserver.crt")));
+        var verify = Openssl.Verify(Path.Combine(pkiFolder, "ca.crt"), Path.Combine(pkiFolder, "apiserver.crt"));
+        Assert.True(verify.ExitCode == 0, verify.Combined);
+        var check = Run("certfleet", "verify", "--local", "--root", node);
+        Assert.True(check.ExitCode == 0, check.Combined);
+    }
+
+    [DebFact]
     public void Unpacked_Daemons_TellSystemdTheyAreReady()
     {
         var scratch = ScratchDirectory.Create("deb-notify");
