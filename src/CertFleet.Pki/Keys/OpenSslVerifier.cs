@@ -73,7 +73,7 @@ internal static unsafe class OpenSslVerifier
                 var hit = keys[i];
                 keys.RemoveAt(i);
                 keys.Insert(0, hit); // most recent first, so the least recent is evicted
-                return hit.Handle;
+                return hit.Key.DangerousGetHandle();
             }
         }
         // the key type System.Security.Cryptography would load for this algorithm, and only that: d2i_RSA_PUBKEY
@@ -101,10 +101,10 @@ internal static unsafe class OpenSslVerifier
         }
         if (keys.Count == Capacity)
         {
-            Free(native, keys[^1].IsRsa, keys[^1].Handle);
+            keys[^1].Key.Dispose();
             keys.RemoveAt(keys.Count - 1);
         }
-        keys.Insert(0, new NativeKey(subjectPublicKeyInfo.ToArray(), isRsa, handle));
+        keys.Insert(0, new NativeKey(subjectPublicKeyInfo.ToArray(), isRsa, new KeyHandle(handle, isRsa)));
         return handle;
     }
 
@@ -143,7 +143,30 @@ internal static unsafe class OpenSslVerifier
     private static int NidOf(HashAlgorithmName hash) =>
         hash == HashAlgorithmName.SHA256 ? NidSha256 : hash == HashAlgorithmName.SHA384 ? NidSha384 : NidSha512;
 
-    private sealed record NativeKey(byte[] Spki, bool IsRsa, IntPtr Handle);
+    private sealed record NativeKey(byte[] Spki, bool IsRsa, KeyHandle Key);
+
+    /// <summary>
+    /// Owns one RSA or EC_KEY. A SafeHandle, so that the keys of a thread that ends (the thread pool retires idle
+    /// threads) are freed by the finalizer once its cache is unreachable, instead of leaking for the process's life.
+    /// </summary>
+    private sealed class KeyHandle : SafeHandle
+    {
+        private readonly bool _isRsa;
+
+        public KeyHandle(IntPtr key, bool isRsa) : base(IntPtr.Zero, ownsHandle: true)
+        {
+            _isRsa = isRsa;
+            SetHandle(key);
+        }
+
+        public override bool IsInvalid => handle == IntPtr.Zero;
+
+        protected override bool ReleaseHandle()
+        {
+            Free(Native!, _isRsa, handle);
+            return true;
+        }
+    }
 
     /// <summary>The libcrypto entry points, looked up once; null when any is missing.</summary>
     private sealed class Functions
