@@ -1,4 +1,5 @@
 using System.Globalization;
+using CertFleet.Pki.Configuration;
 
 namespace CertFleet.Agent.Options;
 
@@ -13,6 +14,8 @@ public static class AgentOptionsParser
 {
     private static readonly string[] Keys =
         ["coordinator", "node", "root", "state-dir", "token", "ca-hash", "restart-command", "health-command", "report-interval", "gate-timeout"];
+
+    private static readonly HashSet<string> NoRepeatableKeys = [];
 
     public const string Usage =
         "usage: certfleet-agent --coordinator URL --node NAME [--root DIR] [--state-dir DIR] [--token T --ca-hash sha256:HEX]\n" +
@@ -82,43 +85,17 @@ public static class AgentOptionsParser
 
     private static Dictionary<string, string> ReadConfig(string? explicitFile, string defaultFile, List<string> errors)
     {
-        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         var file = explicitFile ?? (File.Exists(defaultFile) ? defaultFile : null);
-        if (file is null)
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (file is not null)
         {
-            return settings;
-        }
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            errors.Add($"--config {file}: cannot be read ({e.Message})");
-            return settings;
-        }
-        for (var n = 0; n < lines.Length; n++)
-        {
-            var line = lines[n].Trim();
-            if (line.Length == 0 || line.StartsWith('#'))
+            foreach (var (key, value) in KeyValueConfigFile.Read(file, Keys, NoRepeatableKeys, errors))
             {
-                continue;
+                settings[key] = value;
             }
-            var colon = line.IndexOf(':');
-            var key = colon > 0 ? line[..colon].Trim() : "";
-            if (!Keys.Contains(key))
-            {
-                errors.Add($"{file}:{n + 1}: expected `key: value` with key one of {string.Join(", ", Keys)}");
-                continue;
-            }
-            settings[key] = Unquote(line[(colon + 1)..].Trim());
         }
         return settings;
     }
-
-    private static string Unquote(string value) =>
-        value.Length >= 2 && (value[0] == '"' && value[^1] == '"' || value[0] == '\'' && value[^1] == '\'') ? value[1..^1] : value;
 
     private static AgentOptionsResult Validate(Dictionary<string, string> settings, List<string> errors)
     {

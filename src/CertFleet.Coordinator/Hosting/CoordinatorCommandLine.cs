@@ -1,3 +1,5 @@
+using CertFleet.Pki.Configuration;
+
 namespace CertFleet.Coordinator.Hosting;
 
 /// <summary>The parsed command line: options when every check passed, otherwise every problem found.</summary>
@@ -78,7 +80,10 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             }
         }
         configFile ??= File.Exists(defaultConfigFile) ? defaultConfigFile : null;
-        List<(string Name, string Value)> fromFile = configFile is null ? [] : CoordinatorConfigFile.Read(configFile, ValueOptions, RepeatableOptions, problems);
+        // the file's keys are the options without their dashes
+        List<(string Name, string Value)> fromFile = configFile is null ? [] : KeyValueConfigFile.Read(configFile,
+                ValueOptions.Select(o => o[2..]).ToList(), RepeatableOptions.Select(o => o[2..]).ToHashSet(StringComparer.Ordinal), problems)
+            .Select(setting => ("--" + setting.Key, setting.Value)).ToList();
         // the command line wins: an option given there replaces the file's lines for it (all CA pairs at once)
         var settings = fromFile.Where(f => !given.Any(g => Group(g.Name) == Group(f.Name))).Concat(given);
 

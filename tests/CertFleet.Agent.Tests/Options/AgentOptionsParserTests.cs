@@ -119,6 +119,19 @@ public sealed class AgentOptionsParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_ConfigFileGivesAKeyTwice_RefusesTheSecondAsTheCoordinatorDoes()
+    {
+        // which of two coordinators was meant cannot be guessed: the same rule as coordinator.conf, not "last wins"
+        var config = Path.Combine(_folder, "twice.conf");
+        File.WriteAllLines(config, ["coordinator: https://c:7443", "node: n", "coordinator: https://other:7443"]);
+
+        var result = AgentOptionsParser.Parse(["--config", config], NoDefaultConfig);
+
+        Assert.Null(result.Options);
+        Assert.Equal([$"{config}:3: coordinator is already given on line 1; give it once"], result.Errors);
+    }
+
+    [Fact]
     public void Program_NoArguments_ExitsTwoWithEveryErrorAndNoStackTrace()
     {
         // The agent's own build output: the test folder carries ASP.NET Core's framework (for the stand-in
