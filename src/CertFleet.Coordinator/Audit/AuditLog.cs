@@ -27,9 +27,7 @@ internal sealed partial class AuditLog : IDisposable
         _database = database;
         _time = time;
         _logger = logger;
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        _database.EnsureSchema("""
             CREATE TABLE IF NOT EXISTS audit (
                 sequence INTEGER PRIMARY KEY AUTOINCREMENT,
                 time TEXT NOT NULL,
@@ -50,8 +48,7 @@ internal sealed partial class AuditLog : IDisposable
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
             CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-            """;
-        command.ExecuteNonQuery();
+            """);
     }
 
     /// <summary>Node removal, for the fleet's node-removal code: who removed <paramref name="node"/>.</summary>

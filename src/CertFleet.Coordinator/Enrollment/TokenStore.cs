@@ -22,9 +22,7 @@ internal sealed class TokenStore
     {
         _database = database;
         _time = time;
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        database.EnsureSchema("""
             CREATE TABLE IF NOT EXISTS enrollment_tokens (
                 hash TEXT PRIMARY KEY,
                 node TEXT,
@@ -33,8 +31,7 @@ internal sealed class TokenStore
                 expires_at INTEGER NOT NULL,
                 used_at INTEGER,
                 used_by TEXT)
-            """;
-        command.ExecuteNonQuery();
+            """);
     }
 
     public EnrollmentToken Create(string? node, NodeRole role, TimeSpan? timeToLive)

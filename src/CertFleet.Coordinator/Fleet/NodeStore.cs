@@ -18,9 +18,7 @@ internal sealed class NodeStore
     {
         _database = database;
         _time = time;
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        database.EnsureSchema("""
             CREATE TABLE IF NOT EXISTS nodes (
                 name TEXT PRIMARY KEY,
                 role TEXT NOT NULL,
@@ -30,9 +28,10 @@ internal sealed class NodeStore
                 inventory BLOB,
                 identity_serial TEXT,
                 previous_serial TEXT)
-            """;
-        command.ExecuteNonQuery();
+            """);
         // state made before identities were tracked: add the columns; such nodes get a serial at their next renewal
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
         foreach (var column in new[] { "identity_serial", "previous_serial" })
         {
             command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = '{column}'";

@@ -17,9 +17,7 @@ internal sealed class RolloutStore
     public RolloutStore(StateDatabase database)
     {
         _database = database;
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        _database.EnsureSchema("""
             CREATE TABLE IF NOT EXISTS rollouts (
                 id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, state TEXT NOT NULL, automatic INTEGER NOT NULL,
                 finished_at INTEGER, halt_reason TEXT NOT NULL, request BLOB NOT NULL, refused BLOB NOT NULL);
@@ -33,8 +31,7 @@ internal sealed class RolloutStore
             CREATE TABLE IF NOT EXISTS rollout_certificates (
                 rollout_id TEXT NOT NULL REFERENCES rollouts(id), old_fingerprint TEXT NOT NULL, der BLOB NOT NULL,
                 PRIMARY KEY (rollout_id, old_fingerprint));
-            """;
-        command.ExecuteNonQuery();
+            """);
     }
 
     /// <summary>Raised with the rollout id after every change is committed.</summary>

@@ -25,6 +25,15 @@ public sealed class StateDatabase
 
     public SqliteConnection Open() => Open(durable: true);
 
+    /// <summary>Runs a store's CREATE TABLE/INDEX/TRIGGER IF NOT EXISTS statements: its tables, made on first start.</summary>
+    public void EnsureSchema(string statements)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = statements;
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>
     /// A connection whose commits are fsynced (<paramref name="durable"/>, the default), or only written to the WAL:
     /// for data the agents send again anyway (inventory reports, last seen), where a power cut may lose the newest
