@@ -29,8 +29,10 @@ for b in "${benches[@]}"; do
       dotnet publish src/CertFleet.Cli -c Release -r linux-x64 -o artifacts/certfleet -v quiet -nologo
       run local-renew local-renew --runs 20 --certfleet artifacts/certfleet/certfleet ;;
     fleet)
+      # the coordinator as it ships: published for linux-x64, one native binary (NativeAOT)
+      dotnet publish src/CertFleet.Coordinator -c Release -r linux-x64 -o artifacts/certfleet-coordinator -v quiet -nologo
       for n in ${FLEET_SIZES:-500 1000 2000 5000}; do
-        run "fleet-$n" fleet --agents "$n"
+        run "fleet-$n" fleet --agents "$n" --coordinator artifacts/certfleet-coordinator/certfleet-coordinator
       done ;;
     *) echo "unknown bench '$b': sign, local-renew or fleet" >&2; exit 2 ;;
   esac

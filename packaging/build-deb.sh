@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds certfleet_VERSION_amd64.deb into OUTDIR: the three programs self-contained for linux-x64, the systemd
 # units, the default configuration (conffiles) and the maintainer scripts. Needs the .NET SDK, dpkg-deb, and a C
-# toolchain for the NativeAOT agent and CLI (clang, or gcc: their projects pick gcc when clang is absent).
+# toolchain for the NativeAOT programs (clang, or gcc: their projects pick gcc when clang is absent).
 #   packaging/build-deb.sh OUTDIR          CERTFLEET_VERSION=1.2.3 overrides the version (default 0.1.0)
 set -euo pipefail
 
@@ -13,7 +13,7 @@ for tool in dotnet dpkg-deb; do
     command -v "$tool" > /dev/null || { echo "build-deb.sh: $tool is needed; install it first" >&2; exit 2; }
 done
 if ! command -v clang > /dev/null && ! command -v gcc > /dev/null; then
-    echo "build-deb.sh: the NativeAOT agent and CLI need a C toolchain to link: apt-get install clang (or build-essential)" >&2
+    echo "build-deb.sh: the NativeAOT programs need a C toolchain to link: apt-get install clang (or build-essential)" >&2
     exit 2
 fi
 
@@ -27,15 +27,9 @@ trap 'rm -rf "$work"' EXIT
 stage=$work/publish
 pkg=$work/root
 
-publish() { # PROJECT: into $stage/PROJECT, self-contained, as the project's own publish settings say
-    local project=$1 aot
-    aot=$(dotnet msbuild "$repo/src/$project" -getProperty:PublishAot -p:RuntimeIdentifier=linux-x64)
-    local args=(-c Release -r linux-x64 --self-contained -v quiet -nologo -o "$stage/$project")
-    if [[ $aot != true ]]; then
-        # one file each; the runtime's own native code is linked into the host, SQLite's stays beside it
-        args+=(-p:PublishSingleFile=true)
-    fi
-    dotnet publish "$repo/src/$project" "${args[@]}" > "$work/$project.log" 2>&1 \
+publish() { # PROJECT: into $stage/PROJECT; each project publishes for a runtime as one NativeAOT binary
+    local project=$1
+    dotnet publish "$repo/src/$project" -c Release -r linux-x64 -v quiet -nologo -o "$stage/$project" > "$work/$project.log" 2>&1 \
         || { cat "$work/$project.log" >&2; echo "build-deb.sh: publishing $project failed" >&2; exit 1; }
 }
 
@@ -44,7 +38,7 @@ publish CertFleet.Coordinator
 publish CertFleet.Cli
 
 # /usr/lib/certfleet holds the executables and the native libraries they load from their own folder
-# (libe_sqlite3.so); /usr/bin has symlinks, which the .NET host resolves to find that folder.
+# (libe_sqlite3.so); /usr/bin has symlinks, which a native .NET program resolves (/proc/self/exe) to find that folder.
 install -d "$pkg/usr/lib/certfleet" "$pkg/usr/bin"
 for program in CertFleet.Agent:certfleet-agent CertFleet.Coordinator:certfleet-coordinator CertFleet.Cli:certfleet; do
     project=${program%%:*}
@@ -88,6 +82,6 @@ Description: renews the TLS certificates of binary-deployed Kubernetes clusters
 CONTROL
 
 deb="$out/certfleet_${version}_amd64.deb"
-# xz at its fastest level (about 50 MB; the default level saves a tenth of that and takes ten times as long)
+# xz at its fastest level (about 20 MB; the default level saves a little and takes ten times as long)
 dpkg-deb --root-owner-group -Zxz -z1 --build "$pkg" "$deb" > /dev/null
 echo "$deb"

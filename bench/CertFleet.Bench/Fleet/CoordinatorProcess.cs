@@ -23,17 +23,26 @@ internal sealed class CoordinatorProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<CoordinatorProcess> StartAsync(string address, int port, string stateDirectory,
+    /// <summary>Starts <paramref name="published"/> (a published binary) or, when null, the built program with dotnet.</summary>
+    public static async Task<CoordinatorProcess> StartAsync(string? published, string address, int port, string stateDirectory,
         string caCertificate, string caKey, string logPath)
     {
-        var dll = ProgramPath();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "--listen", $"{address}:{port}", "--state-dir", stateDirectory, "--ca-cert", caCertificate, "--ca-key", caKey })
+        if (published is not null && !File.Exists(published))
+        {
+            throw new BenchException($"--coordinator {published}: no such file; publish it first (dotnet publish src/CertFleet.Coordinator -c Release -r linux-x64 -o DIR)");
+        }
+        var info = new ProcessStartInfo(published ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (published is null)
+        {
+            info.ArgumentList.Add(ProgramPath());
+        }
+        // --config /dev/null: a coordinator.conf on this machine must not change what is measured
+        foreach (var arg in new[] { "--listen", $"{address}:{port}", "--state-dir", stateDirectory, "--ca-cert", caCertificate, "--ca-key", caKey, "--config", "/dev/null" })
         {
             info.ArgumentList.Add(arg);
         }
         var log = new StreamWriter(logPath) { AutoFlush = true };
-        var process = Process.Start(info) ?? throw new BenchException($"dotnet {dll} did not start");
+        var process = Process.Start(info) ?? throw new BenchException($"{info.FileName} did not start");
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();

@@ -5,7 +5,8 @@ using Grpc.Core;
 
 namespace CertFleet.Bench.Fleet;
 
-internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize);
+/// <summary><paramref name="Coordinator"/>: a published certfleet-coordinator binary; null: the built one, run with dotnet.</summary>
+internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null);
 
 /// <summary>
 /// One real coordinator process and N simulated agents in this process (real gRPC over loopback, mTLS with
@@ -41,8 +42,8 @@ internal static class FleetBench
             Parallel.For(0, options.Agents, i => nodes[i] = SimulatedNode.Create($"worker-{i + 1:00000}", ca));
             ResultLine.Note($"made {options.Agents} nodes' PKI in-process in {clock.Elapsed.TotalSeconds:0.0} s");
 
-            using var coordinator = await CoordinatorProcess.StartAsync(options.Address, options.Port, Path.Combine(directory, "state"),
-                caPath, caKeyPath, logPath).ConfigureAwait(false);
+            using var coordinator = await CoordinatorProcess.StartAsync(options.Coordinator, options.Address, options.Port,
+                Path.Combine(directory, "state"), caPath, caKeyPath, logPath).ConfigureAwait(false);
             var idleRss = coordinator.ResidentMiB().Current;
             using var admin = new AdminClient(Path.Combine(directory, "state", "admin.conf"));
             agents.AddRange(nodes.Select(n => new SimulatedAgent(n, admin.FleetCa)));
