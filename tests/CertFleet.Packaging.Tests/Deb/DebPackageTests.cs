@@ -10,8 +10,8 @@ namespace CertFleet.Packaging.Tests.Deb;
 /// The package as an operator gets it: what dpkg sees in it, and its programs run from an unpacked copy (a real
 /// coordinator on 127.0.21.2 and the NativeAOT agent enrolling from a fixture master, kubeconfigs and all).
 /// </summary>
-public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixture pki)
-    : IClassFixture<DebPackageFixture>, IClassFixture<EcClusterPkiFixture>
+public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixture pki, NoWritableExecutableMemory mdwe)
+    : IClassFixture<DebPackageFixture>, IClassFixture<EcClusterPkiFixture>, IClassFixture<NoWritableExecutableMemory>
 {
     private const string Address = "127.0.21.2";
     private static readonly string[] Programs = ["certfleet", "certfleet-agent", "certfleet-coordinator"];
@@ -123,7 +123,8 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
             var caFolder = Path.Combine(node, "etc/kubernetes/pki");
             var port = FreePort();
             var admin = Path.Combine(scratch, "coordinator/admin.conf");
-            using var coordinator = new RunningProgram(Program("certfleet-coordinator"), ["--listen", $"{Address}:{port}",
+            // both daemons as their units run them: MemoryDenyWriteExecute=yes
+            using var coordinator = new RunningProgram(mdwe.Wrapper, [Program("certfleet-coordinator"), "--listen", $"{Address}:{port}",
                 "--state-dir", Path.Combine(scratch, "coordinator"), "--config", "/dev/null",
                 "--ca-cert", Path.Combine(caFolder, "ca.crt"), "--ca-key", Path.Combine(caFolder, "ca.key")]);
             Eventually(() => File.Exists(admin) && Cli(admin, "status").ExitCode == 0, TimeSpan.FromSeconds(60),
@@ -132,7 +133,7 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
             var join = Cli(admin, "token", "create", "--node", "master-1", "--role", "master", "--print-join-command").StandardOutput;
             var token = Regex.Match(join, @"--token (\S+)").Groups[1].Value;
             var hash = Regex.Match(join, @"--ca-hash (\S+)").Groups[1].Value;
-            using var agent = new RunningProgram(Program("certfleet-agent"), ["--coordinator", $"https://{Address}:{port}",
+            using var agent = new RunningProgram(mdwe.Wrapper, [Program("certfleet-agent"), "--coordinator", $"https://{Address}:{port}",
                 "--node", "master-1", "--token", token, "--ca-hash", hash, "--root", node,
                 "--state-dir", Path.Combine(scratch, "agent"), "--config", "/dev/null"]);
             string[] reported = [];
@@ -156,13 +157,14 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
     public void Unpacked_NativeCli_RenewsAMasterLocallyWithItsOwnKeys()
     {
         // the packaged CLI is one NativeAOT binary: the whole local path (scan, CSRs from the keys on disk, signing,
-        // backups, atomic writes, kubeconfigs) must work there as it does on the JIT host the other tests use
+        // backups, atomic writes, kubeconfigs) must work there as it does on the JIT host the other tests use, and
+        // with no writable and executable memory (an operator may run it from a unit with MemoryDenyWriteExecute=yes)
         var node = pki.CopyNode("master-1");
         var pkiFolder = Path.Combine(node, "etc/kubernetes/pki");
         var before = Openssl.Serial(Path.Combine(pkiFolder, "apiserver.crt"));
         var publicKey = Openssl.PublicKey(Path.Combine(pkiFolder, "apiserver.crt"));
 
-        var renew = Run("certfleet", "renew", "--local", "--ca", "--root", node);
+        var renew = ProcessRunner.Run(mdwe.Wrapper, [Program("certfleet"), "renew", "--local", "--ca", "--root", node], timeout: TimeSpan.FromMinutes(1));
 
         Assert.True(renew.ExitCode == 0, renew.Combined);
         Assert.NotEqual(before, Openssl.Serial(Path.Combine(pkiFolder, "apiserver.crt")));
@@ -171,6 +173,18 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
         Assert.True(verify.ExitCode == 0, verify.Combined);
         var check = Run("certfleet", "verify", "--local", "--root", node);
         Assert.True(check.ExitCode == 0, check.Combined);
+    }
+
+    [Fact]
+    public void NoWritableExecutableMemory_StopsAJit()
+    {
+        // what makes the tests run under it mean something: the kernel really enforces the rule on the wrapped program
+        // (a JIT host is refused the executable memory it writes code into), and a native program is not
+        var jit = ProcessRunner.Run(mdwe.Wrapper, ["dotnet", "--version"], timeout: TimeSpan.FromMinutes(1));
+        var native = ProcessRunner.Run(mdwe.Wrapper, ["openssl", "version"], timeout: TimeSpan.FromMinutes(1));
+
+        Assert.NotEqual(0, jit.ExitCode);
+        Assert.True(native.ExitCode == 0, native.Combined);
     }
 
     [DebFact]

@@ -30,6 +30,17 @@ public sealed partial class SystemdUnitTests : IDisposable
     }
 
     [Fact]
+    public void Security_Coordinator_CannotMakeWritableExecutableMemory()
+    {
+        // the coordinator holds the CA keys and runs no other program: as a native binary it needs no JIT, so the unit
+        // takes away writable-and-executable memory (the agent's unit cannot: its restart and health commands inherit it)
+        var result = ProcessRunner.Run("systemd-analyze", ["security", "--offline=yes", $"--root={_root.Directory}", "--no-pager",
+            "certfleet-coordinator.service"], timeout: TimeSpan.FromMinutes(1));
+
+        Assert.Matches(@"✓ MemoryDenyWriteExecute=", result.Combined);
+    }
+
+    [Fact]
     public void Security_UnhardenedUnit_IsRatedAboveTheLimits()
     {
         // the parsing must see a bad rating when there is one, or the limits above prove nothing
