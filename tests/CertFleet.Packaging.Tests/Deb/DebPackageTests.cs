@@ -175,6 +175,34 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
         Assert.True(check.ExitCode == 0, check.Combined);
     }
 
+    [DebFact]
+    public void Unpacked_CliCopiedAlone_RunsLocalCommands_AndTheDemoSaysWhatIsMissing()
+    {
+        // operators copy the one binary to a node; only the demo's in-process coordinator needs libe_sqlite3.so
+        var alone = ScratchDirectory.Create("cli-alone");
+        try
+        {
+            var cli = Path.Combine(alone, "certfleet");
+            File.Copy(Path.Combine(package.Root, "usr/lib/certfleet/certfleet"), cli);
+            File.SetUnixFileMode(cli, (UnixFileMode)0b111_101_101);
+            var node = pki.CopyNode("worker-1");
+            var sandboxesBefore = Directory.GetDirectories(Path.GetTempPath(), "certfleet-demo-*").Length;
+
+            var check = ProcessRunner.Run(cli, ["check-expiration", "--root", node], timeout: TimeSpan.FromMinutes(1));
+            var demo = ProcessRunner.Run(cli, ["demo"], timeout: TimeSpan.FromMinutes(1));
+
+            Assert.True(check.ExitCode == 0, check.Combined);
+            Assert.Equal(2, demo.ExitCode);
+            Assert.Contains("(libe_sqlite3.so) is not beside", demo.StandardError, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", demo.Combined, StringComparison.Ordinal); // no stack trace
+            Assert.Equal(sandboxesBefore, Directory.GetDirectories(Path.GetTempPath(), "certfleet-demo-*").Length);
+        }
+        finally
+        {
+            ScratchDirectory.Delete(alone);
+        }
+    }
+
     [Fact]
     public void NoWritableExecutableMemory_StopsAJit()
     {
