@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CertFleet.Coordinator.State;
 
 namespace CertFleet.Cli.Demo;
 
@@ -18,42 +19,17 @@ internal static class DemoCommand
         command.Subcommands[0].Hidden = true;
         command.SetAction(async (parsed, cancellation) =>
         {
-            if (SqliteMissing() is { } problem)
+            // before the sandbox is written: the demo's coordinator keeps its state in SQLite
+            if (StateDatabase.MissingLibrary() is { } missing)
             {
-                await context.Error.WriteLineAsync($"certfleet demo: {problem}").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"certfleet demo: {missing}, and the demo's coordinator keeps its state in "
+                    + "SQLite; run the certfleet the package installs (/usr/bin/certfleet), or put libe_sqlite3.so (from "
+                    + "/usr/lib/certfleet or the publish folder) next to this binary").ConfigureAwait(false);
                 return ExitCodes.InvalidInput;
             }
             await using var demo = new DemoRun(context, parsed.GetValue(keep), parsed.GetValue(verbose));
             return await demo.RunAsync(cancellation);
         });
         return command;
-    }
-
-    /// <summary>
-    /// Why the demo's coordinator could not keep its state, or null. The native `certfleet` loads SQLite's library
-    /// (libe_sqlite3.so) from its own folder, as the package installs it; the binary copied alone runs every other
-    /// command, and the demo should say so before it writes a sandbox, not stop half-way with a stack trace.
-    /// </summary>
-    private static string? SqliteMissing()
-    {
-        try
-        {
-            SQLitePCL.Batteries_V2.Init();
-            return null;
-        }
-        catch (Exception e) when (Chain(e).Any(inner => inner is DllNotFoundException))
-        {
-            return $"SQLite's library (libe_sqlite3.so) is not beside {Environment.ProcessPath}, and the demo's coordinator "
-                + "keeps its state in SQLite; run the certfleet the package installs (/usr/bin/certfleet), or copy "
-                + "libe_sqlite3.so from /usr/lib/certfleet or the publish folder next to this binary";
-        }
-    }
-
-    private static IEnumerable<Exception> Chain(Exception e)
-    {
-        for (Exception? current = e; current is not null; current = current.InnerException)
-        {
-            yield return current;
-        }
     }
 }

@@ -129,6 +129,13 @@ public static partial class CoordinatorHost
             await error.WriteLineAsync("Run 'certfleet-coordinator --help' for usage.").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
         }
+        if (StateDatabase.MissingLibrary() is { } missing)
+        {
+            // exit 2, like a bad option: systemd does not restart it (RestartPreventExitStatus=2) until it is fixed
+            await error.WriteLineAsync($"certfleet-coordinator: {missing}, and the coordinator keeps its state in SQLite; "
+                + "install the package (it puts both in /usr/lib/certfleet) or copy libe_sqlite3.so next to the binary").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
         WebApplication app;
         try
         {

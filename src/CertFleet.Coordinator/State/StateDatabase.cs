@@ -23,6 +23,32 @@ public sealed class StateDatabase
 
     public string Path { get; }
 
+    /// <summary>
+    /// Null when SQLite's native library loads; otherwise where it was looked for. The native programs load
+    /// libe_sqlite3.so from their own folder (the package installs both in /usr/lib/certfleet); a binary copied alone
+    /// would otherwise fail at its first query with a type initializer's stack trace, after making half its state.
+    /// </summary>
+    public static string? MissingLibrary()
+    {
+        try
+        {
+            SQLitePCL.Batteries_V2.Init();
+            return null;
+        }
+        catch (Exception e) when (Chain(e).Any(inner => inner is DllNotFoundException))
+        {
+            return $"SQLite's library (libe_sqlite3.so) is not in {AppContext.BaseDirectory.TrimEnd('/')}";
+        }
+    }
+
+    private static IEnumerable<Exception> Chain(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            yield return current;
+        }
+    }
+
     public SqliteConnection Open() => Open(durable: true);
 
     /// <summary>Runs a store's CREATE TABLE/INDEX/TRIGGER IF NOT EXISTS statements: its tables, made on first start.</summary>

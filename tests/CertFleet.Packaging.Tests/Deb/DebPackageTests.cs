@@ -176,26 +176,40 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
     }
 
     [DebFact]
-    public void Unpacked_CliCopiedAlone_RunsLocalCommands_AndTheDemoSaysWhatIsMissing()
+    public void Unpacked_ProgramsCopiedAlone_SayWhatIsMissing_AndTheCliStillRunsLocalCommands()
     {
-        // operators copy the one binary to a node; only the demo's in-process coordinator needs libe_sqlite3.so
-        var alone = ScratchDirectory.Create("cli-alone");
+        // operators copy one binary to a machine; only what keeps state in SQLite (the coordinator, the demo's
+        // in-process coordinator) needs libe_sqlite3.so from its folder, and must say so before it changes anything
+        var alone = ScratchDirectory.Create("copied-alone");
         try
         {
-            var cli = Path.Combine(alone, "certfleet");
-            File.Copy(Path.Combine(package.Root, "usr/lib/certfleet/certfleet"), cli);
-            File.SetUnixFileMode(cli, (UnixFileMode)0b111_101_101);
+            string Copy(string name)
+            {
+                var copy = Path.Combine(alone, name);
+                File.Copy(Path.Combine(package.Root, "usr/lib/certfleet", name), copy);
+                File.SetUnixFileMode(copy, (UnixFileMode)0b111_101_101);
+                return copy;
+            }
+            var cli = Copy("certfleet");
+            var coordinatorProgram = Copy("certfleet-coordinator");
             var node = pki.CopyNode("worker-1");
             var sandboxesBefore = Directory.GetDirectories(Path.GetTempPath(), "certfleet-demo-*").Length;
+            var state = Path.Combine(alone, "state");
 
             var check = ProcessRunner.Run(cli, ["check-expiration", "--root", node], timeout: TimeSpan.FromMinutes(1));
             var demo = ProcessRunner.Run(cli, ["demo"], timeout: TimeSpan.FromMinutes(1));
+            var coordinator = ProcessRunner.Run(coordinatorProgram, ["--listen", $"{Address}:{FreePort()}", "--state-dir", state,
+                "--config", "/dev/null"], timeout: TimeSpan.FromMinutes(1));
 
             Assert.True(check.ExitCode == 0, check.Combined);
-            Assert.Equal(2, demo.ExitCode);
-            Assert.Contains("(libe_sqlite3.so) is not beside", demo.StandardError, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", demo.Combined, StringComparison.Ordinal); // no stack trace
+            foreach (var run in new[] { demo, coordinator })
+            {
+                Assert.Equal(2, run.ExitCode);
+                Assert.Contains($"SQLite's library (libe_sqlite3.so) is not in {alone}", run.StandardError, StringComparison.Ordinal);
+                Assert.DoesNotContain("   at ", run.Combined, StringComparison.Ordinal); // no stack trace
+            }
             Assert.Equal(sandboxesBefore, Directory.GetDirectories(Path.GetTempPath(), "certfleet-demo-*").Length);
+            Assert.False(Directory.Exists(state)); // no fleet CA made for a coordinator that cannot start
         }
         finally
         {
