@@ -217,7 +217,7 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
         }
     }
 
-    [Fact]
+    [DebFact]
     public void NoWritableExecutableMemory_StopsAJit()
     {
         // what makes the tests run under it mean something: the kernel really enforces the rule on the wrapped program
