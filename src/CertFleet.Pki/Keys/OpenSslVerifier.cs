@@ -18,12 +18,7 @@ internal static unsafe class OpenSslVerifier
     private const int NidSha384 = 673;
     private const int NidSha512 = 674;
 
-    private const int Capacity = 16;
-
     private static readonly Functions? Native = Functions.Load();
-
-    [ThreadStatic]
-    private static List<NativeKey>? t_keys;
 
     /// <summary>libcrypto was found and has every function used here.</summary>
     internal static bool IsAvailable => Native is not null;
@@ -39,10 +34,10 @@ internal static unsafe class OpenSslVerifier
         {
             return null;
         }
-        var key = KeyOf(native, subjectPublicKeyInfo, algorithm.IsRsa);
-        if (key == IntPtr.Zero)
+        // a key of another type than the algorithm's (an RSA key for an ECDSA signature) cannot have made it
+        var key = RecentKeys<KeyHandle>.Get(subjectPublicKeyInfo, Load);
+        if (key is null || key.IsRsa != algorithm.IsRsa)
         {
-            native.ErrClearError();
             return false;
         }
         Span<byte> hash = stackalloc byte[64];
@@ -50,73 +45,47 @@ internal static unsafe class OpenSslVerifier
         fixed (byte* digest = hash)
         fixed (byte* signatureBytes = signature)
         {
+            var handle = key.DangerousGetHandle();
             return Result(native, algorithm.IsRsa
                 // RSA_verify compares the whole DigestInfo byte for byte
-                ? native.RsaVerify(NidOf(algorithm.Hash), digest, (uint)hashLength, signatureBytes, (uint)signature.Length, key)
+                ? native.RsaVerify(NidOf(algorithm.Hash), digest, (uint)hashLength, signatureBytes, (uint)signature.Length, handle)
                 // a DER signature (RFC 3279), which ECDSA_verify checks is canonical
-                : native.EcdsaVerify(0, digest, hashLength, signatureBytes, signature.Length, key));
+                : native.EcdsaVerify(0, digest, hashLength, signatureBytes, signature.Length, handle));
         }
     }
 
     /// <summary>
-    /// The loaded key, from this thread's cache or parsed now (null when it does not parse as exactly one key of that
-    /// type). Kept per thread, as PublicKeyCache does for .NET's keys, so the CA key every renewal is checked against
-    /// is parsed once, with its Montgomery constants; a node's key is new each time and costs a parse.
+    /// The libcrypto key of <paramref name="subjectPublicKeyInfo"/>, or null when it is not exactly one RSA or EC key.
+    /// Only the key types System.Security.Cryptography would load: d2i_RSA_PUBKEY also takes an RSA-PSS key, which
+    /// SubjectPublicKey.Load refuses.
     /// </summary>
-    private static IntPtr KeyOf(Functions native, ReadOnlySpan<byte> subjectPublicKeyInfo, bool isRsa)
+    private static KeyHandle? Load(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
-        var keys = t_keys ??= new List<NativeKey>(Capacity);
-        for (var i = 0; i < keys.Count; i++)
+        var native = Native!;
+        var type = SubjectPublicKey.KeyTypeOf(subjectPublicKeyInfo);
+        if (type is not (SubjectPublicKey.RsaOid or SubjectPublicKey.EcOid))
         {
-            if (keys[i].IsRsa == isRsa && keys[i].Spki.AsSpan().SequenceEqual(subjectPublicKeyInfo))
-            {
-                var hit = keys[i];
-                keys.RemoveAt(i);
-                keys.Insert(0, hit); // most recent first, so the least recent is evicted
-                return hit.Key.DangerousGetHandle();
-            }
+            return null;
         }
-        // the key type System.Security.Cryptography would load for this algorithm, and only that: d2i_RSA_PUBKEY
-        // also takes an RSA-PSS key, which SubjectPublicKey.Load refuses
-        if (SubjectPublicKey.KeyTypeOf(subjectPublicKeyInfo) != (isRsa ? SubjectPublicKey.RsaOid : SubjectPublicKey.EcOid))
-        {
-            return IntPtr.Zero;
-        }
-        IntPtr handle;
+        var isRsa = type == SubjectPublicKey.RsaOid;
         fixed (byte* spki = subjectPublicKeyInfo)
         {
             var cursor = spki;
-            handle = isRsa
+            var handle = isRsa
                 ? native.D2iRsaPubkey(IntPtr.Zero, &cursor, subjectPublicKeyInfo.Length)
                 : native.D2iEcPubkey(IntPtr.Zero, &cursor, subjectPublicKeyInfo.Length);
-            if (handle != IntPtr.Zero && cursor != spki + subjectPublicKeyInfo.Length)
+            if (handle == IntPtr.Zero)
             {
-                Free(native, isRsa, handle); // bytes after the structure: not one key
-                handle = IntPtr.Zero;
+                native.ErrClearError();
+                return null;
             }
-        }
-        if (handle == IntPtr.Zero)
-        {
-            return IntPtr.Zero;
-        }
-        if (keys.Count == Capacity)
-        {
-            keys[^1].Key.Dispose();
-            keys.RemoveAt(keys.Count - 1);
-        }
-        keys.Insert(0, new NativeKey(subjectPublicKeyInfo.ToArray(), isRsa, new KeyHandle(handle, isRsa)));
-        return handle;
-    }
-
-    private static void Free(Functions native, bool isRsa, IntPtr handle)
-    {
-        if (isRsa)
-        {
-            native.RsaFree(handle);
-        }
-        else
-        {
-            native.EcKeyFree(handle);
+            var key = new KeyHandle(handle, isRsa);
+            if (cursor != spki + subjectPublicKeyInfo.Length)
+            {
+                key.Dispose(); // bytes after the structure: not one key
+                return null;
+            }
+            return key;
         }
     }
 
@@ -143,27 +112,32 @@ internal static unsafe class OpenSslVerifier
     private static int NidOf(HashAlgorithmName hash) =>
         hash == HashAlgorithmName.SHA256 ? NidSha256 : hash == HashAlgorithmName.SHA384 ? NidSha384 : NidSha512;
 
-    private sealed record NativeKey(byte[] Spki, bool IsRsa, KeyHandle Key);
-
     /// <summary>
-    /// Owns one RSA or EC_KEY. A SafeHandle, so that the keys of a thread that ends (the thread pool retires idle
-    /// threads) are freed by the finalizer once its cache is unreachable, instead of leaking for the process's life.
+    /// Owns one RSA or EC_KEY, kept in <see cref="RecentKeys{T}"/>. A SafeHandle, so that the keys of a thread that
+    /// ends (the thread pool retires idle threads) are freed by the finalizer instead of leaking for the process's life.
     /// </summary>
     private sealed class KeyHandle : SafeHandle
     {
-        private readonly bool _isRsa;
-
         public KeyHandle(IntPtr key, bool isRsa) : base(IntPtr.Zero, ownsHandle: true)
         {
-            _isRsa = isRsa;
+            IsRsa = isRsa;
             SetHandle(key);
         }
+
+        public bool IsRsa { get; }
 
         public override bool IsInvalid => handle == IntPtr.Zero;
 
         protected override bool ReleaseHandle()
         {
-            Free(Native!, _isRsa, handle);
+            if (IsRsa)
+            {
+                Native!.RsaFree(handle);
+            }
+            else
+            {
+                Native!.EcKeyFree(handle);
+            }
             return true;
         }
     }
@@ -180,9 +154,7 @@ internal static unsafe class OpenSslVerifier
         public delegate* unmanaged<IntPtr, byte**, long, IntPtr> D2iEcPubkey;
         public delegate* unmanaged<int, byte*, int, byte*, int, IntPtr, int> EcdsaVerify;
         public delegate* unmanaged<IntPtr, void> EcKeyFree;
-        public delegate* unmanaged<void> ErrClear;
-
-        public void ErrClearError() => ErrClear();
+        public delegate* unmanaged<void> ErrClearError;
 
         public static Functions? Load()
         {
@@ -212,7 +184,7 @@ internal static unsafe class OpenSslVerifier
                         D2iEcPubkey = (delegate* unmanaged<IntPtr, byte**, long, IntPtr>)d2iEc,
                         EcdsaVerify = (delegate* unmanaged<int, byte*, int, byte*, int, IntPtr, int>)ecdsaVerify,
                         EcKeyFree = (delegate* unmanaged<IntPtr, void>)ecFree,
-                        ErrClear = (delegate* unmanaged<void>)errClear,
+                        ErrClearError = (delegate* unmanaged<void>)errClear,
                     };
                 }
                 NativeLibrary.Free(library);

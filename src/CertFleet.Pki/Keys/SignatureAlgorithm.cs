@@ -80,7 +80,7 @@ internal sealed record SignatureAlgorithm(string Oid, HashAlgorithmName Hash, bo
     /// <summary>The check through System.Security.Cryptography, where libcrypto cannot be called directly.</summary>
     internal bool VerifyWithDotNet(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        var key = PublicKeyCache.Get(subjectPublicKeyInfo);
+        var key = RecentKeys<AsymmetricAlgorithm>.Get(subjectPublicKeyInfo, SubjectPublicKey.Load);
         try
         {
             return key switch
