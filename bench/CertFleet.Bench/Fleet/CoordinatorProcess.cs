@@ -27,10 +27,6 @@ internal sealed class CoordinatorProcess : IDisposable
     public static async Task<CoordinatorProcess> StartAsync(string? published, string address, int port, string stateDirectory,
         string caCertificate, string caKey, string logPath)
     {
-        if (published is not null && !File.Exists(published))
-        {
-            throw new BenchException($"--coordinator {published}: no such file; publish it first (dotnet publish src/CertFleet.Coordinator -c Release -r linux-x64 -o DIR)");
-        }
         var info = new ProcessStartInfo(published ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (published is null)
         {
@@ -59,6 +55,15 @@ internal sealed class CoordinatorProcess : IDisposable
             await Task.Delay(100).ConfigureAwait(false);
         }
         return coordinator;
+    }
+
+    /// <summary>A published coordinator given with --coordinator must exist; null (the built one) always does.</summary>
+    public static void CheckPublished(string? published)
+    {
+        if (published is not null && !File.Exists(published))
+        {
+            throw new BenchException($"--coordinator {published}: no such file; publish it first (dotnet publish src/CertFleet.Coordinator -c Release -r linux-x64 -o DIR)");
+        }
     }
 
     /// <summary>(resident now, peak resident) in MiB, from /proc/PID/status (VmRSS, VmHWM).</summary>

@@ -22,6 +22,7 @@ internal static class FleetBench
 
     public static async Task RunAsync(FleetBenchOptions options)
     {
+        CoordinatorProcess.CheckPublished(options.Coordinator); // before anything is made or kept
         var directory = Directory.CreateTempSubdirectory("certfleet-bench-fleet-").FullName;
         var logPath = Path.Combine(directory, "coordinator.log");
         var agents = new List<SimulatedAgent>();
