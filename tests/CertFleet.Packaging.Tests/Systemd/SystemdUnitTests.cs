@@ -34,10 +34,7 @@ public sealed partial class SystemdUnitTests : IDisposable
     {
         // the coordinator holds the CA keys and runs no other program: as a native binary it needs no JIT, so the unit
         // takes away writable-and-executable memory (the agent's unit cannot: its restart and health commands inherit it)
-        var result = ProcessRunner.Run("systemd-analyze", ["security", "--offline=yes", $"--root={_root.Directory}", "--no-pager",
-            "certfleet-coordinator.service"], timeout: TimeSpan.FromMinutes(1));
-
-        Assert.Matches(@"✓ MemoryDenyWriteExecute=", result.Combined);
+        Assert.Matches(@"✓ MemoryDenyWriteExecute=", Security("certfleet-coordinator.service"));
     }
 
     [Fact]
@@ -54,12 +51,16 @@ public sealed partial class SystemdUnitTests : IDisposable
 
     private double Exposure(string unit)
     {
-        var result = ProcessRunner.Run("systemd-analyze", ["security", "--offline=yes", $"--root={_root.Directory}", "--no-pager", unit],
-            timeout: TimeSpan.FromMinutes(1));
-        var match = OverallExposure().Match(result.Combined);
-        Assert.True(match.Success, $"no overall exposure in systemd-analyze security's output: {result.Combined}");
+        var report = Security(unit);
+        var match = OverallExposure().Match(report);
+        Assert.True(match.Success, $"no overall exposure in systemd-analyze security's output: {report}");
         return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
+
+    /// <summary>systemd-analyze security's report on <paramref name="unit"/>, judged offline from the unit file.</summary>
+    private string Security(string unit) =>
+        ProcessRunner.Run("systemd-analyze", ["security", "--offline=yes", $"--root={_root.Directory}", "--no-pager", unit],
+            timeout: TimeSpan.FromMinutes(1)).Combined;
 
     [GeneratedRegex(@"Overall exposure level for \S+: (\d+\.\d+)")]
     private static partial Regex OverallExposure();
