@@ -1,3 +1,5 @@
+using CertFleet.Pki.ComponentConfigs;
+
 namespace CertFleet.Pki.Systemd;
 
 /// <summary>
@@ -10,13 +12,15 @@ public sealed class SystemdUnit
     private static readonly char[] ExecPrefixes = ['-', '@', ':', '+', '!'];
 
     private SystemdUnit(string name, IReadOnlyList<IReadOnlyList<string>> execStart,
-        IReadOnlyDictionary<string, string> environment, IReadOnlyList<EnvironmentFileReference> environmentFiles)
+        IReadOnlyDictionary<string, string> environment, IReadOnlyList<EnvironmentFileReference> environmentFiles,
+        IReadOnlyList<ComponentConfig> componentConfigs)
     {
         Name = name;
         ExecStart = execStart;
         Environment = environment;
         EnvironmentFiles = environmentFiles;
-        FileReferences = FileReferenceFinder.Find(name, execStart, environment);
+        ComponentConfigs = componentConfigs;
+        FileReferences = [.. FileReferenceFinder.Find(name, execStart, environment), .. componentConfigs.SelectMany(c => c.FileReferences(name))];
     }
 
     public string Name { get; }
@@ -29,7 +33,22 @@ public sealed class SystemdUnit
 
     public IReadOnlyList<EnvironmentFileReference> EnvironmentFiles { get; }
 
+    /// <summary>The program ExecStart runs, without its folder ("kubelet"); "" when there is none.</summary>
+    public string Program => ExecStart.Count > 0 && ExecStart[0].Count > 0 ? System.IO.Path.GetFileName(ExecStart[0][0]) : "";
+
+    /// <summary>Every file the service names: by flag or variable, and inside its component configs.</summary>
     public IReadOnlyList<UnitFileReference> FileReferences { get; }
+
+    /// <summary>The component-config files its --config / --config-file name, as read.</summary>
+    public IReadOnlyList<ComponentConfig> ComponentConfigs { get; }
+
+    /// <summary>The settings files (--config, --config-file, ETCD_CONFIG_FILE) it names, node paths.</summary>
+    public IEnumerable<string> ComponentConfigPaths =>
+        FileReferences.Where(r => r.Source is null && FileReferenceFinder.IsComponentConfigSetting(r.Setting)).Select(r => r.Path).Distinct();
+
+    /// <summary>This unit with the component configs it names read in.</summary>
+    public SystemdUnit WithComponentConfigs(IReadOnlyList<ComponentConfig> configs) =>
+        new(Name, ExecStart, Environment, EnvironmentFiles, configs);
 
     /// <summary>
     /// Reads <paramref name="text"/> and then <paramref name="dropIns"/> in order (later settings win; an empty
@@ -97,10 +116,13 @@ public sealed class SystemdUnit
         var execStart = commands
             .Select(c => (IReadOnlyList<string>)CommandExpansion.Expand(c.Words, environment))
             .ToList();
-        return new SystemdUnit(unitName, execStart, environment, files.Select(f => f.File).ToList());
+        return new SystemdUnit(unitName, execStart, environment, files.Select(f => f.File).ToList(), []);
     }
 
-    /// <summary>The value of a flag (<c>--kubeconfig</c>) in ExecStart, or of a variable; null when absent.</summary>
+    /// <summary>
+    /// The value of a flag (<c>--kubeconfig</c>) in ExecStart, else of the component-config key that stands for it
+    /// (kubelet's tlsCertFile for --tls-cert-file), or of a variable; null when absent.
+    /// </summary>
     public string? GetSetting(string flagOrVariable)
     {
         ArgumentNullException.ThrowIfNull(flagOrVariable);
@@ -110,10 +132,56 @@ public sealed class SystemdUnit
         }
         // Go flag parsing takes -x and --x alike, and the last occurrence wins.
         var name = flagOrVariable.TrimStart('-');
-        return ExecStart
+        var fromFlag = ExecStart
             .SelectMany(FileReferenceFinder.Flags)
             .LastOrDefault(f => f.Flag.TrimStart('-') == name)
             .Value;
+        return fromFlag ?? FromComponentConfig(flagOrVariable)?.Value;
+    }
+
+    /// <summary>
+    /// A boolean flag (<c>--rotate-certificates</c>, <c>--rotate-certificates=false</c>: Go's bool flags never take
+    /// the next word), else its component-config key; with where it was set, for messages. Null when set nowhere.
+    /// </summary>
+    public (bool Value, string Where)? GetSwitch(string flag)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        var name = flag.TrimStart('-');
+        (bool, string)? found = null;
+        foreach (var arg in ExecStart.SelectMany(argv => argv.Skip(1)))
+        {
+            if (arg.Length < 2 || arg[0] != '-' || arg.TrimStart('-') is not { } bare)
+            {
+                continue;
+            }
+            if (bare == name)
+            {
+                found = (true, arg);
+            }
+            else if (bare.StartsWith(name + "=", StringComparison.Ordinal) && bool.TryParse(bare[(name.Length + 1)..], out var value))
+            {
+                found = (value, arg);
+            }
+        }
+        if (found is not null)
+        {
+            return found;
+        }
+        return FromComponentConfig(flag) is ({ } config, { } key, _) && config.GetBool(key) is { } fromConfig
+            ? (fromConfig, $"{key}: {(fromConfig ? "true" : "false")} in {config.Path}")
+            : null;
+    }
+
+    private (ComponentConfig Config, string Key, string Value)? FromComponentConfig(string flag)
+    {
+        foreach (var config in ComponentConfigs)
+        {
+            if (ComponentSettings.KeyFor(config, flag) is { } key && config.Get(key) is { } value)
+            {
+                return (config, key, value);
+            }
+        }
+        return null;
     }
 
     private static List<string> CommandWords(UnitSetting setting)
