@@ -86,6 +86,45 @@ public sealed class NodeRoot
         return found;
     }
 
+    /// <summary>Node paths of the folders directly in a folder (symlinks to folders inside the root too), sorted; none when it is missing.</summary>
+    public IEnumerable<string> EnumerateDirectories(string directoryOnNode)
+    {
+        var host = Resolve(directoryOnNode);
+        if (Stat(host, directoryOnNode, followSymlinks: true) is not { Kind: FileKind.Directory })
+        {
+            return [];
+        }
+        var found = new List<string>();
+        try
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(host))
+            {
+                var onNode = NodePath.Combine(NodePath.Normalize(directoryOnNode), Path.GetFileName(entry));
+                try
+                {
+                    if (Stat(Resolve(onNode), onNode, followSymlinks: false) is { Kind: FileKind.Directory })
+                    {
+                        found.Add(onNode);
+                    }
+                }
+                catch (PkiException)
+                {
+                    // a looping or unreadable link leads to no folder
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PkiException($"{Describe(directoryOnNode)}: could not list the folder ({e.Message})", e);
+        }
+        found.Sort(StringComparer.Ordinal);
+        return found;
+    }
+
+    /// <summary>The size of a regular file (links followed); null when it is missing or not a regular file.</summary>
+    public long? SizeOf(string pathOnNode) =>
+        Stat(Resolve(pathOnNode), pathOnNode, followSymlinks: true) is { Kind: FileKind.Regular, SizeBytes: var size } ? size : null;
+
     /// <summary>A file's bytes, or null when it does not exist.</summary>
     public byte[]? ReadAllBytes(string pathOnNode, long maxBytes)
     {

@@ -11,7 +11,8 @@ public sealed class NodeInventory(
     IReadOnlyList<CertificateEntry> certificates,
     IReadOnlyList<InventoryError> errors,
     IReadOnlyList<SystemdUnit> units,
-    IReadOnlyList<PrivateKey> keys) : IDisposable
+    IReadOnlyList<PrivateKey> keys,
+    IReadOnlyList<KubeconfigReference> kubeconfigReferences) : IDisposable
 {
     public NodeRoot Root { get; } = root;
 
@@ -23,6 +24,9 @@ public sealed class NodeInventory(
     public IReadOnlyList<InventoryError> Errors { get; } = errors;
 
     public IReadOnlyList<SystemdUnit> Units { get; } = units;
+
+    /// <summary>Every file a kubeconfig on the node names by path (client-certificate, client-key, certificate-authority).</summary>
+    public IReadOnlyList<KubeconfigReference> KubeconfigReferences { get; } = kubeconfigReferences;
 
     public void Dispose()
     {

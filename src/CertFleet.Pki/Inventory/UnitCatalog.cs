@@ -1,9 +1,13 @@
+using CertFleet.Pki.ComponentConfigs;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Systemd;
 
 namespace CertFleet.Pki.Inventory;
 
-/// <summary>Reads the node's systemd service units (with drop-ins) that could name certificate files.</summary>
+/// <summary>
+/// Reads the node's systemd service units (with drop-ins) that could name certificate files, and the component
+/// configs they name (--config, --config-file), whose files belong to the unit as much as its flags do.
+/// </summary>
 internal static class UnitCatalog
 {
     // systemd's precedence: /etc overrides /usr/lib and /lib for a unit of the same name.
@@ -39,7 +43,8 @@ internal static class UnitCatalog
                     {
                         continue;
                     }
-                    units.Add(SystemdUnit.Parse(name, text, dropIns, nodePath => ReadText(root, nodePath)));
+                    var unit = SystemdUnit.Parse(name, text, dropIns, nodePath => ReadText(root, nodePath));
+                    units.Add(unit.WithComponentConfigs(ReadComponentConfigs(root, unit, errors)));
                 }
                 catch (PkiException e)
                 {
@@ -61,6 +66,27 @@ internal static class UnitCatalog
             .Select(path => ReadText(root, path))
             .OfType<string>()
             .ToList();
+    }
+
+    private static List<ComponentConfig> ReadComponentConfigs(NodeRoot root, SystemdUnit unit, ICollection<InventoryError> errors)
+    {
+        var configs = new List<ComponentConfig>();
+        foreach (var path in unit.ComponentConfigPaths)
+        {
+            try
+            {
+                // a missing file is the verifier's to report (the unit names it); here there is nothing to read
+                if (ReadText(root, path) is { } text)
+                {
+                    configs.Add(ComponentConfig.Parse(text, path));
+                }
+            }
+            catch (PkiException e)
+            {
+                errors.Add(new InventoryError(path, e.Message));
+            }
+        }
+        return configs;
     }
 
     private static bool IsRelevant(string text) =>
