@@ -36,9 +36,12 @@ internal static class InventoryMapping
                 RenewalOwner.KubeletRotation => CertificateOwner.KubeletRotation,
                 RenewalOwner.KubeletSelfSigned => CertificateOwner.KubeletSelfSigned,
                 RenewalOwner.SelfSigned => CertificateOwner.SelfSigned,
+                RenewalOwner.KubeletRotationHistory => CertificateOwner.KubeletRotationHistory,
                 _ => CertificateOwner.Unspecified,
             },
             IssuerPath = entry.IssuerPath ?? "",
+            OwnerNote = entry.OwnerNote ?? "",
+            RotationLink = entry.RotationLink ?? "",
         };
         reported.UsedBy.Add(entry.UsedBy);
         return reported;

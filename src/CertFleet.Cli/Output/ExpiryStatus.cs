@@ -15,6 +15,7 @@ internal static class ExpiryStatus
         var note = entry switch
         {
             { Owner: RenewalOwner.KubeletRotation } => "kubelet rotates it",
+            { Owner: RenewalOwner.KubeletRotationHistory } => "kubelet's old, unused",
             { Owner: RenewalOwner.KubeletSelfSigned } => "kubelet self-signed",
             { Owner: RenewalOwner.SelfSigned } => "self-signed",
             { KeyMatches: false } => "KEY MISMATCH",

@@ -38,7 +38,9 @@ internal sealed class SigningPolicy(ClusterAuthorities authorities)
         switch (reported.Owner)
         {
             case CertificateOwner.KubeletRotation:
-                return "the kubelet rotates this certificate itself (--rotate-certificates); left alone";
+                return reported.OwnerNote is { Length: > 0 } note ? note : "the kubelet rotates this certificate itself (--rotate-certificates); left alone";
+            case CertificateOwner.KubeletRotationHistory:
+                return (reported.OwnerNote is { Length: > 0 } earlier ? earlier : "a certificate the kubelet rotated earlier; nothing uses it") + "; left alone";
             case CertificateOwner.KubeletSelfSigned:
                 return "the kubelet's self-signed serving certificate; the kubelet makes its own";
             case CertificateOwner.SelfSigned:

@@ -43,6 +43,15 @@ public sealed record CertificateEntry
 
     public RenewalOwner Owner { get; init; } = RenewalOwner.CertFleet;
 
+    /// <summary>Why it has that owner, in the operator's words, when it is not obvious (the kubelet's rotation, say).</summary>
+    public string? OwnerNote { get; init; }
+
+    /// <summary>
+    /// The kubelet's kubelet-client-current.pem (or -server-) symlink that leads to this file, when CertFleet renews
+    /// it: the renewal is written as a new dated file and the link moved, as the kubelet itself does. Else null.
+    /// </summary>
+    public string? RotationLink { get; init; }
+
     public bool IsCa => Certificate.IsCa;
 
     /// <summary>A CA of the cluster: CA:TRUE and not something the kubelet made for itself.</summary>
@@ -72,11 +81,17 @@ public enum RenewalOwner
     /// <summary>kubelet-client-*.pem: the kubelet rotates it through the API server (--rotate-certificates).</summary>
     KubeletRotation,
 
-    /// <summary>The kubelet's self-signed serving certificate (kubelet.crt), which it makes itself.</summary>
+    /// <summary>
+    /// The serving certificate the kubelet made for itself (kubelet.crt: self-signed, or client-go's leaf and throwaway
+    /// CA). The kubelet never renews it; CertFleet renews it self-signed with its own key.
+    /// </summary>
     KubeletSelfSigned,
 
     /// <summary>Any other self-signed leaf certificate: no CA to renew it with.</summary>
     SelfSigned,
+
+    /// <summary>A kubelet-client-*.pem the kubelet rotated away from: no link or setting leads to it, nothing uses it.</summary>
+    KubeletRotationHistory,
 }
 
 /// <summary>

@@ -1,4 +1,3 @@
-using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Systemd;
 
 namespace CertFleet.Pki.Inventory;
@@ -6,24 +5,46 @@ namespace CertFleet.Pki.Inventory;
 /// <summary>Turns what a scan read into entries: each certificate with its key, issuer, users and owner.</summary>
 internal static class CertificateLinker
 {
-    private const string KubeletCertificateFolder = "/var/lib/kubelet/pki";
-
-    public static List<CertificateEntry> Link(NodeScanner.ScanState scan, IReadOnlyList<SystemdUnit> units)
+    public static List<CertificateEntry> Link(ScanState scan, IReadOnlyList<SystemdUnit> units, DateTimeOffset now)
     {
         var keys = new KeyPairing(scan);
         var issuers = new IssuerLookup(scan.Certificates);
         var usage = new UnitUsage(scan, units);
-        var kubeletFolders = KubeletFolders(scan, units);
+        var kubelet = new KubeletFiles(scan.Root, units);
         var perFile = scan.Certificates.GroupBy(c => (c.File.HostPath, c.Location.Field?.Value.Start))
             .ToDictionary(g => g.Key, g => g.Count());
+        var issuerOf = new Dictionary<FoundCertificate, FoundCertificate?>(ReferenceEqualityComparer.Instance);
+        foreach (var found in scan.Certificates)
+        {
+            issuerOf[found] = issuers.Find(found.Certificate);
+        }
+        // a CA is a CA of the node when it issued a certificate kept in another file, or something trusts it as a CA
+        var issuedElsewhere = issuerOf
+            .Where(p => p.Value is { } issuer && issuer.File.HostPath != p.Key.File.HostPath)
+            .Select(p => p.Value!.Certificate.Sha256Fingerprint)
+            .ToHashSet(StringComparer.Ordinal);
+        var namedAsCa = NamedAsCa(scan, units);
+        var referenced = Referenced(scan, units);
+
+        bool IsSelfSigned(FoundCertificate found) =>
+            (issuerOf[found] is { } issuer && issuer.Certificate.Sha256Fingerprint == found.Certificate.Sha256Fingerprint)
+            || (found.Certificate.IsSelfIssued && found.Certificate.IsIssuedBy(found.Certificate));
+        bool IsTrustedAsCa(FoundCertificate found) =>
+            issuedElsewhere.Contains(found.Certificate.Sha256Fingerprint) || namedAsCa.Contains(found.File.HostPath);
+        // what the kubelet makes for itself: a self-signed certificate, or one issued by a self-signed certificate of the
+        // same file (client-go writes the leaf, then the throwaway CA whose key it drops), trusted as a CA by nothing else
+        bool IsSelfMade(FoundCertificate found) =>
+            !IsTrustedAsCa(found) && (IsSelfSigned(found)
+                || (issuerOf[found] is { } issuer && issuer.File.HostPath == found.File.HostPath && IsSelfSigned(issuer) && !IsTrustedAsCa(issuer)));
 
         return scan.Certificates
             .Select(found =>
             {
                 var key = keys.Find(found);
-                var issuer = issuers.Find(found.Certificate);
-                var selfSigned = (issuer is not null && issuer.Certificate.Sha256Fingerprint == found.Certificate.Sha256Fingerprint)
-                    || (found.Certificate.IsSelfIssued && found.Certificate.IsIssuedBy(found.Certificate));
+                var issuer = issuerOf[found];
+                var selfSigned = IsSelfSigned(found);
+                var ownership = kubelet.OwnerOf(found, IsSelfMade(found), referenced.Contains(found.File.HostPath), now)
+                    ?? new Ownership(selfSigned && !found.Certificate.IsCa ? RenewalOwner.SelfSigned : RenewalOwner.CertFleet);
                 return new CertificateEntry
                 {
                     File = found.File,
@@ -34,8 +55,10 @@ internal static class CertificateLinker
                     Key = key is { Matches: true } ? key.Key : null,
                     IssuerCertificate = issuer?.Certificate,
                     IssuerPath = issuer?.File.Path,
-                    UsedBy = usage.UnitsUsing(found),
-                    Owner = OwnerOf(found, selfSigned, kubeletFolders),
+                    UsedBy = usage.UnitsUsing(found, kubelet),
+                    Owner = ownership.Owner,
+                    OwnerNote = ownership.Note,
+                    RotationLink = ownership.RotationLink,
                     IsSelfSigned = selfSigned,
                     IsInBundle = perFile[(found.File.HostPath, found.Location.Field?.Value.Start)] > 1,
                 };
@@ -46,45 +69,44 @@ internal static class CertificateLinker
             .ToList();
     }
 
-    private static HashSet<string> KubeletFolders(NodeScanner.ScanState scan, IReadOnlyList<SystemdUnit> units)
+    /// <summary>Host paths of files a unit setting or a kubeconfig's certificate-authority names as a CA.</summary>
+    private static HashSet<string> NamedAsCa(ScanState scan, IReadOnlyList<SystemdUnit> units)
     {
-        var folders = new HashSet<string>(StringComparer.Ordinal);
-        var candidates = units.Select(u => u.GetSetting("--cert-dir")).OfType<string>().Append(KubeletCertificateFolder);
-        foreach (var folder in candidates)
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in units.SelectMany(u => u.FileReferences).Where(r => FileReferenceFinder.IsAboutCa(r.Setting)))
         {
-            try
+            if (TryResolve(scan, reference.Path) is { } host)
             {
-                folders.Add(scan.Root.Resolve(folder));
-            }
-            catch (PkiException)
-            {
-                // a folder that cannot be resolved holds nothing we read
+                named.Add(host);
             }
         }
-        return folders;
+        named.UnionWith(scan.KubeconfigReferences.Where(r => r.IsCluster).Select(r => r.CertificateHostPath).OfType<string>());
+        return named;
     }
 
-    private static RenewalOwner OwnerOf(FoundCertificate found, bool selfSigned, HashSet<string> kubeletFolders)
+    /// <summary>Host paths of files a unit setting or a kubeconfig names directly.</summary>
+    private static HashSet<string> Referenced(ScanState scan, IReadOnlyList<SystemdUnit> units)
     {
-        var inKubeletFolder = kubeletFolders.Contains(Path.GetDirectoryName(found.File.HostPath) ?? "");
-        var fileName = Path.GetFileName(found.File.Path);
-        var isRotatedName = (fileName.StartsWith("kubelet-client-", StringComparison.Ordinal)
-                || fileName.StartsWith("kubelet-server-", StringComparison.Ordinal))
-            && fileName.EndsWith(".pem", StringComparison.Ordinal);
-        if (inKubeletFolder && isRotatedName && found.Location.Field is null)
+        var named = units.SelectMany(u => u.FileReferences).Select(r => TryResolve(scan, r.Path)).OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var reference in scan.KubeconfigReferences)
         {
-            return RenewalOwner.KubeletRotation;
+            named.UnionWith(new[] { reference.Certificate, reference.Key }.OfType<ReferencedFile>()
+                // a kubeconfig naming kubelet-client-current.pem uses the file the link leads to, not the file itself
+                .Where(f => !scan.Root.IsSymlink(f.NodePath)).Select(f => f.HostPath));
         }
-        // The kubelet's own serving certificate is self-signed and, as openssl and client-go make it, often
-        // marked CA:TRUE; it is the kubelet's, not a CA of the cluster.
-        if (selfSigned && inKubeletFolder)
+        return named;
+    }
+
+    private static string? TryResolve(ScanState scan, string nodePath)
+    {
+        try
         {
-            return RenewalOwner.KubeletSelfSigned;
+            return scan.Root.Resolve(nodePath);
         }
-        if (selfSigned && !found.Certificate.IsCa)
+        catch (PkiException)
         {
-            return RenewalOwner.SelfSigned;
+            return null;
         }
-        return RenewalOwner.CertFleet;
     }
 }

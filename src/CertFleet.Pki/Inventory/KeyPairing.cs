@@ -9,15 +9,17 @@ internal sealed record PairedKey(string Path, PrivateKey Key, bool Matches);
 /// Finds each certificate's private key: the key beside it in the same file or kubeconfig entry, the key a
 /// kubeconfig names with it, a key with the conventional sibling name (x.crt/x.key, cfssl's x.pem/x-key.pem),
 /// or any key on the node with the same public key. A named or sibling key that does not match is reported as
-/// a mismatch unless a matching key exists elsewhere.
+/// a mismatch unless a matching key exists elsewhere, or the key belongs to another certificate of the same file
+/// (kubelet.key beside a kubelet.crt holding the leaf and then its CA is the leaf's key, not a wrong key for the CA).
 /// </summary>
 internal sealed class KeyPairing
 {
     private readonly ILookup<string, FoundKey> _byHostPath;
     private readonly Dictionary<string, FoundKey> _byPublicKey = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<KubeconfigFileReference> _kubeconfigReferences;
+    private readonly ILookup<string, FoundCertificate> _certificatesByHostPath;
 
-    public KeyPairing(NodeScanner.ScanState scan)
+    public KeyPairing(ScanState scan)
     {
         _byHostPath = scan.Keys.ToLookup(k => k.HostPath, StringComparer.Ordinal);
         foreach (var key in scan.Keys)
@@ -25,6 +27,7 @@ internal sealed class KeyPairing
             _byPublicKey.TryAdd(Convert.ToBase64String(key.Key.SubjectPublicKeyInfoDer), key);
         }
         _kubeconfigReferences = scan.KubeconfigReferences;
+        _certificatesByHostPath = scan.Certificates.Where(c => c.Location.Field is null).ToLookup(c => c.File.HostPath, StringComparer.Ordinal);
     }
 
     public PairedKey? Find(FoundCertificate found)
@@ -66,7 +69,7 @@ internal sealed class KeyPairing
         return Best(keyPaths.SelectMany(p => _byHostPath[p]), found);
     }
 
-    private static PairedKey? Best(IEnumerable<FoundKey> keys, FoundCertificate found)
+    private PairedKey? Best(IEnumerable<FoundKey> keys, FoundCertificate found)
     {
         FoundKey? first = null;
         foreach (var key in keys)
@@ -74,6 +77,10 @@ internal sealed class KeyPairing
             if (key.Key.Matches(found.Certificate))
             {
                 return new PairedKey(key.Path, key.Key, true);
+            }
+            if (found.Location.Field is null && _certificatesByHostPath[found.File.HostPath].Any(other => key.Key.Matches(other.Certificate)))
+            {
+                continue; // another certificate of this file's key
             }
             first ??= key;
         }

@@ -69,7 +69,11 @@ public sealed class RenewalPlanner(TimeProvider time)
         switch (owner)
         {
             case RenewalOwner.KubeletRotation:
-                return "the kubelet rotates this certificate itself (--rotate-certificates); left alone";
+                return occurrences.Select(o => o.OwnerNote).FirstOrDefault(n => n is not null)
+                    ?? "the kubelet rotates this certificate itself (--rotate-certificates); left alone";
+            case RenewalOwner.KubeletRotationHistory:
+                return (occurrences.Select(o => o.OwnerNote).FirstOrDefault(n => n is not null) ?? "a certificate the kubelet rotated earlier; nothing uses it")
+                    + "; left alone";
             case RenewalOwner.KubeletSelfSigned:
                 return "the kubelet's self-signed serving certificate; the kubelet makes its own";
             case RenewalOwner.SelfSigned:

@@ -1,12 +1,14 @@
 using System.Globalization;
 using CertFleet.Pki.Inventory;
+using CertFleet.Pki.Systemd;
 
 namespace CertFleet.Pki.Verification;
 
 /// <summary>
 /// The check an agent runs after an install and an operator runs any time: for every certificate, its key
-/// matches, it chains to a CA on the node, it is not expired or about to expire; and every file a unit names
-/// exists. Certificates the kubelet manages itself are checked for expiry only.
+/// matches, it chains to a CA on the node, it is not expired or about to expire; and every file that a unit, its
+/// environment or component config, or a kubeconfig names exists. Certificates the kubelet
+/// rotates itself are checked for expiry only; the ones it rotated away from, which nothing uses, not at all.
 /// </summary>
 public sealed class LocalVerifier(TimeProvider time)
 {
@@ -26,13 +28,21 @@ public sealed class LocalVerifier(TimeProvider time)
         }
         foreach (var unit in inventory.Units)
         {
-            foreach (var reference in unit.FileReferences)
+            foreach (var reference in unit.FileReferences.Where(r => NamesTlsMaterial(r) && !WrittenByTheKubelet(unit, r)))
             {
                 if (!Exists(inventory, reference.Path))
                 {
                     problems.Add(new VerificationProblem(reference.Path, null, unit.Name,
-                        $"{unit.Name} names it in {reference.Setting}, but it does not exist"));
+                        $"{unit.Name} names it in {reference.Where}, but it does not exist"));
                 }
+            }
+        }
+        foreach (var reference in inventory.KubeconfigReferences.DistinctBy(r => (r.KubeconfigPath, r.Entry, r.Field)))
+        {
+            if (!Exists(inventory, reference.Path))
+            {
+                problems.Add(new VerificationProblem(reference.Path, reference.IsCluster ? null : reference.Entry, null,
+                    $"{reference.Where} names it, but it does not exist; whatever uses that kubeconfig fails"));
             }
         }
         return new VerificationReport(inventory.Certificates.Count, inventory.Units.Count, problems);
@@ -41,6 +51,10 @@ public sealed class LocalVerifier(TimeProvider time)
     private static IEnumerable<string> CertificateProblems(CertificateEntry entry, DateTimeOffset now, TimeSpan threshold)
     {
         var certificate = entry.Certificate;
+        if (entry.Owner == RenewalOwner.KubeletRotationHistory)
+        {
+            yield break; // nothing uses it
+        }
         var managedElsewhere = entry.Owner is RenewalOwner.KubeletRotation or RenewalOwner.KubeletSelfSigned;
         if (entry.KeyMatches == false)
         {
@@ -68,6 +82,15 @@ public sealed class LocalVerifier(TimeProvider time)
             yield return string.Create(CultureInfo.InvariantCulture, $"not valid before {certificate.NotBefore:yyyy-MM-dd HH:mm} UTC (check the clock)");
         }
     }
+
+    // a flag such as --resolv-conf=/etc/resolv.conf is read for what it may hold, but is no certificate to miss
+    private static bool NamesTlsMaterial(UnitFileReference reference) =>
+        FileReferenceFinder.IsAboutTls(reference.Setting) || FileReferenceFinder.IsComponentConfigSetting(reference.Setting)
+        || (FileReferenceFinder.HasTlsExtension(reference.Path) && !reference.Path.EndsWith(".conf", StringComparison.Ordinal));
+
+    // the kubelet writes its --kubeconfig itself when it bootstraps from --bootstrap-kubeconfig
+    private static bool WrittenByTheKubelet(SystemdUnit unit, UnitFileReference reference) =>
+        reference.Setting.TrimStart('-') == "kubeconfig" && reference.Source is null && unit.GetSetting("--bootstrap-kubeconfig") is not null;
 
     private static bool Exists(NodeInventory inventory, string nodePath)
     {
