@@ -8,8 +8,8 @@ internal sealed record PairedKey(string Path, PrivateKey Key, bool Matches);
 /// <summary>
 /// Finds each certificate's private key: the key beside it in the same file or kubeconfig entry, the key a
 /// kubeconfig names with it, a key with the conventional sibling name (x.crt/x.key, cfssl's x.pem/x-key.pem),
-/// or any key on the node with the same public key. A named or sibling key that does not match is reported as
-/// a mismatch unless a matching key exists elsewhere, or the key belongs to another certificate of the same file
+/// or else any key on the node with the same public key. A named or sibling key that does not match is reported as
+/// a mismatch (that is the key its service loads), unless it belongs to another certificate of the same file
 /// (kubelet.key beside a kubelet.crt holding the leaf and then its CA is the leaf's key, not a wrong key for the CA).
 /// </summary>
 internal sealed class KeyPairing
@@ -32,17 +32,14 @@ internal sealed class KeyPairing
 
     public PairedKey? Find(FoundCertificate found)
     {
-        var named = NamedKey(found);
-        if (named is { Matches: true })
+        // the key the layout pairs with it is the one its service loads: a wrong one there is a mismatch, even when
+        // the right key sits elsewhere on the node (in a kubeconfig, say)
+        if (NamedKey(found) is { } named)
         {
             return named;
         }
         var byPublicKey = _byPublicKey.GetValueOrDefault(Convert.ToBase64String(found.Certificate.SubjectPublicKeyInfoDer));
-        if (byPublicKey is not null && (named is null || found.Location.Field is null))
-        {
-            return new PairedKey(byPublicKey.Path, byPublicKey.Key, true);
-        }
-        return named;
+        return byPublicKey is null ? null : new PairedKey(byPublicKey.Path, byPublicKey.Key, true);
     }
 
     /// <summary>The key that the layout says belongs to this certificate, matching or not.</summary>

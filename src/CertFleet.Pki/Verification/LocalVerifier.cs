@@ -33,7 +33,7 @@ public sealed class LocalVerifier(TimeProvider time)
                 if (!Exists(inventory, reference.Path))
                 {
                     problems.Add(new VerificationProblem(reference.Path, null, unit.Name,
-                        $"{unit.Name} names it in {reference.Where}, but it does not exist"));
+                        $"{unit.Name} names it in {reference.Where}, but it does not exist{DanglingLink(inventory, reference.Path)}"));
                 }
             }
         }
@@ -42,7 +42,7 @@ public sealed class LocalVerifier(TimeProvider time)
             if (!Exists(inventory, reference.Path))
             {
                 problems.Add(new VerificationProblem(reference.Path, reference.IsCluster ? null : reference.Entry, null,
-                    $"{reference.Where} names it, but it does not exist; whatever uses that kubeconfig fails"));
+                    $"{reference.Where} names it, but it does not exist{DanglingLink(inventory, reference.Path)}; whatever uses that kubeconfig fails"));
             }
         }
         return new VerificationReport(inventory.Certificates.Count, inventory.Units.Count, problems);
@@ -91,6 +91,19 @@ public sealed class LocalVerifier(TimeProvider time)
     // the kubelet writes its --kubeconfig itself when it bootstraps from --bootstrap-kubeconfig
     private static bool WrittenByTheKubelet(SystemdUnit unit, UnitFileReference reference) =>
         reference.Setting.TrimStart('-') == "kubeconfig" && reference.Source is null && unit.GetSetting("--bootstrap-kubeconfig") is not null;
+
+    /// <summary>", a link to X, which is gone" for a symbolic link that leads nowhere: X is the file to restore.</summary>
+    private static string DanglingLink(NodeInventory inventory, string nodePath)
+    {
+        try
+        {
+            return inventory.Root.SymlinkTarget(nodePath) is { } target ? $" (a link to {target}, which is gone)" : "";
+        }
+        catch (PkiException)
+        {
+            return "";
+        }
+    }
 
     private static bool Exists(NodeInventory inventory, string nodePath)
     {
