@@ -31,19 +31,19 @@ internal static class ScanPlaces
         TrustStores.Any(store => pathOnNode == store || pathOnNode.StartsWith(store + "/", StringComparison.Ordinal));
 
     /// <summary>
-    /// The administrators' kubeconfigs: /root/.kube/config, /home/NAME/.kube/config, and the kubeconfigs kept
-    /// directly in /root (kubernetes-the-hard-way's admin.kubeconfig). Only kubeconfigs are taken from these.
+    /// The administrators' kubeconfigs: ~/.kube/config of root and of every /home/NAME, and the kubeconfigs kept
+    /// directly in those home folders (kubernetes-the-hard-way copies admin.kubeconfig there). Only kubeconfigs are
+    /// taken from these places.
     /// </summary>
     public static IEnumerable<string> AdministratorKubeconfigs(NodeRoot root)
     {
-        yield return "/root/.kube/config";
-        foreach (var home in root.EnumerateDirectories("/home"))
+        foreach (var home in root.EnumerateDirectories("/home").Prepend("/root"))
         {
             yield return home + "/.kube/config";
-        }
-        foreach (var file in root.EnumerateFiles("/root", recursive: false))
-        {
-            yield return file;
+            foreach (var file in root.EnumerateFiles(home, recursive: false))
+            {
+                yield return file;
+            }
         }
     }
 }
