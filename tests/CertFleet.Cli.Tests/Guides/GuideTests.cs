@@ -1,0 +1,64 @@
+using CertFleet.Testing.Guides;
+
+namespace CertFleet.Cli.Tests.Guides;
+
+/// <summary>opsnull/follow-me-install-kubernetes-cluster: the kubelet rotates its client and serving certificates.</summary>
+public sealed class OpsnullGuideTests(OpsnullLayout layout) : GuideLayoutTests<OpsnullLayout>(layout)
+{
+    // the guide works in /opt/k8s/work on the first master and copies from there
+    protected override IReadOnlyList<string> WorkingFolders(string node) => ["/opt/k8s/work"];
+
+    protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => new Dictionary<string, string>
+    {
+        ["/etc/kubernetes/cert/kubelet-client-"] = "rotateCertificates: true in /etc/kubernetes/kubelet-config.yaml",
+        ["/etc/kubernetes/cert/kubelet-server-"] = "serverTLSBootstrap: true in /etc/kubernetes/kubelet-config.yaml",
+    };
+}
+
+/// <summary>dotbalo/k8s-ha-install: etcd through --config-file, the kubelet through a drop-in and kubelet-conf.yml.</summary>
+public sealed class DotbaloGuideTests(DotbaloLayout layout) : GuideLayoutTests<DotbaloLayout>(layout)
+{
+    protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => new Dictionary<string, string>
+    {
+        ["/var/lib/kubelet/pki/kubelet-client-"] = "rotateCertificates: true in /etc/kubernetes/kubelet-conf.yml",
+    };
+}
+
+/// <summary>easzlab/kubeasz: /etc/kubernetes/ssl; the worker has no CA key.</summary>
+public sealed class KubeaszGuideTests(KubeaszLayout layout) : GuideLayoutTests<KubeaszLayout>(layout)
+{
+    // the deploy node's copies of every node's files (ezctl's cluster folder), and calico's, which no unit uses
+    protected override IReadOnlyList<string> WorkingFolders(string node) => ["/etc/kubeasz", "/etc/calico"];
+
+    protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => node == "master"
+        ? new Dictionary<string, string>()
+        : new Dictionary<string, string>
+        {
+            ["/"] = "has no private key on this node",
+        };
+}
+
+/// <summary>The /opt/kubernetes/{cfg,ssl} layout: settings in EnvironmentFile= with continuations, CA keys beside the CAs.</summary>
+public sealed class OptLayoutGuideTests(OptLayout layout) : GuideLayoutTests<OptLayout>(layout)
+{
+    // the write-up's cfssl working folders
+    protected override IReadOnlyList<string> WorkingFolders(string node) => ["/root/TLS"];
+
+    protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => new Dictionary<string, string>();
+}
+
+/// <summary>kubernetes-the-hard-way, openssl edition: files named only in KubeletConfiguration and the other component configs.</summary>
+public sealed class HardWayGuideTests(HardWayLayout layout) : GuideLayoutTests<HardWayLayout>(layout)
+{
+    protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => node == "master"
+        ? new Dictionary<string, string>()
+        : new Dictionary<string, string> { ["/"] = "has no private key on this node" };
+}
+
+/// <summary>kubernetes-the-hard-way 1.21.0, cfssl edition.</summary>
+public sealed class HardWayCfsslGuideTests(HardWayCfsslLayout layout) : GuideLayoutTests<HardWayCfsslLayout>(layout)
+{
+    protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => node == "master"
+        ? new Dictionary<string, string>()
+        : new Dictionary<string, string> { ["/"] = "has no private key on this node" };
+}
