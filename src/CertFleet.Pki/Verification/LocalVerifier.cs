@@ -37,12 +37,17 @@ public sealed class LocalVerifier(TimeProvider time)
                 }
             }
         }
-        foreach (var reference in inventory.KubeconfigReferences.DistinctBy(r => (r.KubeconfigPath, r.Entry, r.Field)))
+        // client-certificate and client-key often name one file (the kubelet's kubelet-client-current.pem): one problem
+        foreach (var named in inventory.KubeconfigReferences.GroupBy(r => (r.KubeconfigPath, r.Entry, r.IsCluster, r.Path)))
         {
+            var reference = named.First();
             if (!Exists(inventory, reference.Path))
             {
+                var fields = string.Join(" and ", named.Select(r => r.Field).Distinct());
+                var verb = named.Select(r => r.Field).Distinct().Count() > 1 ? "name" : "names";
                 problems.Add(new VerificationProblem(reference.Path, reference.IsCluster ? null : reference.Entry, null,
-                    $"{reference.Where} names it, but it does not exist{DanglingLink(inventory, reference.Path)}; whatever uses that kubeconfig fails"));
+                    $"{fields} of {(reference.IsCluster ? "cluster" : "user")} {reference.Entry} in {reference.KubeconfigPath} {verb} it, "
+                    + $"but it does not exist{DanglingLink(inventory, reference.Path)}; whatever uses that kubeconfig fails"));
             }
         }
         return new VerificationReport(inventory.Certificates.Count, inventory.Units.Count, problems);
