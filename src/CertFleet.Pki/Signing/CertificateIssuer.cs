@@ -72,7 +72,7 @@ public sealed class CertificateIssuer(TimeProvider time)
 
     /// <summary>
     /// <paramref name="previous"/> signed again by <paramref name="authority"/> (for a self-signed CA: itself) with
-    /// <paramref name="extensions"/>; the one place a renewal's serial and validity are decided.
+    /// <paramref name="extensions"/>; the one place a renewal's serial, validity and signature algorithm are decided.
     /// </summary>
     private CertificateInfo Reissue(CertificateInfo previous, CertificateAuthority authority,
         IReadOnlyList<CertificateExtension> extensions, TimeSpan validity, string context)
@@ -80,7 +80,8 @@ public sealed class CertificateIssuer(TimeProvider time)
         var now = time.GetUtcNow();
         var template = new CertificateTemplate(
             SerialNumbers.NewSerial(previous.SerialNumber), authority.Certificate.SubjectDer, now - Backdate,
-            RenewalValidity.NotAfter(previous, now, validity), previous.SubjectDer, previous.SubjectPublicKeyInfoDer, extensions);
+            RenewalValidity.NotAfter(previous, now, validity), previous.SubjectDer, previous.SubjectPublicKeyInfoDer, extensions,
+            SignatureAlgorithm.ForRenewal(previous.SignatureAlgorithmDer, authority.Key.Algorithm));
         return template.Sign(authority.Key, context);
     }
 
