@@ -67,5 +67,8 @@ public sealed record ManifestRow(string Node, string Path, string Subject, strin
 /// <summary>Kubelets that rotate their own client certificate (kubelet-client-current.pem) and self-sign their serving one.</summary>
 public sealed class KubeletRotationPkiFixture() : ClusterPkiFixture("ec", "--kubelet-rotation", "--masters", "1", "--workers", "1");
 
+/// <summary>CAs made for 100 years, as cfssl runbooks often make them; one master, one worker.</summary>
+public sealed class CenturyCaPkiFixture() : ClusterPkiFixture("ec", "--ca-days-left", "36500", "--masters", "1", "--workers", "1");
+
 /// <summary>worker-1's kubelet client certificate expired two days ago: the emergency case.</summary>
 public sealed class ExpiredNodePkiFixture() : ClusterPkiFixture("ec", "--expired-node", "worker-1", "--masters", "1", "--workers", "1");

@@ -28,6 +28,17 @@ public static class Openssl
     public static string PublicKey(string certificateFile) =>
         Checked("x509", "-in", certificateFile, "-noout", "-pubkey");
 
+    /// <summary>`openssl x509 -noout -enddate`: "notAfter=Nov  7 23:35:50 2126 GMT".</summary>
+    public static string EndDate(string certificateFile) =>
+        Checked("x509", "-in", certificateFile, "-noout", "-enddate").Trim();
+
+    /// <summary><paramref name="moment"/> as <see cref="EndDate"/> prints it (whole seconds, day padded to two).</summary>
+    public static string EndDateOf(DateTimeOffset moment)
+    {
+        var utc = moment.UtcDateTime;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"notAfter={utc:MMM} {utc.Day,2} {utc:HH:mm:ss yyyy} GMT");
+    }
+
     public static string Text(string certificateFile) =>
         Checked("x509", "-in", certificateFile, "-noout", "-text");
 

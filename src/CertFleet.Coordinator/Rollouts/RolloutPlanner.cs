@@ -3,6 +3,7 @@ using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Signing;
 using CertFleet.Pki;
 using CertFleet.Pki.Certificates;
+using CertFleet.Pki.Signing;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
@@ -44,7 +45,8 @@ internal sealed partial class RolloutPlanner(
         {
             foreach (var authority in authorities.All)
             {
-                plan.Certificates.Add(Planned(CoordinatorNode, "", authority.Certificate, now + request.AuthorityValidity()));
+                plan.Certificates.Add(Planned(CoordinatorNode, "", authority.Certificate,
+                    RenewalValidity.NotAfter(authority.Certificate, now, request.AuthorityValidity())));
             }
         }
         foreach (var node in nodes)
@@ -67,9 +69,11 @@ internal sealed partial class RolloutPlanner(
                 if (certificate.IsCa && first.Owner == CertificateOwner.Certfleet)
                 {
                     // CA certificates change only with --ca, and only the coordinator's own (same subject and key)
-                    if (request.RenewAuthorities && authorities.SameAuthorityAs(certificate) is not null)
+                    if (request.RenewAuthorities && authorities.SameAuthorityAs(certificate) is { } authority)
                     {
-                        plan.Certificates.Add(Planned(node.Name, path, certificate, now + request.AuthorityValidity()));
+                        // the node's copy is replaced by the coordinator's renewal of its own CA certificate
+                        plan.Certificates.Add(Planned(node.Name, path, certificate,
+                            RenewalValidity.NotAfter(authority.Certificate, now, request.AuthorityValidity())));
                         targets.Add(new RolloutTarget(node.Name, certificate.Sha256Fingerprint));
                         units.UnionWith(occurrences.SelectMany(o => o.UsedBy));
                     }
@@ -84,7 +88,7 @@ internal sealed partial class RolloutPlanner(
                     plan.Refused.Add(new RefusedCertificate { Node = node.Name, Path = path, Subject = certificate.Subject, Reason = reason });
                     continue;
                 }
-                var planned = Planned(node.Name, path, certificate, leafNotAfter);
+                var planned = Planned(node.Name, path, certificate, RenewalValidity.NotAfter(certificate, now, request.LeafValidity()));
                 planned.KubeconfigUser = first.KubeconfigUser;
                 issuers.Add(authorities.IssuerOf(certificate)!.Certificate.Sha256Fingerprint);
                 plan.Certificates.Add(planned);

@@ -99,9 +99,8 @@ public sealed class PrivateKey : IDisposable
 
     public override string ToString() => Description;
 
-    internal SignatureAlgorithm SignatureAlgorithm => SignatureAlgorithm.For(Algorithm);
-
-    internal byte[] Sign(ReadOnlySpan<byte> data) => SignatureAlgorithm.Sign(Algorithm, data);
+    /// <summary>What this key signs with when nothing asks otherwise: its CSRs, and a renewal of an unknown algorithm.</summary>
+    internal SignatureAlgorithm DefaultSignatureAlgorithm => SignatureAlgorithm.For(Algorithm);
 
     private static PrivateKey Load(PemBlock block, string sourceName, Func<AsymmetricAlgorithm> import)
     {

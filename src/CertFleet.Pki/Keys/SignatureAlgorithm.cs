@@ -29,6 +29,14 @@ internal sealed record SignatureAlgorithm(string Oid, HashAlgorithmName Hash, bo
         _ => throw new ArgumentException($"unsupported key type {key.GetType().Name}", nameof(key)),
     };
 
+    /// <summary>
+    /// What the renewal of a certificate signed with <paramref name="originalIdentifierDer"/> is signed with: the same
+    /// algorithm when CertFleet knows it and <paramref name="key"/> can make it (KTHW's sha512 CA stays sha512, a
+    /// P-256 CA's SHA-384 stays SHA-384), so a renewal changes nothing it need not; otherwise <see cref="For"/>.
+    /// </summary>
+    public static SignatureAlgorithm ForRenewal(ReadOnlyMemory<byte> originalIdentifierDer, AsymmetricAlgorithm key) =>
+        FromIdentifier(originalIdentifierDer) is { } original && original.IsRsa == (key is RSA) ? original : For(key);
+
     /// <summary>The algorithm an AlgorithmIdentifier names, or null when it is not one CertFleet supports.</summary>
     public static SignatureAlgorithm? FromIdentifier(ReadOnlyMemory<byte> algorithmIdentifierDer)
     {

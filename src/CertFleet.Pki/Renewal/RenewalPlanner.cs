@@ -2,6 +2,7 @@ using System.Globalization;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Keys;
+using CertFleet.Pki.Signing;
 
 namespace CertFleet.Pki.Renewal;
 
@@ -47,7 +48,8 @@ public sealed class RenewalPlanner(TimeProvider time)
                 continue;
             }
             var issuer = first.IsSelfSigned ? certificate : first.IssuerCertificate!;
-            var renewal = new PlannedRenewal(certificate, occurrences, KeyOf(certificate)!, issuer, KeyOf(issuer)!, now + validity);
+            var renewal = new PlannedRenewal(certificate, occurrences, KeyOf(certificate)!, issuer, KeyOf(issuer)!,
+                RenewalValidity.NotAfter(certificate, now, validity));
             (certificate.IsCa ? authorities : leaves).Add(renewal);
         }
 

@@ -44,15 +44,14 @@ public sealed class CertificateIssuer(TimeProvider time)
                 "(names, key identifiers or signature do not match); sign it with the CA that issued it");
         }
 
-        var now = time.GetUtcNow();
         var extensions = WithAuthorityKeyIdentifier(previous.Extensions, authority.Certificate.SubjectKeyIdentifier, addWhenMissing: true);
-        var template = new CertificateTemplate(
-            SerialNumbers.NewSerial(previous.SerialNumber), authority.Certificate.SubjectDer, now - Backdate,
-            now + validity, previous.SubjectDer, previous.SubjectPublicKeyInfoDer, extensions);
-        return template.Sign(authority.Key, context);
+        return Reissue(previous, authority, extensions, validity, context);
     }
 
-    /// <summary>Renews a self-signed CA certificate with its own key, keeping subject, SKI and every extension.</summary>
+    /// <summary>
+    /// Renews a self-signed CA certificate with its own key, keeping subject, SKI and every extension; it ends no
+    /// sooner than it did (<see cref="RenewalValidity"/>).
+    /// </summary>
     public CertificateInfo RenewAuthority(CertificateAuthority authority, TimeSpan validity)
     {
         ArgumentNullException.ThrowIfNull(authority);
@@ -66,12 +65,23 @@ public sealed class CertificateIssuer(TimeProvider time)
                 "self-signed root CA can be renewed with its own key");
         }
 
-        var now = time.GetUtcNow();
         var keyId = certificate.SubjectKeyIdentifier ?? certificate.AuthorityKeyIdentifier;
         var extensions = WithAuthorityKeyIdentifier(certificate.Extensions, keyId, addWhenMissing: false);
+        return Reissue(certificate, authority, extensions, validity, context);
+    }
+
+    /// <summary>
+    /// <paramref name="previous"/> signed again by <paramref name="authority"/> (for a self-signed CA: itself) with
+    /// <paramref name="extensions"/>; the one place a renewal's serial, validity and signature algorithm are decided.
+    /// </summary>
+    private CertificateInfo Reissue(CertificateInfo previous, CertificateAuthority authority,
+        IReadOnlyList<CertificateExtension> extensions, TimeSpan validity, string context)
+    {
+        var now = time.GetUtcNow();
         var template = new CertificateTemplate(
-            SerialNumbers.NewSerial(certificate.SerialNumber), certificate.SubjectDer, now - Backdate, now + validity,
-            certificate.SubjectDer, certificate.SubjectPublicKeyInfoDer, extensions);
+            SerialNumbers.NewSerial(previous.SerialNumber), authority.Certificate.SubjectDer, now - Backdate,
+            RenewalValidity.NotAfter(previous, now, validity), previous.SubjectDer, previous.SubjectPublicKeyInfoDer, extensions,
+            SignatureAlgorithm.ForRenewal(previous.SignatureAlgorithmDer, authority.Key.Algorithm));
         return template.Sign(authority.Key, context);
     }
 

@@ -49,6 +49,6 @@ public static class CertificateRequestBuilder
             }
         }
         var infoDer = info.Encode();
-        return SignedStructure.Encode(infoDer, key);
+        return SignedStructure.Encode(infoDer, key, key.DefaultSignatureAlgorithm);
     }
 }

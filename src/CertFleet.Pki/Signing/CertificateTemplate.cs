@@ -15,14 +15,14 @@ internal sealed record CertificateTemplate(
     DateTimeOffset NotAfter,
     byte[] SubjectDer,
     byte[] SubjectPublicKeyInfoDer,
-    IReadOnlyList<CertificateExtension> Extensions)
+    IReadOnlyList<CertificateExtension> Extensions,
+    SignatureAlgorithm SignatureAlgorithm)
 {
     /// <summary>RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.</summary>
     private static readonly DateTimeOffset GeneralizedTimeFrom = new(2050, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public CertificateInfo Sign(PrivateKey issuerKey, string sourceName)
     {
-        var algorithm = issuerKey.SignatureAlgorithm;
         var tbs = new AsnWriter(AsnEncodingRules.DER);
         using (tbs.PushSequence())
         {
@@ -31,7 +31,7 @@ internal sealed record CertificateTemplate(
                 tbs.WriteInteger(2); // v3
             }
             tbs.WriteIntegerUnsigned(SerialNumber);
-            algorithm.WriteIdentifier(tbs);
+            SignatureAlgorithm.WriteIdentifier(tbs);
             tbs.WriteEncodedValue(IssuerDer);
             using (tbs.PushSequence())
             {
@@ -52,7 +52,7 @@ internal sealed record CertificateTemplate(
                 }
             }
         }
-        return CertificateInfo.Parse(SignedStructure.Encode(tbs.Encode(), issuerKey), sourceName);
+        return CertificateInfo.Parse(SignedStructure.Encode(tbs.Encode(), issuerKey, SignatureAlgorithm), sourceName);
     }
 
     private static void WriteTime(AsnWriter writer, DateTimeOffset value)

@@ -6,9 +6,12 @@ namespace CertFleet.Pki.Signing;
 /// <summary>The SEQUENCE { toBeSigned, signatureAlgorithm, signature } shape shared by certificates and CSRs.</summary>
 internal static class SignedStructure
 {
-    public static byte[] Encode(byte[] toBeSigned, PrivateKey key)
+    /// <summary>
+    /// <paramref name="algorithm"/> is the caller's: the issuer's choice for a certificate (which the TBS names too),
+    /// the key's default for a CSR.
+    /// </summary>
+    public static byte[] Encode(byte[] toBeSigned, PrivateKey key, SignatureAlgorithm algorithm)
     {
-        var algorithm = key.SignatureAlgorithm;
         var signature = algorithm.Sign(key.Algorithm, toBeSigned);
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())

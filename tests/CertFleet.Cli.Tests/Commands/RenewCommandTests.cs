@@ -2,7 +2,8 @@ using CertFleet.Testing;
 
 namespace CertFleet.Cli.Tests.Commands;
 
-public sealed class RenewCommandTests(RsaClusterPkiFixture pki) : IClassFixture<RsaClusterPkiFixture>
+public sealed class RenewCommandTests(RsaClusterPkiFixture pki, CenturyCaPkiFixture century)
+    : IClassFixture<RsaClusterPkiFixture>, IClassFixture<CenturyCaPkiFixture>
 {
     [Fact]
     public void Renew_DryRun_PrintsThePlanAndTheRestartOrderAndChangesNothing()
@@ -83,6 +84,27 @@ public sealed class RenewCommandTests(RsaClusterPkiFixture pki) : IClassFixture<
         Assert.Equal(0, exitCode);
         Assert.Contains("/etc/kubernetes/pki/kube-scheduler.crt: its key /etc/kubernetes/pki/kube-scheduler.key does not match it", output, StringComparison.Ordinal);
         Assert.Equal(certificateBefore, File.ReadAllText(Path.Combine(pkiDir, "kube-scheduler.crt")));
+    }
+
+    [Fact]
+    public void Renew_CaWithACenturyLeftAndCaDays3650_KeepsTheCasNotAfterAndThePlanShowsIt()
+    {
+        var root = century.CopyNode("master-1");
+        var original = Path.Combine(century.NodeRoot("master-1"), "etc/kubernetes/pki/ca.crt");
+        var ca = Path.Combine(root, "etc/kubernetes/pki/ca.crt");
+        var day = Openssl.Checked("x509", "-in", original, "-noout", "-enddate", "-dateopt", "iso_8601").Trim()["notAfter=".Length..][..10];
+        var tenYears = DateTimeOffset.UtcNow.AddDays(3650).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var (exitCode, output, _) = CliRun.Invoke("renew", "--local", "--root", root, "--ca", "--ca-days", "3650");
+
+        Assert.Equal(0, exitCode);
+        var row = output.Split('\n').Single(l => l.StartsWith("/etc/kubernetes/pki/ca.crt", StringComparison.Ordinal));
+        Assert.Equal(2, row.Split(day).Length - 1); // EXPIRES and NEW EXPIRY
+        Assert.DoesNotContain(tenYears, row, StringComparison.Ordinal);
+        Assert.Equal(Openssl.EndDate(original), Openssl.EndDate(ca));
+        Assert.NotEqual(Openssl.Serial(original), Openssl.Serial(ca));
+        var leaf = Openssl.Verify(ca, Path.Combine(root, "etc/kubernetes/pki/apiserver.crt"));
+        Assert.True(leaf.ExitCode == 0, leaf.Combined);
     }
 
     [Theory]

@@ -4,7 +4,8 @@ using CertFleet.Testing;
 
 namespace CertFleet.Coordinator.Tests.Rollouts;
 
-public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture) : IClassFixture<EcClusterPkiFixture>
+public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture, CenturyCaPkiFixture century)
+    : IClassFixture<EcClusterPkiFixture>, IClassFixture<CenturyCaPkiFixture>
 {
     private static readonly string[] MasterAgents = ["kubelet.service", "kube-proxy.service"];
 
@@ -109,5 +110,29 @@ public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture) : IClassFix
         var caCopies = plan.Certificates.Where(c => c.IsAuthority && c.Path == "/etc/kubernetes/pki/ca.crt").Select(c => c.Node).Order();
         Assert.Equal(["master-1", "master-2", "master-3", "worker-1", "worker-2"], caCopies);
         Assert.Empty(plan.Warnings);
+    }
+
+    [Fact]
+    public async Task PlanAsync_CaWithACenturyLeftAndCaDays3650_ShowsItsNotAfterKeptAsTheRolloutWritesIt()
+    {
+        using var bed = FleetTestbed.Create(century);
+        var original = Path.Combine(century.NodeRoot("master-1"), "etc/kubernetes/pki/ca.crt");
+        var notAfter = bed.Authorities.All.Single(a => a.Certificate.Subject == "CN=kubernetes").Certificate.NotAfter;
+        var request = new RolloutRequest { All = true, RenewAuthorities = true, AuthorityDays = 3650 };
+
+        var plan = await bed.Admin.PlanAsync(request, CancellationToken.None);
+        var started = await bed.Admin.StartAsync(request, automatic: false, CancellationToken.None);
+        await bed.RunAsync();
+
+        var planned = plan.Certificates.Where(c => c.IsAuthority && c.Subject == "CN=kubernetes").ToList();
+        Assert.Equal([RolloutPlanner.CoordinatorNode, "master-1", "worker-1"], planned.Select(c => c.Node).Order(StringComparer.Ordinal));
+        Assert.All(planned, c => Assert.Equal(notAfter, c.NewNotAfter.ToDateTimeOffset()));
+        Assert.Equal(RolloutStates.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
+        foreach (var node in new[] { "master-1", "worker-1" })
+        {
+            var ca = bed.HostPath(node, "/etc/kubernetes/pki/ca.crt");
+            Assert.NotEqual(Openssl.Serial(original), Openssl.Serial(ca));
+            Assert.Equal(Openssl.EndDate(original), Openssl.EndDate(ca));
+        }
     }
 }

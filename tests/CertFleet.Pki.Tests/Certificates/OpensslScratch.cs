@@ -39,13 +39,25 @@ public sealed class OpensslScratch : IDisposable
     }
 
     /// <summary>A self-signed CA like an operator makes it: CA:TRUE, SKI; extra -addext values as given.</summary>
-    public string SelfSignedCa(string name, string key, string subject, params string[] addext)
+    public string SelfSignedCa(string name, string key, string subject, params string[] addext) =>
+        SelfSignedCa(name, key, subject, 30, null, addext);
+
+    /// <summary>
+    /// A self-signed CA valid <paramref name="days"/> days, signed with <paramref name="digest"/> (openssl's default
+    /// when null), as runbooks make them: `openssl req -x509 -new -sha512 -days 3653` in kubernetes-the-hard-way.
+    /// </summary>
+    public string SelfSignedCa(string name, string key, string subject, int days, string? digest, params string[] addext)
     {
         var arguments = new List<string>
         {
-            "req", "-x509", "-new", "-key", key, "-subj", subject, "-days", "30", "-utf8", "-out", PathOf(name),
+            "req", "-x509", "-new", "-key", key, "-subj", subject, "-days", days.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-utf8", "-out", PathOf(name),
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         };
+        if (digest is not null)
+        {
+            arguments.Add("-" + digest);
+        }
         foreach (var extension in addext)
         {
             arguments.Add("-addext");
@@ -57,14 +69,27 @@ public sealed class OpensslScratch : IDisposable
 
     /// <summary>A leaf signed by a CA with the extensions in <paramref name="extensionLines"/> (an openssl extfile section).</summary>
     public string Leaf(string name, string key, string subject, string caCertificate, string caKey, int days,
-        params string[] extensionLines)
+        params string[] extensionLines) =>
+        LeafSignedWith(null, name, key, subject, caCertificate, caKey, days, extensionLines);
+
+    /// <summary>A leaf as <see cref="Leaf"/> makes it, signed with <paramref name="digest"/> (openssl's default when null).</summary>
+    public string LeafSignedWith(string? digest, string name, string key, string subject, string caCertificate, string caKey,
+        int days, params string[] extensionLines)
     {
         var csr = PathOf(name + ".csr");
         Openssl.Checked("req", "-new", "-key", key, "-subj", subject, "-utf8", "-out", csr);
         var extfile = WriteText(name + ".ext", "[ leaf ]\n" + string.Join('\n', extensionLines) + "\n");
-        Openssl.Checked("x509", "-req", "-in", csr, "-CA", caCertificate, "-CAkey", caKey, "-set_serial", "0x1234",
+        var arguments = new List<string>
+        {
+            "x509", "-req", "-in", csr, "-CA", caCertificate, "-CAkey", caKey, "-set_serial", "0x1234",
             "-days", days.ToString(System.Globalization.CultureInfo.InvariantCulture), "-extfile", extfile,
-            "-extensions", "leaf", "-out", PathOf(name));
+            "-extensions", "leaf", "-out", PathOf(name),
+        };
+        if (digest is not null)
+        {
+            arguments.Add("-" + digest);
+        }
+        Openssl.Checked([.. arguments]);
         return PathOf(name);
     }
 

@@ -71,6 +71,91 @@ public sealed class CertificateAuthorityRenewalTests(SmallEcPkiFixture ec, Small
     }
 
     [Fact]
+    public void RenewAuthority_Sha512CaMadeAsKubernetesTheHardWayDoes_KeepsSha512AndItsLeavesVerify()
+    {
+        var key = _scratch.RsaKey("ca.key");
+        var ca = _scratch.SelfSignedCa("ca.crt", key, "/C=US/ST=Washington/L=Seattle/CN=CA", 3653, "sha512");
+        var adminKey = _scratch.EcKey("admin.key");
+        var admin = _scratch.Leaf("admin.crt", adminKey, "/CN=admin/O=system:masters", ca, key, 3653,
+            "extendedKeyUsage = clientAuth", "authorityKeyIdentifier = keyid:always");
+
+        var renewed = _scratch.SaveCertificate("new-ca.crt", new CertificateIssuer(TimeProvider.System)
+            .RenewAuthority(new CertificateAuthority(OpensslScratch.LoadCertificate(ca), OpensslScratch.LoadKey(key)), TenYears));
+
+        Assert.Contains("Signature Algorithm: sha512WithRSAEncryption", Openssl.Text(ca), StringComparison.Ordinal);
+        Assert.Contains("Signature Algorithm: sha512WithRSAEncryption", Openssl.Text(renewed), StringComparison.Ordinal);
+        Assert.DoesNotContain("sha256", Openssl.Text(renewed), StringComparison.Ordinal);
+        var self = Openssl.Verify(renewed, renewed);
+        Assert.True(self.ExitCode == 0, self.Combined);
+        var leaf = Openssl.Verify(renewed, admin);
+        Assert.True(leaf.ExitCode == 0, leaf.Combined);
+    }
+
+    [Fact]
+    public void RenewAuthority_CfsslCaWithAHundredYearsLeftRenewedForTenYears_KeepsItsNotAfter()
+    {
+        var key = _scratch.EcKey("ca-key.pem");
+        var ca = _scratch.SelfSignedCa("ca.pem", key, "/C=CN/O=k8s/CN=kubernetes", 36500, null);
+        Assert.True(OpensslScratch.LoadCertificate(ca).NotAfter.Year > 2050);
+
+        var renewed = _scratch.SaveCertificate("new-ca.pem", new CertificateIssuer(TimeProvider.System)
+            .RenewAuthority(new CertificateAuthority(OpensslScratch.LoadCertificate(ca), OpensslScratch.LoadKey(key)), TenYears));
+
+        Assert.Equal(Openssl.EndDate(ca), Openssl.EndDate(renewed));
+        Assert.NotEqual(Openssl.Serial(ca), Openssl.Serial(renewed));
+        var self = Openssl.Verify(renewed, renewed);
+        Assert.True(self.ExitCode == 0, self.Combined);
+    }
+
+    [Fact]
+    public void RenewAuthority_CaWithTwentyDaysLeftRenewedFor3650Days_EndsThatLongFromNow()
+    {
+        var now = DateTimeOffset.UtcNow;
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+        var key = _scratch.EcKey("ca.key");
+        var ca = _scratch.SelfSignedCa("ca.crt", key, "/CN=twenty-days", 20, null);
+
+        var renewed = _scratch.SaveCertificate("new-ca.crt", new CertificateIssuer(new FakeTimeProvider(now))
+            .RenewAuthority(new CertificateAuthority(OpensslScratch.LoadCertificate(ca), OpensslScratch.LoadKey(key)), TimeSpan.FromDays(3650)));
+
+        Assert.Equal(Openssl.EndDateOf(now.AddDays(3650)), Openssl.EndDate(renewed));
+    }
+
+    [Fact]
+    public void RenewAuthority_P256CaSignedWithSha384_KeepsEcdsaWithSha384()
+    {
+        var key = _scratch.EcKey("ca.key");
+        var ca = _scratch.SelfSignedCa("ca.crt", key, "/CN=p256-sha384", 30, "sha384");
+
+        var renewed = _scratch.SaveCertificate("new-ca.crt", new CertificateIssuer(TimeProvider.System)
+            .RenewAuthority(new CertificateAuthority(OpensslScratch.LoadCertificate(ca), OpensslScratch.LoadKey(key)), TenYears));
+
+        Assert.Contains("Signature Algorithm: ecdsa-with-SHA384", Openssl.Text(renewed), StringComparison.Ordinal);
+        var self = Openssl.Verify(renewed, renewed);
+        Assert.True(self.ExitCode == 0, self.Combined);
+    }
+
+    [Fact]
+    public void RenewAuthority_RsaSignedOriginalOfAnEcKey_SignsWithTheEcKeysDefault()
+    {
+        // Only a test makes this: a CA certificate whose names say self-issued, carrying a P-384 key, but signed
+        // sha512WithRSA by another key. sha512WithRSA cannot be made with an EC key.
+        var rsaKey = _scratch.RsaKey("rsa-ca.key");
+        var rsaCa = _scratch.SelfSignedCa("rsa-ca.crt", rsaKey, "/CN=cross-type");
+        var ecKey = _scratch.EcKey("ca.key", "secp384r1");
+        var ca = _scratch.LeafSignedWith("sha512", "ca.crt", ecKey, "/CN=cross-type", rsaCa, rsaKey, 30,
+            "basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign", "subjectKeyIdentifier = hash");
+        Assert.Contains("Signature Algorithm: sha512WithRSAEncryption", Openssl.Text(ca), StringComparison.Ordinal);
+
+        var renewed = _scratch.SaveCertificate("new-ca.crt", new CertificateIssuer(TimeProvider.System)
+            .RenewAuthority(new CertificateAuthority(OpensslScratch.LoadCertificate(ca), OpensslScratch.LoadKey(ecKey)), TenYears));
+
+        Assert.Contains("Signature Algorithm: ecdsa-with-SHA384", Openssl.Text(renewed), StringComparison.Ordinal);
+        var self = Openssl.Verify(renewed, renewed);
+        Assert.True(self.ExitCode == 0, self.Combined);
+    }
+
+    [Fact]
     public void RenewAuthority_CaWithSelfAuthorityKeyIdentifier_KeepsItAsKeyIdOnly()
     {
         var key = _scratch.EcKey("ca.key");

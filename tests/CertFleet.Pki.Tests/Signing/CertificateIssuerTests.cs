@@ -192,20 +192,54 @@ public sealed class CertificateIssuerTests(SmallEcPkiFixture ec, SmallRsaPkiFixt
         Assert.True(Openssl.Verify(ca, renewed).ExitCode == 0);
     }
 
-    [Fact]
-    public void Renew_P384Ca_SignsWithEcdsaWithSha384()
+    [Theory]
+    [InlineData("sha384", "ecdsa-with-SHA384")]
+    [InlineData(null, "ecdsa-with-SHA256")] // openssl's default digest, whatever the curve
+    public void Renew_LeafOfAP384Ca_KeepsTheAlgorithmItWasSignedWith(string? digest, string signatureAlgorithm)
     {
         var caKey = _scratch.EcKey("ca.key", "secp384r1");
         var ca = _scratch.SelfSignedCa("ca.crt", caKey, "/CN=p384-ca", "subjectKeyIdentifier=hash");
         var key = _scratch.EcKey("leaf.key");
-        var leaf = _scratch.Leaf("leaf.crt", key, "/CN=leaf", ca, caKey, 10, "extendedKeyUsage = clientAuth");
+        var leaf = _scratch.LeafSignedWith(digest, "leaf.crt", key, "/CN=leaf", ca, caKey, 10, "extendedKeyUsage = clientAuth");
         var authority = new CertificateAuthority(OpensslScratch.LoadCertificate(ca), OpensslScratch.LoadKey(caKey));
 
         var renewed = _scratch.SaveCertificate("new.crt", new CertificateIssuer(TimeProvider.System)
             .Renew(RequestFor(leaf, key), OpensslScratch.LoadCertificate(leaf), authority, OneYear));
 
-        Assert.Contains("Signature Algorithm: ecdsa-with-SHA384", Openssl.Text(renewed), StringComparison.Ordinal);
+        Assert.Contains("Signature Algorithm: " + signatureAlgorithm, Openssl.Text(leaf), StringComparison.Ordinal);
+        Assert.Contains("Signature Algorithm: " + signatureAlgorithm, Openssl.Text(renewed), StringComparison.Ordinal);
         var result = Openssl.Verify(ca, renewed);
+        Assert.True(result.ExitCode == 0, result.Combined);
+    }
+
+    [Fact]
+    public void Renew_LeafIssuedSha512ByTheFixtureCa_StaysSha512()
+    {
+        var key = _scratch.EcKey("scheduler.key");
+        var leaf = _scratch.LeafSignedWith("sha512", "scheduler.crt", key, "/CN=system:kube-scheduler", PkiFile("rsa", "ca.crt"),
+            PkiFile("rsa", "ca.key"), 10, "extendedKeyUsage = clientAuth", "authorityKeyIdentifier = keyid:always");
+
+        var renewed = _scratch.SaveCertificate("new.crt", new CertificateIssuer(TimeProvider.System)
+            .Renew(RequestFor(leaf, key), OpensslScratch.LoadCertificate(leaf), Authority("rsa"), OneYear));
+
+        Assert.Contains("Signature Algorithm: sha512WithRSAEncryption", Openssl.Text(renewed), StringComparison.Ordinal);
+        var result = Openssl.Verify(PkiFile("rsa", "ca.crt"), renewed);
+        Assert.True(result.ExitCode == 0, result.Combined);
+    }
+
+    [Fact]
+    public void Renew_IntermediateCaWithAHundredYearsLeftRenewedForTenYears_KeepsItsNotAfter()
+    {
+        var key = _scratch.EcKey("intermediate.key");
+        var intermediate = _scratch.Leaf("intermediate.crt", key, "/CN=etcd-ca", PkiFile("ec", "ca.crt"), PkiFile("ec", "ca.key"), 36500,
+            "basicConstraints = critical, CA:TRUE", "keyUsage = critical, keyCertSign, cRLSign", "subjectKeyIdentifier = hash",
+            "authorityKeyIdentifier = keyid:always");
+
+        var renewed = _scratch.SaveCertificate("new.crt", new CertificateIssuer(TimeProvider.System)
+            .Renew(RequestFor(intermediate, key), OpensslScratch.LoadCertificate(intermediate), Authority("ec"), TimeSpan.FromDays(3650)));
+
+        Assert.Equal(Openssl.EndDate(intermediate), Openssl.EndDate(renewed));
+        var result = Openssl.Verify(PkiFile("ec", "ca.crt"), renewed);
         Assert.True(result.ExitCode == 0, result.Combined);
     }
 
