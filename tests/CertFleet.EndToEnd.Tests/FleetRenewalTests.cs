@@ -10,7 +10,9 @@ namespace CertFleet.EndToEnd.Tests;
 
 /// <summary>
 /// A new user's whole story through the CLI alone: a 3-master (real etcd) + 2-worker loopback fleet renewed with
-/// `certfleet renew --all --wait`, while a client keeps writing to etcd through all three endpoints.
+/// `certfleet renew --all --wait`, while a client keeps writing to etcd through all three endpoints. worker-1 is laid
+/// out as kubernetes-the-hard-way lays out its nodes: kube-proxy's kubeconfig and the kubelet's serving certificate
+/// are named only in component configs (KubeProxyConfiguration, KubeletConfiguration).
 /// </summary>
 [Collection(LoopbackFleetCollection.Name)]
 public sealed class FleetRenewalTests
@@ -20,7 +22,7 @@ public sealed class FleetRenewalTests
     [Fact]
     public async Task RenewAll_LoopbackFleetWithRealEtcd_RenewsEveryLeafInRunbookOrderWithoutAFailedWrite()
     {
-        await using var fleet = await LoopbackFleet.StartAsync();
+        await using var fleet = await LoopbackFleet.StartAsync(ComponentConfigs.LayOut);
         try
         {
             var plan = fleet.Cli("plan", "--all");
@@ -39,6 +41,7 @@ public sealed class FleetRenewalTests
             Assert.True(failures.Count == 0, $"{failures.Count} of {written} writes failed: {string.Join("\n", failures.Take(3))}");
 
             AssertEveryLeafRenewedWithItsKey(fleet);
+            ComponentConfigs.AssertServingCertificateRenewed(fleet);
             await AssertEtcdServesTheNewCertificates(fleet);
             AssertRestartOrder(fleet);
         }
@@ -175,8 +178,10 @@ public sealed class FleetRenewalTests
             Assert.Equal("end", etcd[i + 1].Edge); // never two etcd members down at once
             Assert.Equal(etcd[i].Node, etcd[i + 1].Node);
         }
+        // worker-1's kube-proxy reads its kubeconfig through --config only, and still restarts
         var kubeletsOnWorkers = starts.Where(r => r.Unit is "kubelet" or "kube-proxy" && r.Node.StartsWith("worker", StringComparison.Ordinal)).ToList();
-        Assert.Equal(4, kubeletsOnWorkers.Count);
+        Assert.Equal(["worker-1 kube-proxy", "worker-1 kubelet", "worker-2 kube-proxy", "worker-2 kubelet"],
+            kubeletsOnWorkers.Select(r => $"{r.Node} {r.Unit}").Order(StringComparer.Ordinal));
         Assert.All(kubeletsOnWorkers, r => Assert.True(r.Time > starts.Where(s => s.Unit == "kube-scheduler").Max(s => s.Time)));
     }
 }

@@ -37,12 +37,13 @@ public sealed class LoopbackFleet : IAsyncDisposable
 
     public string Original(string node) => Path.Combine(Directory, "original", node);
 
-    public static async Task<LoopbackFleet> StartAsync()
+    /// <param name="prepare">changes the nodes' files after the fixture made them and before anything starts</param>
+    public static async Task<LoopbackFleet> StartAsync(Action<LoopbackFleet>? prepare = null)
     {
         var fleet = new LoopbackFleet(ScratchDirectory.Create("fleet"));
         try
         {
-            await fleet.StartInsideAsync();
+            await fleet.StartInsideAsync(prepare);
             return fleet;
         }
         catch (Exception e)
@@ -53,11 +54,12 @@ public sealed class LoopbackFleet : IAsyncDisposable
         }
     }
 
-    private async Task StartInsideAsync()
+    private async Task StartInsideAsync(Action<LoopbackFleet>? prepare)
     {
         var make = ProcessRunner.Run("bash", [SharedFixtures.MakeClusterPki, "--out", Directory, "--loopback", "--key-type", "ec",
             "--masters", "3", "--workers", "2"], timeout: TimeSpan.FromMinutes(2));
         Assert.True(make.ExitCode == 0, make.Combined);
+        prepare?.Invoke(this);
         foreach (var node in Masters.Concat(Workers))
         {
             System.IO.Directory.CreateDirectory(Original(node));
