@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every CertFleet test. Installs what the tests need when it is missing
-# (openssl, the etcd server and client, systemd-analyze, a C compiler from Debian's packages), so it passes on a
-# fresh machine. Usage: ./test.sh [extra dotnet test arguments]
+# (openssl, the etcd server and client, cfssl for the guide layouts, systemd-analyze, a C compiler from Debian's
+# packages), so it passes on a fresh machine. Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,6 +9,10 @@ missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
+# the guide layouts (tests/fixtures/guides) are made as the guides make them, with cfssl; their kubeconfigs with
+# `kubectl config` where kubectl works, else written as kubectl writes them (Debian 12's kubernetes-client crashes
+# in `kubectl config set-credentials`, so it is no use to install it)
+command -v cfssl >/dev/null && command -v cfssljson >/dev/null || missing+=(golang-cfssl)
 # the packaging tests: systemd-analyze checks the units; the NativeAOT agent in the .deb links with gcc or clang
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v gcc >/dev/null || command -v clang >/dev/null || missing+=(gcc)
