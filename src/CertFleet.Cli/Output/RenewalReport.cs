@@ -21,9 +21,15 @@ internal static class RenewalReport
             foreach (var renewal in plan.All)
             {
                 table.Add(Places(renewal.Occurrences), renewal.Current.Subject, Day(renewal.Current.NotAfter),
-                    Day(renewal.NewNotAfter), renewal.IsSelfSigned ? "itself (same key)" : renewal.Issuer.Subject);
+                    Day(renewal.NewNotAfter), renewal.IsKubeletServing ? "itself (the kubelet's own pair)"
+                        : renewal.IsSelfSigned ? "itself (same key)" : renewal.Issuer.Subject);
             }
             table.WriteTo(output);
+        }
+        foreach (var removed in plan.Removals)
+        {
+            output.WriteLine($"  {removed.Path}: the kubelet's throwaway CA {removed.Certificate.Subject} (its key is gone) leaves the file; "
+                + "the renewed serving certificate is self-signed");
         }
         if (plan.Skipped.Count > 0)
         {

@@ -26,7 +26,10 @@ internal sealed class CertificateRenewer(TimeProvider time)
         }
         foreach (var leaf in plan.Leaves)
         {
-            renewed.Add(new RenewedCertificate(leaf, IssueFromRequest(leaf, renewedAuthorities, options.LeafValidity)));
+            var next = leaf.IsKubeletServing
+                ? _issuer.RenewSelfSigned(leaf.Current, leaf.Key, options.LeafValidity)
+                : IssueFromRequest(leaf, renewedAuthorities, options.LeafValidity);
+            renewed.Add(new RenewedCertificate(leaf, next));
         }
         return renewed;
     }

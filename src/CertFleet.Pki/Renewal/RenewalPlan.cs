@@ -14,6 +14,9 @@ public sealed record RenewalPlan(
 {
     public IEnumerable<PlannedRenewal> All => Authorities.Concat(Leaves);
 
+    /// <summary>Certificates that leave their file: client-go's throwaway CA beside the kubelet's renewed serving leaf.</summary>
+    public IReadOnlyList<CertificateEntry> Removals { get; init; } = [];
+
     public bool IsEmpty => Authorities.Count == 0 && Leaves.Count == 0;
 }
 
@@ -32,6 +35,9 @@ public sealed record PlannedRenewal(
     public bool IsAuthority => Current.IsCa;
 
     public bool IsSelfSigned => Occurrences[0].IsSelfSigned;
+
+    /// <summary>The serving certificate the kubelet made for itself: renewed self-signed with its own key.</summary>
+    public bool IsKubeletServing => Occurrences[0].Owner == RenewalOwner.KubeletSelfSigned;
 }
 
 /// <summary>A certificate left alone, with the reason an operator reads.</summary>

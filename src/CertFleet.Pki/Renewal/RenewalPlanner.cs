@@ -27,6 +27,7 @@ public sealed class RenewalPlanner(TimeProvider time)
         var leaves = new List<PlannedRenewal>();
         var skipped = new List<SkippedCertificate>();
         var warnings = new List<string>();
+        var keyless = new List<CertificateEntry>();
 
         var groups = inventory.Certificates
             .GroupBy(e => e.Certificate.Sha256Fingerprint, StringComparer.Ordinal)
@@ -36,6 +37,20 @@ public sealed class RenewalPlanner(TimeProvider time)
         {
             var first = occurrences[0];
             var certificate = first.Certificate;
+            if (first.Owner == RenewalOwner.KubeletSelfSigned)
+            {
+                // the kubelet never renews the serving pair it made; it is renewed self-signed with its own key
+                if (KeyOf(certificate) is { } own)
+                {
+                    leaves.Add(new PlannedRenewal(certificate, occurrences, own, certificate, own,
+                        RenewalValidity.NotAfter(certificate, now, options.LeafValidity)));
+                }
+                else
+                {
+                    keyless.Add(first);
+                }
+                continue;
+            }
             var reason = SkipReason(occurrences, KeyOf);
             if (first.IsAuthority && !options.RenewAuthorities)
             {
@@ -53,14 +68,19 @@ public sealed class RenewalPlanner(TimeProvider time)
             (certificate.IsCa ? authorities : leaves).Add(renewal);
         }
 
+        // client-go's throwaway CA leaves the file with its leaf's self-signed renewal; a serving pair without its key stays
+        var renewedFiles = leaves.Where(l => l.IsKubeletServing).Select(l => l.Occurrences[0].File.HostPath).ToHashSet(StringComparer.Ordinal);
+        var removals = keyless.Where(e => renewedFiles.Contains(e.File.HostPath)).ToList();
+        skipped.AddRange(keyless.Except(removals).Select(e => new SkippedCertificate(e.Path, e.KubeconfigUser, e.Certificate.Subject,
+            "the kubelet's self-made serving certificate, but its key is not on this node; restore the key (or delete both and restart the kubelet, which makes a new pair)")));
         if (!options.RenewAuthorities)
         {
-            warnings.AddRange(AuthorityExpiryWarnings(leaves, now));
+            warnings.AddRange(AuthorityExpiryWarnings(leaves.Where(l => !l.IsKubeletServing).ToList(), now));
         }
         // Parents before children, so an intermediate CA is signed by its renewed parent.
         authorities.Sort((a, b) => (a.IsSelfSigned ? 0 : 1).CompareTo(b.IsSelfSigned ? 0 : 1));
         var units = RestartOrder.Sort(authorities.Concat(leaves).SelectMany(r => r.Occurrences).SelectMany(o => o.UsedBy));
-        return new RenewalPlan(authorities, leaves, skipped, warnings, units);
+        return new RenewalPlan(authorities, leaves, skipped, warnings, units) { Removals = removals };
     }
 
     private static string? SkipReason(List<CertificateEntry> occurrences, Func<CertificateInfo, PrivateKey?> keyOf)
@@ -76,8 +96,6 @@ public sealed class RenewalPlanner(TimeProvider time)
             case RenewalOwner.KubeletRotationHistory:
                 return (occurrences.Select(o => o.OwnerNote).FirstOrDefault(n => n is not null) ?? "a certificate the kubelet rotated earlier; nothing uses it")
                     + "; left alone";
-            case RenewalOwner.KubeletSelfSigned:
-                return "the kubelet's self-signed serving certificate; the kubelet makes its own";
             case RenewalOwner.SelfSigned:
                 return "self-signed and not a CA: no CA issued it, so there is nothing to renew it with";
         }
@@ -89,7 +107,7 @@ public sealed class RenewalPlanner(TimeProvider time)
         if (!first.IsSelfSigned && keyOf(issuer) is null)
         {
             return $"its CA {issuer.Subject} ({first.IssuerPath}) has no private key on this node; "
-                + "renew it where the CA key is (a master, or the coordinator)";
+                + "renew it where that CA's key is kept (`certfleet renew --local` there), or through the coordinator";
         }
         if (keyOf(certificate) is null)
         {

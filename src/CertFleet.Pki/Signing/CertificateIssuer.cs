@@ -71,6 +71,25 @@ public sealed class CertificateIssuer(TimeProvider time)
     }
 
     /// <summary>
+    /// Renews the serving certificate a kubelet made for itself, signed by its own key: subject, key, names and usages
+    /// kept; the issuer becomes the subject and the authority key identifier the certificate's own (client-go's leaf
+    /// named a throwaway CA whose key is gone, so its renewal can only be self-signed).
+    /// </summary>
+    public CertificateInfo RenewSelfSigned(CertificateInfo certificate, PrivateKey key, TimeSpan validity)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(key);
+        var context = $"self-signed renewal of {certificate.Subject} (serial {certificate.SerialHex})";
+        CheckValidity(validity, context);
+        if (!key.Matches(certificate))
+        {
+            throw Refuse(context, $"the key ({key.Description}) does not belong to the certificate; point to its own key");
+        }
+        var extensions = WithAuthorityKeyIdentifier(certificate.Extensions, certificate.SubjectKeyIdentifier, addWhenMissing: false);
+        return Reissue(certificate, new CertificateAuthority(certificate, key), extensions, validity, context);
+    }
+
+    /// <summary>
     /// <paramref name="previous"/> signed again by <paramref name="authority"/> (for a self-signed CA: itself) with
     /// <paramref name="extensions"/>; the one place a renewal's serial, validity and signature algorithm are decided.
     /// </summary>

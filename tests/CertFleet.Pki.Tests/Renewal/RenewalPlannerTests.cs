@@ -77,14 +77,19 @@ public sealed class RenewalPlannerTests(EcClusterPkiFixture pki) : IClassFixture
 public sealed class RenewalPlannerKubeletRotationTests(KubeletRotationPkiFixture pki) : IClassFixture<KubeletRotationPkiFixture>
 {
     [Fact]
-    public void Plan_RotatingKubelet_LeavesTheKubeletsCertificatesAloneWithAReason()
+    public void Plan_RotatingKubelet_LeavesTheRotatedCertificateToItAndRenewsItsSelfSignedServingPair()
     {
         using var inventory = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(pki.NodeRoot("master-1")));
         var plan = new RenewalPlanner(TimeProvider.System).Plan(inventory, new RenewalOptions());
 
-        Assert.Contains(plan.Skipped, s => s.Reason.Contains("kubelet rotates", StringComparison.Ordinal));
-        Assert.Contains(plan.Skipped, s => s.Path == "/var/lib/kubelet/pki/kubelet.crt" && s.Reason.Contains("self-signed", StringComparison.Ordinal));
-        Assert.DoesNotContain(plan.Leaves, l => l.Occurrences.Any(o => o.Path.StartsWith("/var/lib/kubelet", StringComparison.Ordinal)));
-        Assert.Equal(10, plan.Leaves.Count);
+        Assert.Contains(plan.Skipped, s => s.Path.StartsWith("/var/lib/kubelet/pki/kubelet-client-", StringComparison.Ordinal)
+            && s.Reason.Contains("kubelet rotates this certificate itself (--rotate-certificates=true)", StringComparison.Ordinal));
+        // the kubelet never renews the pair it made for itself: renewed self-signed, with its own key, as a leaf
+        var serving = Assert.Single(plan.Leaves, l => l.Occurrences.Any(o => o.Path.StartsWith("/var/lib/kubelet", StringComparison.Ordinal)));
+        Assert.Equal("/var/lib/kubelet/pki/kubelet.crt", serving.Occurrences[0].Path);
+        Assert.True(serving.IsKubeletServing);
+        Assert.Same(serving.Key, serving.IssuerKey);
+        Assert.Equal(11, plan.Leaves.Count);
+        Assert.Empty(plan.Removals);
     }
 }
