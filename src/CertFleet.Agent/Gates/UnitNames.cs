@@ -14,14 +14,11 @@ internal static class UnitNames
     public static SystemdUnit? Find(NodeInventory inventory, string unit) =>
         inventory.Units.FirstOrDefault(u => u.Name == unit || u.Name == unit + ".service");
 
-    public static string Program(SystemdUnit unit) =>
-        unit.ExecStart.Count > 0 && unit.ExecStart[0].Count > 0 ? Path.GetFileName(unit.ExecStart[0][0]) : "";
-
     public static bool IsEtcd(SystemdUnit unit) =>
-        Program(unit) == "etcd" || unit.Environment.Keys.Any(k => k.StartsWith("ETCD_", StringComparison.Ordinal))
+        unit.Program == "etcd" || unit.Environment.Keys.Any(k => k.StartsWith("ETCD_", StringComparison.Ordinal))
         || unit.GetSetting("--advertise-client-urls") is not null;
 
-    public static bool IsApiServer(SystemdUnit unit) => Program(unit) == "kube-apiserver" || unit.Name == "kube-apiserver.service";
+    public static bool IsApiServer(SystemdUnit unit) => unit.Program == "kube-apiserver" || unit.Name == "kube-apiserver.service";
 
-    public static bool IsKubelet(SystemdUnit unit) => Program(unit) == "kubelet" || unit.Name == "kubelet.service";
+    public static bool IsKubelet(SystemdUnit unit) => unit.Program == "kubelet" || unit.Name == "kubelet.service";
 }

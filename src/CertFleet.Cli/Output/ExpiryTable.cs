@@ -44,13 +44,17 @@ internal static class ExpiryTable
     /// <summary>The CA's file name without extension ("ca", "front-proxy-ca"), as kubeadm names them.</summary>
     private static string AuthorityName(CertificateEntry entry)
     {
+        if (entry.Owner == RenewalOwner.KubeletSelfSigned)
+        {
+            return "(the kubelet's own)"; // self-signed, or client-go's throwaway CA in the same file
+        }
         if (entry.IssuerPath is { } path)
         {
             return Path.GetFileNameWithoutExtension(path);
         }
         return entry.Owner switch
         {
-            RenewalOwner.KubeletSelfSigned or RenewalOwner.SelfSigned => "(self-signed)",
+            RenewalOwner.SelfSigned => "(self-signed)",
             _ => $"{entry.Certificate.Issuer} (not on this node)",
         };
     }
