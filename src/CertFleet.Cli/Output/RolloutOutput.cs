@@ -22,7 +22,8 @@ internal static class RolloutOutput
             foreach (var c in plan.Certificates)
             {
                 var name = c.KubeconfigUser.Length == 0 ? c.Path : $"{c.Path} (user {c.KubeconfigUser})";
-                table.Add(c.Node.Length == 0 ? "(coordinator)" : c.Node, name, c.Subject, Day(c.NotAfter), Day(c.NewNotAfter));
+                var subject = c.SelfSignedOnNode ? $"{c.Subject} (the kubelet's own: self-signed on the node)" : c.Subject;
+                table.Add(c.Node.Length == 0 ? "(coordinator)" : c.Node, name, subject, Day(c.NotAfter), Day(c.NewNotAfter));
             }
             table.WriteTo(output);
         }

@@ -83,6 +83,16 @@ internal sealed partial class RolloutPlanner(
                 {
                     continue;
                 }
+                if (first.Owner == CertificateOwner.KubeletSelfSigned && Keyed(occurrences).KeyState == KeyState.Matches)
+                {
+                    // no CA signs it: the agent renews the kubelet's own pair with its own key, the coordinator signs nothing
+                    var own = Planned(node.Name, path, certificate, RenewalValidity.NotAfter(certificate, now, request.LeafValidity()));
+                    own.SelfSignedOnNode = true;
+                    plan.Certificates.Add(own);
+                    targets.Add(new RolloutTarget(node.Name, certificate.Sha256Fingerprint));
+                    units.UnionWith(occurrences.SelectMany(o => o.UsedBy));
+                    continue;
+                }
                 if (policy.RefusalOf(node, Keyed(occurrences), certificate) is { } reason)
                 {
                     plan.Refused.Add(new RefusedCertificate { Node = node.Name, Path = path, Subject = certificate.Subject, Reason = reason });

@@ -162,7 +162,12 @@ internal sealed class RolloutStepExecutor(
         foreach (var (fingerprint, reported) in present)
         {
             var certificate = CertificateInfo.Parse(reported.Der.Span, $"{step.Node}:{reported.Path}");
-            if (!certificate.IsCa)
+            if (reported.Owner == CertificateOwner.KubeletSelfSigned)
+            {
+                request.SelfSigned.Add(fingerprint); // renewed on the node with its own key; nothing to sign here
+                request.SelfSignedDays = (int)rollout.Request.LeafValidity().TotalDays;
+            }
+            else if (!certificate.IsCa)
             {
                 leaves.Add(fingerprint);
             }
@@ -208,7 +213,7 @@ internal sealed class RolloutStepExecutor(
                 return new StepOutcome(false, $"{step.Node} sent no CSR for {string.Join(", ", unanswered.Select(f => present[f].Path))}");
             }
         }
-        if (request.Replacements.Count == 0 && refused.Count > 0)
+        if (request.Replacements.Count == 0 && request.SelfSigned.Count == 0 && refused.Count > 0)
         {
             // everything on this node was refused: nothing to write, and nothing there changes
             return new StepOutcome(true, string.Join("; ", refused));

@@ -42,7 +42,8 @@ internal sealed class SigningPolicy(ClusterAuthorities authorities)
             case CertificateOwner.KubeletRotationHistory:
                 return (reported.OwnerNote is { Length: > 0 } earlier ? earlier : "a certificate the kubelet rotated earlier; nothing uses it") + "; left alone";
             case CertificateOwner.KubeletSelfSigned:
-                return "the kubelet's self-signed serving certificate; the kubelet makes its own";
+                return "the serving certificate the kubelet made for itself: no CA issued it, so the coordinator signs nothing for it "
+                    + "(a rollout has the node renew it self-signed, when its key is there)";
             case CertificateOwner.SelfSigned:
                 return "self-signed and not a CA: no CA issued it, so there is nothing to renew it with";
         }
