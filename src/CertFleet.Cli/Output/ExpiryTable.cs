@@ -22,7 +22,9 @@ internal static class ExpiryTable
         // A CA embedded in several kubeconfigs is one CA: show its file once, with every unit that trusts it.
         foreach (var copies in inventory.Certificates.Where(e => e.IsAuthority).GroupBy(e => e.Certificate.Sha256Fingerprint))
         {
-            var shown = copies.OrderBy(c => c.Location.Field is null ? 0 : 1).ThenBy(c => c.IsInBundle ? 1 : 0).First();
+            // the copy the node's services use, in its own file, names it best (not an unused copy in /etc/etcd)
+            var shown = copies.OrderBy(c => c.Location.Field is null ? 0 : 1).ThenBy(c => c.IsInBundle ? 1 : 0)
+                .ThenBy(c => c.UsedBy.Count > 0 ? 0 : 1).First();
             var others = copies.Count() - 1;
             var name = others == 0 ? shown.DisplayName : $"{shown.DisplayName} (+{others} {(others == 1 ? "copy" : "copies")})";
             authorities.Add(name, ResidualTime.Date(shown.Certificate.NotAfter), ResidualTime.Format(shown.Certificate.NotAfter - now),
