@@ -79,8 +79,12 @@ public sealed class LocalVerifier(TimeProvider time)
         }
         else if (certificate.NotAfter - now < threshold)
         {
+            // renew --local leaves a certificate the kubelet rotates: what to look at is why its rotation has not happened
+            var rotating = entry.Owner == RenewalOwner.KubeletRotation
+                ? "; the kubelet rotates it itself, so check that its rotation works (its CSRs approved, kube-controller-manager's --cluster-signing-* files)"
+                : "";
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, within {threshold.TotalDays:0} days");
+                $"expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, within {threshold.TotalDays:0} days{rotating}");
         }
         if (certificate.NotBefore > now)
         {

@@ -75,6 +75,9 @@ public sealed class KubeletFilesTests(OptLayout layout) : IClassFixture<OptLayou
         Assert.Equal(RenewalOwner.KubeletRotation, client.Owner);
         Assert.Null(client.RotationLink);
         Assert.Contains("rotateCertificates: true in /opt/kubernetes/cfg/kubelet-config.yml", client.OwnerNote, StringComparison.Ordinal);
+        // 9 days left on a certificate the kubelet rotates: its rotation is what to look at
+        var problem = Assert.Single(new LocalVerifier(TimeProvider.System).Verify(inventory, TimeSpan.FromDays(30)).Problems, p => p.Path == client.Path);
+        Assert.Contains("the kubelet rotates it itself, so check that its rotation works", problem.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
