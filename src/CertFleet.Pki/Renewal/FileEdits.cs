@@ -7,7 +7,14 @@ using CertFleet.Pki.PemEncoding;
 namespace CertFleet.Pki.Renewal;
 
 /// <summary>The new content of one file: every replaced certificate in it swapped in place, nothing else changed.</summary>
-public sealed record FileEdit(ScannedFile File, byte[] NewContent, IReadOnlyList<CertificateEntry> Replaced);
+public sealed record FileEdit(ScannedFile File, byte[] NewContent, IReadOnlyList<CertificateEntry> Replaced)
+{
+    /// <summary>
+    /// The kubelet's -current.pem link that leads to this file, when the file is one the kubelet rotates: the new
+    /// content then goes to a new dated file and the link is moved, as the kubelet does; else null (edited in place).
+    /// </summary>
+    public string? RotationLink => Replaced.Select(r => r.RotationLink).FirstOrDefault(link => link is not null);
+}
 
 /// <summary>
 /// Computes the new text of every file that holds a certificate being replaced: PEM blocks swapped in place (a
