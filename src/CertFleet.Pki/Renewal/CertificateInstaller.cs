@@ -21,13 +21,20 @@ public sealed record InstallResult(IReadOnlyList<string> ChangedFiles, string? B
 /// </summary>
 public sealed class CertificateInstaller(TimeProvider time)
 {
+    private static readonly IReadOnlySet<string> NoRemovals = new HashSet<string>();
+
     /// <param name="replacements">old certificate's SHA-256 fingerprint to the certificate that replaces it</param>
     /// <param name="observer">told of each stage (backed up, temporaries written, each rename) as it happens</param>
-    public InstallResult Install(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements, IInstallObserver? observer = null)
+    /// <param name="removals">
+    /// SHA-256 fingerprints of certificates to delete from every file that gets a replacement (client-go's throwaway CA
+    /// in kubelet.crt, once its leaf is renewed self-signed); a file left without a certificate is refused
+    /// </param>
+    public InstallResult Install(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements,
+        IInstallObserver? observer = null, IReadOnlySet<string>? removals = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
         EnsureSameKeys(inventory, replacements);
-        var edits = FileEdits.Compute(inventory, replacements);
+        var edits = FileEdits.Compute(inventory, replacements, removals ?? NoRemovals);
         if (edits.Count == 0)
         {
             return InstallResult.Nothing;
