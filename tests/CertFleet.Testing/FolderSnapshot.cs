@@ -2,7 +2,10 @@ using System.Security.Cryptography;
 
 namespace CertFleet.Testing;
 
-/// <summary>Every file under a folder with its content hash and mode: "nothing changed" made checkable.</summary>
+/// <summary>
+/// Every file under a folder with its content hash and mode, and every symlink with its target text (never followed:
+/// an absolute target is a path on the node, not on this machine): "nothing changed" made checkable.
+/// </summary>
 public sealed record FolderSnapshot(IReadOnlyDictionary<string, string> Files)
 {
     public static FolderSnapshot Take(string root, string? excludeUnder = null)
@@ -13,6 +16,11 @@ public sealed record FolderSnapshot(IReadOnlyDictionary<string, string> Files)
             var relative = Path.GetRelativePath(root, path);
             if (excludeUnder is not null && relative.StartsWith(excludeUnder, StringComparison.Ordinal))
             {
+                continue;
+            }
+            if (new FileInfo(path).LinkTarget is { } target)
+            {
+                files[relative] = $"-> {target}";
                 continue;
             }
             var hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));

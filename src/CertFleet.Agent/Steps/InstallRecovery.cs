@@ -106,7 +106,8 @@ internal sealed partial class InstallRecovery(
     private void RemoveTemporaries(PendingInstall pending)
     {
         var root = node.Root;
-        foreach (var folder in pending.ChangedFiles.Select(f => Path.GetDirectoryName(root.Resolve(f))!).Distinct(StringComparer.Ordinal))
+        // the folder each changed path is in, not the folder of what it leads to: a moved link's temporary is beside the link
+        foreach (var folder in pending.ChangedFiles.Select(f => root.Resolve(Path.GetDirectoryName(f)!)).Distinct(StringComparer.Ordinal))
         {
             AtomicFile.RemoveStaleTemporaries(folder);
         }

@@ -5,7 +5,7 @@ namespace CertFleet.Pki.Files;
 /// <summary>
 /// Replaces files so that a crash at any moment leaves the old content or the new content in full: a temporary
 /// file in the same folder is written and flushed, given the old file's owner and mode, renamed over the old one,
-/// and the folder is flushed.
+/// and the folder is flushed. New files that must not replace anything and symlinks go the same way.
 /// </summary>
 public static class AtomicFile
 {
@@ -40,9 +40,10 @@ public static class AtomicFile
                 return 0;
             }
             var removed = 0;
-            foreach (var path in Directory.EnumerateFiles(hostDirectory))
+            foreach (var path in Directory.EnumerateFileSystemEntries(hostDirectory))
             {
-                if (IsTemporary(Path.GetFileName(path)))
+                // a temporary symlink is deleted as a link (never what it points to); a folder is never ours
+                if (IsTemporary(Path.GetFileName(path)) && FileOwnership.Read(path, followSymlinks: false) is { Kind: FileKind.Regular or FileKind.Symlink })
                 {
                     File.Delete(path);
                     removed++;
@@ -84,18 +85,62 @@ public static class AtomicFile
     public static PreparedFile Prepare(string hostPath, ReadOnlySpan<byte> content) =>
         Prepare(hostPath, content, template: null, withFaultPoints: true);
 
-    private static PreparedFile Prepare(string hostPath, ReadOnlySpan<byte> content, FileStatus? template, bool withFaultPoints)
+    /// <summary>
+    /// A file that does not exist yet (the kubelet's next kubelet-client-&lt;date&gt;.pem), with the owner and mode of
+    /// <paramref name="template"/>: its temporary written and flushed like any other, and put in place by
+    /// <see cref="PreparedFile.Rename"/> only while the name is still free, so no file is ever replaced by it.
+    /// </summary>
+    internal static PreparedFile PrepareNew(string hostPath, ReadOnlySpan<byte> content, FileStatus template)
     {
         var path = Path.GetFullPath(hostPath);
-        var folder = Path.GetDirectoryName(path);
-        var name = Path.GetFileName(path);
-        if (folder is null || name.Length == 0)
+        if (Status(path) is not null)
         {
-            throw new PkiException($"{hostPath}: names a folder, not a file; give the file's path");
+            throw new PkiException($"{path}: already exists; a new file is never written over another, nothing was changed");
         }
-        var existing = Existing(path);
-        var owner = template ?? existing;
-        var temporary = Path.Combine(folder, $".{name}{TemporaryMarker}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
+        return Prepare(path, content, template, withFaultPoints: true, createsNew: true);
+    }
+
+    /// <summary>
+    /// A symlink holding <paramref name="target"/> as given (a node path, never resolved on the host), to replace the
+    /// link at <paramref name="hostPath"/> or to be made there: the temporary link is made beside it with
+    /// <paramref name="owner"/>'s owner and the folder flushed, so after <see cref="PreparedFile.Rename"/> a crash
+    /// leaves the old link or the new one, never none. Anything there but a symlink is refused.
+    /// </summary>
+    internal static PreparedFile PrepareSymlink(string hostPath, string target, FileStatus? owner, bool withFaultPoints)
+    {
+        var (path, folder, name) = Split(hostPath);
+        if (Status(path) is { Kind: not FileKind.Symlink })
+        {
+            throw new PkiException($"{path}: not a symbolic link; a link is only ever put in the place of a link, nothing was changed");
+        }
+        var temporary = TemporaryPath(folder, name);
+        try
+        {
+            File.CreateSymbolicLink(temporary, target);
+            if (owner is { } old)
+            {
+                FileOwnership.SetSymlinkOwner(temporary, old.Uid, old.Gid);
+            }
+            // a link has no content of its own to flush: its folder entry is what must be on disk before the rename
+            FileOwnership.SyncDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            throw new PkiException($"{path}: could not make the new symbolic link ({e.Message}); the old one is unchanged. {Advice(e)}", e);
+        }
+        if (withFaultPoints)
+        {
+            FaultPoints.Reached(FaultPoints.AtomicWriteAfterTempWritten);
+        }
+        return new PreparedFile(path, temporary, withFaultPoints);
+    }
+
+    private static PreparedFile Prepare(string hostPath, ReadOnlySpan<byte> content, FileStatus? template, bool withFaultPoints, bool createsNew = false)
+    {
+        var (path, folder, name) = Split(hostPath);
+        var owner = template ?? Existing(path);
+        var temporary = TemporaryPath(folder, name);
         try
         {
             WriteTemporary(temporary, content, owner);
@@ -110,20 +155,49 @@ public static class AtomicFile
         {
             FaultPoints.Reached(FaultPoints.AtomicWriteAfterTempWritten);
         }
-        return new PreparedFile(path, temporary, withFaultPoints);
+        return new PreparedFile(path, temporary, withFaultPoints, createsNew);
     }
+
+    private static (string Path, string Folder, string Name) Split(string hostPath)
+    {
+        var path = Path.GetFullPath(hostPath);
+        var folder = Path.GetDirectoryName(path);
+        var name = Path.GetFileName(path);
+        if (folder is null || name.Length == 0)
+        {
+            throw new PkiException($"{hostPath}: names a folder, not a file; give the file's path");
+        }
+        return (path, folder, name);
+    }
+
+    private static string TemporaryPath(string folder, string name) =>
+        Path.Combine(folder, $".{name}{TemporaryMarker}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
 
     internal static void RenameIntoPlace(PreparedFile prepared)
     {
         var path = prepared.HostPath;
         try
         {
-            FileOwnership.Rename(prepared.TemporaryPath, path);
+            if (prepared.CreatesNew)
+            {
+                FileOwnership.LinkNew(prepared.TemporaryPath, path);
+            }
+            else
+            {
+                FileOwnership.Rename(prepared.TemporaryPath, path);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(prepared.TemporaryPath);
-            throw new PkiException($"{path}: could not write the new file ({e.Message}); the original is unchanged. {Advice(e)}", e);
+            var unchanged = prepared.CreatesNew ? "nothing was replaced" : "the original is unchanged";
+            throw new PkiException($"{path}: could not write the new file ({e.Message}); {unchanged}. {Advice(e)}", e);
+        }
+        if (prepared.CreatesNew)
+        {
+            // the file is complete under its new name; the temporary name is only a second name for it now, and a
+            // crash before it goes leaves a temporary that RemoveStaleTemporaries deletes
+            TryDelete(prepared.TemporaryPath);
         }
         if (prepared.WithFaultPoints)
         {
@@ -166,17 +240,21 @@ public static class AtomicFile
         stream.Flush(flushToDisk: true);
     }
 
-    private static FileStatus? Existing(string path)
+    private static FileStatus? Status(string path)
     {
-        FileStatus? status;
         try
         {
-            status = FileOwnership.Read(path, followSymlinks: false);
+            return FileOwnership.Read(path, followSymlinks: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new PkiException($"{path}: could not read the file's owner and mode ({e.Message}); the original is unchanged", e);
         }
+    }
+
+    private static FileStatus? Existing(string path)
+    {
+        var status = Status(path);
         return status switch
         {
             null or { Kind: FileKind.Regular } => status,

@@ -47,6 +47,27 @@ internal static class FileOwnership
         }
     }
 
+    /// <summary>lchown(2): the owner of a symlink itself, which a chown through the link would give its target.</summary>
+    public static void SetSymlinkOwner(string hostPath, uint uid, uint gid)
+    {
+        if (LibC.LChown(hostPath, uid, gid) != 0)
+        {
+            throw Failure(hostPath, Marshal.GetLastPInvokeError(), $"setting the link's owner {uid}:{gid}");
+        }
+    }
+
+    /// <summary>
+    /// link(2): gives a file a second name, failing when that name exists; with the first name deleted afterwards it
+    /// is a rename that never replaces anything (rename(2) always would).
+    /// </summary>
+    public static void LinkNew(string existing, string newPath)
+    {
+        if (LibC.Link(existing, newPath) != 0)
+        {
+            throw Failure(newPath, Marshal.GetLastPInvokeError(), "putting the new file in place without replacing anything");
+        }
+    }
+
     /// <summary>rename(2): atomic replacement of the target, which .NET's File.Move does not promise.</summary>
     public static void Rename(string from, string to)
     {

@@ -4,7 +4,8 @@ using Microsoft.Win32.SafeHandles;
 namespace CertFleet.Pki.Files;
 
 /// <summary>
-/// The few libc calls .NET has no API for (owner, statx, folder fsync, atomic rename, self-kill). Only calls
+/// The few libc calls .NET has no API for (owner, also of a symlink; statx, folder fsync, atomic rename,
+/// hard link, self-kill). Only calls
 /// with fixed argument lists and layouts that are the same on every Linux architecture.
 /// </summary>
 internal static unsafe partial class LibC
@@ -40,6 +41,12 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Rename(string oldPath, string newPath);
+
+    [LibraryImport(Library, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int LChown(string path, uint owner, uint group);
+
+    [LibraryImport(Library, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Link(string existingPath, string newPath);
 
     [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int MkDir(string path, uint mode);

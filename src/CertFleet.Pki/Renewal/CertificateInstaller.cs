@@ -15,16 +15,26 @@ public sealed record InstallResult(IReadOnlyList<string> ChangedFiles, string? B
 /// every file backed up first, then replaced one by one atomically. Refuses a replacement whose public key
 /// differs from the certificate it replaces, because keys never change: that is what keeps every
 /// certificate/key pair matched through a crash at any moment. If a write fails, the files already written are
-/// put back, so nothing half-done remains. Used by `renew --local` and by the agent.
+/// put back, so nothing half-done remains. A file behind the kubelet's -current.pem link is not edited in place but
+/// written as a new dated file and the link moved (<see cref="RotationLinkMove"/>). Used by `renew --local` and by
+/// the agent.
 /// </summary>
 public sealed class CertificateInstaller(TimeProvider time)
 {
+    private static readonly IReadOnlySet<string> NoRemovals = new HashSet<string>();
+
     /// <param name="replacements">old certificate's SHA-256 fingerprint to the certificate that replaces it</param>
     /// <param name="observer">told of each stage (backed up, temporaries written, each rename) as it happens</param>
-    public InstallResult Install(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements, IInstallObserver? observer = null)
+    /// <param name="removals">
+    /// SHA-256 fingerprints of certificates to delete from every file that gets a replacement (client-go's throwaway CA
+    /// in kubelet.crt, once its leaf is renewed self-signed); a file left without a certificate is refused
+    /// </param>
+    public InstallResult Install(NodeInventory inventory, IReadOnlyDictionary<string, CertificateInfo> replacements,
+        IInstallObserver? observer = null, IReadOnlySet<string>? removals = null)
     {
+        ArgumentNullException.ThrowIfNull(inventory);
         EnsureSameKeys(inventory, replacements);
-        var edits = FileEdits.Compute(inventory, replacements);
+        var edits = FileEdits.Compute(inventory, replacements, removals ?? NoRemovals);
         if (edits.Count == 0)
         {
             return InstallResult.Nothing;
@@ -33,14 +43,25 @@ public sealed class CertificateInstaller(TimeProvider time)
         {
             EnsureUnchangedSinceScan(edit.File);
         }
+        var now = time.GetUtcNow();
+        var steps = edits
+            .Select(e => new Step(e, e.RotationLink is null ? null : RotationLinkMove.Plan(inventory.Root, e, now)))
+            .ToList();
 
-        var backup = BackupSet.Create(inventory.Root, time.GetUtcNow());
+        var backup = BackupSet.Create(inventory.Root, now);
         observer?.BackupStarted(backup.NodeDirectory);
         try
         {
-            foreach (var edit in edits)
+            foreach (var step in steps)
             {
-                backup.Save(edit.File.Path);
+                if (step.Move is { } move)
+                {
+                    move.Backup(backup, step.Edit.NewContent);
+                }
+                else
+                {
+                    backup.Save(step.Edit.File.Path);
+                }
             }
         }
         catch (PkiException)
@@ -49,15 +70,15 @@ public sealed class CertificateInstaller(TimeProvider time)
             backup.Delete();
             throw;
         }
-        var changed = edits.Select(e => e.File.Path).Order(StringComparer.Ordinal).ToList();
+        var changed = steps.SelectMany(s => s.ChangedFiles).Order(StringComparer.Ordinal).ToList();
         FaultPoints.Reached("renew:after-backup");
         observer?.BackedUp(backup.NodeDirectory, changed);
 
-        foreach (var folder in edits.Select(e => Path.GetDirectoryName(e.File.HostPath)!).Distinct(StringComparer.Ordinal))
+        foreach (var folder in steps.Select(s => s.Folder).Distinct(StringComparer.Ordinal))
         {
             AtomicFile.RemoveStaleTemporaries(folder);
         }
-        var prepared = Prepare(edits, backup);
+        var prepared = Prepare(steps, backup);
         observer?.Prepared();
 
         var written = 0;
@@ -87,16 +108,31 @@ public sealed class CertificateInstaller(TimeProvider time)
         return new InstallResult(changed, backup.NodeDirectory, units);
     }
 
+    /// <summary>One file's edit, and how it is installed when it sits behind the kubelet's link.</summary>
+    private sealed record Step(FileEdit Edit, RotationLinkMove? Move)
+    {
+        public IEnumerable<string> ChangedFiles => Move is null ? [Edit.File.Path] : [Move.NewFileNodePath, Move.LinkNodePath];
+
+        public string Folder => Move?.FolderHost ?? Path.GetDirectoryName(Edit.File.HostPath)!;
+    }
+
     // every temporary before any rename: a full disk, a read-only folder or a missing permission fails here, while
     // every file on the node is still the old one
-    private static List<PreparedFile> Prepare(IReadOnlyList<FileEdit> edits, BackupSet backup)
+    private static List<PreparedFile> Prepare(IReadOnlyList<Step> steps, BackupSet backup)
     {
-        var prepared = new List<PreparedFile>(edits.Count);
+        var prepared = new List<PreparedFile>(steps.Count);
         try
         {
-            foreach (var edit in edits)
+            foreach (var step in steps)
             {
-                prepared.Add(AtomicFile.Prepare(edit.File.HostPath, edit.NewContent));
+                if (step.Move is { } move)
+                {
+                    move.Prepare(prepared, step.Edit.NewContent);
+                }
+                else
+                {
+                    prepared.Add(AtomicFile.Prepare(step.Edit.File.HostPath, step.Edit.NewContent));
+                }
             }
         }
         catch (PkiException e)
@@ -111,10 +147,7 @@ public sealed class CertificateInstaller(TimeProvider time)
     {
         foreach (var file in prepared)
         {
-            if (File.Exists(file.TemporaryPath))
-            {
-                file.Discard();
-            }
+            file.Discard(); // nothing for one already renamed: its temporary name is gone
         }
     }
 

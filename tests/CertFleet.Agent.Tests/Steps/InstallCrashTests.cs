@@ -4,6 +4,7 @@ using CertFleet.Agent.Tests.Connection;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
+using CertFleet.Pki.Signing;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
 using Google.Protobuf;
@@ -13,9 +14,12 @@ namespace CertFleet.Agent.Tests.Steps;
 /// <summary>
 /// A real certfleet-agent process receives an install and dies by SIGKILL at one named point (CERTFLEET_FAULT_POINT);
 /// started again without it, it finishes or undoes the install before it says Hello, and the same step sent again
-/// ends installed. After each: every certificate/key pair matches and verifies, no temporary file is left.
+/// ends installed. After each: every certificate/key pair matches and verifies, no temporary file is left. The same
+/// runs for the /opt layout, where the kubelet's client certificate is installed as a new dated file and its
+/// kubelet-client-current.pem link moved.
 /// </summary>
-public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<EcClusterPkiFixture>
+public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayoutFixture layout)
+    : IClassFixture<EcClusterPkiFixture>, IClassFixture<OptLayoutFixture>
 {
     private const string Address = "127.0.47.1";
     private const string Node = "master-1";
@@ -46,14 +50,74 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<E
     [InlineData(InstallTransaction.AfterCommit, Outcome.Committed)]
     public async Task Agent_KilledAtPointThenRestarted_NodeConsistentAndStepReportedThenFinished(string point, Outcome outcome)
     {
-        await using var coordinator = await FakeCoordinator.StartAsync(Address);
         var root = pki.CopyNode(Node);
+        var request = Install($"step-{point}", root, "admin.crt", "apiserver.crt");
+        var newAdmin = CertificateInfo.Parse(request.Replacements[0].CertificateDer.Span, "new admin");
+
+        await KillAndRestartAsync(root, request, point, outcome,
+            changed => Assert.Equal(["etc/kubernetes/admin.conf", "etc/kubernetes/pki/admin.crt", "etc/kubernetes/pki/apiserver.crt"], changed),
+            () => Assert.Equal(newAdmin.SerialHex, Openssl.Serial(Path.Combine(root, "etc/kubernetes/pki/admin.crt")), ignoreCase: true));
+    }
+
+    // the renames of this install: 1 the new kubelet-client-<date>.pem, 2 the link moved to it, 3 server.pem
+    [Theory]
+    [InlineData(FaultPoints.AtomicWriteAfterTempWritten, Outcome.NoRecord)]
+    [InlineData(FaultPoints.AtomicWriteAfterRename, Outcome.NothingInstalled)]
+    [InlineData(InstallTransaction.AfterJournal, Outcome.NothingInstalled)]
+    [InlineData(FaultPoints.BackupAfterSave, Outcome.NothingInstalled)] // the link, saved as a link
+    [InlineData("renew:after-backup", Outcome.NothingInstalled)]
+    [InlineData(InstallTransaction.AfterBackup, Outcome.NothingInstalled)]
+    [InlineData(InstallTransaction.AfterTemporaries, Outcome.RolledBack)]
+    [InlineData("renew:after-file", Outcome.RolledBack)] // the new dated file is in place, the link not yet moved
+    [InlineData(InstallTransaction.AfterRenamePrefix + "1", Outcome.RolledBack)]
+    [InlineData(InstallTransaction.AfterRenamePrefix + "2", Outcome.RolledBack)] // the link moved: moved back, the new file taken away
+    [InlineData(InstallTransaction.AfterRenamePrefix + "3", Outcome.RolledBack)]
+    [InlineData(InstallTransaction.BeforeCommit, Outcome.Committed)]
+    [InlineData(InstallTransaction.AfterCommit, Outcome.Committed)]
+    public async Task Agent_KilledDuringALinkInstallThenRestarted_LinkLeadsToAMatchingPairAndStepFinished(string point, Outcome outcome)
+    {
+        var root = layout.CopyNode("master");
+        var oldTarget = ReadLink(root);
+        var ssl = Path.Combine(root, OptLayoutFixture.CertificateDirectory.TrimStart('/'));
+        var request = new InstallRequest { RolloutId = "crash", StepId = $"link-step-{point}" };
+        var client = Renewal(request, Path.Combine(ssl, Path.GetFileName(oldTarget)), Path.Combine(ssl, Path.GetFileName(oldTarget)), ssl);
+        Renewal(request, Path.Combine(ssl, "server.pem"), Path.Combine(ssl, "server-key.pem"), ssl);
+
+        await KillAndRestartAsync(root, request, point, outcome,
+            changed =>
+            {
+                var link = OptLayoutFixture.ClientLink.TrimStart('/');
+                Assert.Equal(3, changed.Count);
+                Assert.Equal(link, changed[1]);
+                Assert.Matches(@"^opt/kubernetes/ssl/kubelet-client-\d{4}(-\d\d){5}\.pem$", changed[0]);
+                Assert.Equal("/" + changed[0], ReadLink(root));
+                Assert.Equal("opt/kubernetes/ssl/server.pem", changed[2]);
+            },
+            () =>
+            {
+                Assert.NotEqual(oldTarget, ReadLink(root));
+                Assert.Equal(client.SerialHex, Openssl.Serial(Current(root)), ignoreCase: true);
+            },
+            rolledBack: () => Assert.Equal(oldTarget, ReadLink(root)),
+            consistent: () =>
+            {
+                var pair = Current(root);
+                Assert.True(Openssl.PublicKey(pair) == Openssl.Checked("pkey", "-in", pair, "-pubout"), $"{pair}: certificate and key differ");
+            });
+    }
+
+    /// <summary>
+    /// Enrolls the agent, has it die at <paramref name="point"/> during the install, restarts it, checks what it reports
+    /// and what is on the node, then sends the step again and checks it ends installed.
+    /// </summary>
+    private async Task KillAndRestartAsync(string root, InstallRequest request, string point, Outcome outcome,
+        Action<IReadOnlyList<string>> committedChanges, Action installed, Action? rolledBack = null, Action? consistent = null)
+    {
+        await using var coordinator = await FakeCoordinator.StartAsync(Address);
         var state = ScratchDirectory.Create("agent-crash");
         try
         {
             var before = FolderSnapshot.Take(root, excludeUnder: Backups);
-            var request = Install($"step-{point}", root, "admin.crt", "apiserver.crt");
-            var newAdmin = CertificateInfo.Parse(request.Replacements[0].CertificateDer.Span, "new admin");
             var hash = "sha256:" + Convert.ToHexStringLower(CoordinatorTrust.SpkiHash(coordinator.Ca));
 
             // enrolled first, without the fault point: the identity files are atomic writes too
@@ -76,6 +140,7 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<E
             var reported = hello.Hello.RecentSteps.SingleOrDefault(s => s.StepId == request.StepId);
             Assert.False(File.Exists(Path.Combine(state, "install-in-progress.json")), restarted.Output);
             AssertConsistent(root);
+            consistent?.Invoke();
             var changed = before.Differences(FolderSnapshot.Take(root, excludeUnder: Backups));
             switch (outcome)
             {
@@ -95,18 +160,20 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<E
                     Assert.Contains(reported.BackupDirectory, reported.Message);
                     Assert.Empty(changed);
                     Assert.Equal([reported.BackupDirectory], BackupFolders(root));
+                    rolledBack?.Invoke();
                     break;
                 case Outcome.Committed:
                     Assert.True(reported!.Ok, reported.Message);
-                    Assert.Equal(["etc/kubernetes/admin.conf", "etc/kubernetes/pki/admin.crt", "etc/kubernetes/pki/apiserver.crt"], changed);
+                    committedChanges(changed);
                     break;
             }
 
             await coordinator.ToSend.Writer.WriteAsync(new CoordinatorMessage { CorrelationId = "again", Install = request });
             var again = await coordinator.NextAsync(AgentMessage.BodyOneofCase.StepResult, Limit);
             Assert.True(again.StepResult.Ok, again.StepResult.Message + "\n" + restarted.Output);
-            Assert.Equal(newAdmin.SerialHex, Openssl.Serial(Path.Combine(root, "etc/kubernetes/pki/admin.crt")), ignoreCase: true);
+            installed();
             AssertConsistent(root);
+            consistent?.Invoke();
             // every backup folder left on the node is named in what the coordinator was told (and so in its audit)
             Assert.All(BackupFolders(root), folder => Assert.Contains(folder, again.StepResult.Message));
         }
@@ -133,7 +200,7 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<E
     /// <summary>Every certificate/key pair matches, every certificate chains to its CA (openssl), no temporary anywhere.</summary>
     private static void AssertConsistent(string root)
     {
-        Assert.DoesNotContain(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories), f => AtomicFile.IsTemporary(Path.GetFileName(f)));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories), f => AtomicFile.IsTemporary(Path.GetFileName(f)));
         using var inventory = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(root));
         Assert.Empty(inventory.Errors);
         Assert.NotEmpty(inventory.Certificates);
@@ -152,6 +219,24 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki) : IClassFixture<E
             }
         }
     }
+
+    /// <summary>Adds the renewal of a certificate file (signed by the layout's CA in <paramref name="ssl"/>) to the request.</summary>
+    private static CertificateInfo Renewal(InstallRequest request, string certificateFile, string keyFile, string ssl)
+    {
+        var previous = AgentUnderTest.LoadCertificate(certificateFile);
+        using var key = AgentUnderTest.LoadKey(keyFile);
+        using var caKey = AgentUnderTest.LoadKey(Path.Combine(ssl, "ca-key.pem"));
+        var renewed = new CertificateIssuer(TimeProvider.System).Renew(CertificateRequestBuilder.FromExistingCertificate(previous, key), previous,
+            new CertificateAuthority(AgentUnderTest.LoadCertificate(Path.Combine(ssl, "ca.pem")), caKey), TimeSpan.FromDays(365));
+        request.Replacements.Add(new Replacement { OldFingerprint = previous.Sha256Fingerprint, CertificateDer = ByteString.CopyFrom(renewed.Der) });
+        return renewed;
+    }
+
+    private static string ReadLink(string root) =>
+        ProcessRunner.RunChecked("readlink", Path.Combine(root, OptLayoutFixture.ClientLink.TrimStart('/'))).StandardOutput.TrimEnd('\n');
+
+    /// <summary>The file the link leads to on the node (openssl on the host would follow the absolute link out of the root).</summary>
+    private static string Current(string root) => Path.Combine(root, ReadLink(root).TrimStart('/'));
 
     private static InstallRequest Install(string stepId, string root, params string[] files)
     {

@@ -41,6 +41,24 @@ public sealed class AtomicFileCrashTests : IDisposable
         Assert.Equal(["apiserver.crt"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName));
     }
 
+    [Theory]
+    [InlineData(FaultPoints.AtomicWriteAfterTempWritten, "/var/lib/kubelet/pki/kubelet-client-1.pem", 1)]
+    [InlineData(FaultPoints.AtomicWriteAfterRename, "/var/lib/kubelet/pki/kubelet-client-2.pem", 0)]
+    public void PrepareSymlink_CrashAtFaultPoint_LeavesTheOldLinkOrTheNewOneAndCleansLeftovers(string point, string expected, int leftovers)
+    {
+        var link = Path.Combine(_folder, "kubelet-client-current.pem");
+        FileFacts.Symlink("/var/lib/kubelet/pki/kubelet-client-1.pem", link);
+        CrashAt(point);
+
+        Assert.Throws<SimulatedCrash>(() =>
+            AtomicFile.PrepareSymlink(link, "/var/lib/kubelet/pki/kubelet-client-2.pem", owner: null, withFaultPoints: true).Rename());
+
+        FaultPoints.OnReached = null;
+        Assert.Equal(expected, ProcessRunner.RunChecked("readlink", link).StandardOutput.TrimEnd('\n'));
+        Assert.Equal(leftovers, AtomicFile.RemoveStaleTemporaries(_folder));
+        Assert.Equal(["kubelet-client-current.pem"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName));
+    }
+
     [Fact]
     public void Replace_CrashAfterTemporaryWritten_TemporaryHoldsTheCompleteNewFile()
     {

@@ -113,6 +113,63 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("pair", File.ReadAllText(target));
     }
 
+    [Fact]
+    public void PrepareSymlink_OverAnAbsoluteLink_KeepsTheTargetTextAsGivenAndTheLinksOwner()
+    {
+        var link = Path.Combine(_folder, "kubelet-client-current.pem");
+        FileFacts.Symlink("/var/lib/kubelet/pki/kubelet-client-1.pem", link);
+        FileFacts.Chown(link, 1234, 2345);
+        var owner = FileOwnership.Read(link, followSymlinks: false);
+
+        AtomicFile.PrepareSymlink(link, "/var/lib/kubelet/pki/kubelet-client-2.pem", owner, withFaultPoints: true).Rename();
+
+        Assert.Equal("/var/lib/kubelet/pki/kubelet-client-2.pem", ProcessRunner.RunChecked("readlink", link).StandardOutput.TrimEnd('\n'));
+        var facts = FileFacts.Of(link);
+        Assert.Equal(("symbolic link", 1234, 2345), (facts.Type, facts.Uid, facts.Gid));
+        Assert.Equal(["kubelet-client-current.pem"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void PrepareSymlink_RegularFileThere_RefusesAndKeepsTheFile()
+    {
+        var path = Existing("kubelet-client-current.pem", "a file, not a link", "600");
+
+        var error = Assert.Throws<PkiException>(() => AtomicFile.PrepareSymlink(path, "kubelet-client-2.pem", owner: null, withFaultPoints: true));
+
+        Assert.Contains("not a symbolic link", error.Message);
+        Assert.Equal("a file, not a link", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void PrepareNew_NameTakenBeforeTheRename_ReplacesNothingAndLeavesNoTemporary()
+    {
+        var template = FileOwnership.Read(Existing("kubelet-client-1.pem", "old pair", "600"), followSymlinks: false)!.Value;
+        var path = Path.Combine(_folder, "kubelet-client-2.pem");
+        var prepared = AtomicFile.PrepareNew(path, "new pair"u8, template);
+        File.WriteAllText(path, "the kubelet's, written meanwhile");
+
+        var error = Assert.Throws<PkiException>(prepared.Rename);
+
+        Assert.Contains("nothing was replaced", error.Message);
+        Assert.Equal("the kubelet's, written meanwhile", File.ReadAllText(path));
+        Assert.Equal(0, AtomicFile.RemoveStaleTemporaries(_folder));
+    }
+
+    [Fact]
+    public void PrepareNew_FreeName_CreatesTheFileWithTheTemplatesOwnerAndMode()
+    {
+        var old = Existing("kubelet-client-1.pem", "old pair", "600");
+        FileFacts.Chown(old, 1234, 2345);
+        var path = Path.Combine(_folder, "kubelet-client-2.pem");
+
+        AtomicFile.PrepareNew(path, "new pair"u8, FileOwnership.Read(old, followSymlinks: false)!.Value).Rename();
+
+        var facts = FileFacts.Of(path);
+        Assert.Equal(("600", 1234, 2345, "regular file"), (facts.Mode, facts.Uid, facts.Gid, facts.Type));
+        Assert.Equal("new pair", File.ReadAllText(path));
+        Assert.Equal(0, AtomicFile.RemoveStaleTemporaries(_folder));
+    }
+
     [Theory]
     [InlineData(".ca.crt.certfleet-tmp-0f1e2d3c4b5a6978", true)]
     [InlineData("/etc/kubernetes/pki/.apiserver.key.certfleet-tmp-abc123", true)]
@@ -124,6 +181,20 @@ public sealed class AtomicFileTests : IDisposable
     public void IsTemporary_Name_RecognisesOnlyOurTemporaries(string name, bool expected)
     {
         Assert.Equal(expected, AtomicFile.IsTemporary(name));
+    }
+
+    [Fact]
+    public void RemoveStaleTemporaries_TemporarySymlink_DeletesTheLinkNotWhatItLeadsTo()
+    {
+        var target = Existing("kubelet-client-1.pem", "pair", "600");
+        FileFacts.Symlink(target, Path.Combine(_folder, ".kubelet-client-current.pem.certfleet-tmp-00aa11bb22cc33dd"));
+        FileFacts.Symlink("/var/lib/kubelet/pki/dangling.pem", Path.Combine(_folder, ".kubelet-client-current.pem.certfleet-tmp-0123456789abcdef"));
+
+        var removed = AtomicFile.RemoveStaleTemporaries(_folder);
+
+        Assert.Equal(2, removed);
+        Assert.Equal(["kubelet-client-1.pem"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName));
+        Assert.Equal("pair", File.ReadAllText(target));
     }
 
     [Fact]

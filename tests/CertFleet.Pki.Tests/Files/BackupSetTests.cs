@@ -170,4 +170,98 @@ public sealed class BackupSetTests(KubeletRotationPkiFixture pki) : IClassFixtur
         Assert.Equal(original, File.ReadAllBytes(root.Resolve(Key)));
         Assert.Equal([Key], BackupSet.Open(root, set.NodeDirectory).SavedPaths);
     }
+
+    [Fact]
+    public void SaveLink_KubeletCurrentLink_SavesTheLinkItselfWithItsTargetTextAndOpenListsIt()
+    {
+        var root = new NodeRoot(pki.CopyNode("master-1"));
+        var text = LinkText(root, CurrentKubeletPair);
+        var set = BackupSet.Create(root, Now);
+
+        set.SaveLink(CurrentKubeletPair);
+
+        var copy = set.HostDirectory + CurrentKubeletPair;
+        Assert.Equal("symbolic link", FileFacts.Of(copy).Type);
+        Assert.Equal(text, ProcessRunner.RunChecked("readlink", copy).StandardOutput.TrimEnd('\n'));
+        Assert.Equal([CurrentKubeletPair], BackupSet.Open(root, set.NodeDirectory).SavedPaths);
+    }
+
+    [Fact]
+    public void RestoreAll_LinkMovedToAnotherFile_PutsTheLinkBackWithoutTouchingWhatItLedTo()
+    {
+        var root = new NodeRoot(pki.CopyNode("master-1"));
+        var text = LinkText(root, CurrentKubeletPair);
+        var link = root.HostDirectory + CurrentKubeletPair;
+        FileFacts.Chown(link, 1234, 2345);
+        var set = BackupSet.Create(root, Now);
+        set.SaveLink(CurrentKubeletPair);
+        var other = root.HostDirectory + "/var/lib/kubelet/pki/kubelet-client-2099-01-01-00-00-00.pem";
+        File.WriteAllText(other, "someone else's file");
+        ProcessRunner.RunChecked("ln", "-sfn", "/var/lib/kubelet/pki/kubelet-client-2099-01-01-00-00-00.pem", link);
+
+        BackupSet.Open(new NodeRoot(root.HostDirectory), set.NodeDirectory).RestoreAll();
+
+        Assert.Equal(text, LinkText(root, CurrentKubeletPair));
+        var facts = FileFacts.Of(link);
+        Assert.Equal(("symbolic link", 1234, 2345), (facts.Type, facts.Uid, facts.Gid));
+        Assert.Equal("someone else's file", File.ReadAllText(other));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(link)!), e => AtomicFile.IsTemporary(e));
+    }
+
+    [Fact]
+    public void RestoreAll_NewFileRecorded_DeletesItWhileItHoldsWhatWasWrittenAndNeverOtherwise()
+    {
+        var root = new NodeRoot(pki.CopyNode("master-1"));
+        const string Created = "/var/lib/kubelet/pki/kubelet-client-2099-01-01-00-00-00.pem";
+        const string Overwritten = "/var/lib/kubelet/pki/kubelet-client-2099-01-01-00-00-01.pem";
+        var set = BackupSet.Create(root, Now);
+        set.RecordNewFile(Created, "new pair"u8);
+        set.RecordNewFile(Overwritten, "new pair"u8);
+        set.RecordNewFile("/var/lib/kubelet/pki/kubelet-client-2099-01-01-00-00-02.pem", "never made"u8);
+        File.WriteAllText(root.Resolve(Created), "new pair");
+        File.WriteAllText(root.Resolve(Overwritten), "what the kubelet wrote under that name since");
+        var reopened = BackupSet.Open(new NodeRoot(root.HostDirectory), set.NodeDirectory);
+
+        reopened.RestoreAll();
+        reopened.RestoreAll(); // again, as after a crash in the first one
+
+        Assert.Equal(set.NewFiles, reopened.NewFiles);
+        Assert.Empty(reopened.SavedPaths);
+        Assert.False(File.Exists(root.Resolve(Created)));
+        Assert.Equal("what the kubelet wrote under that name since", File.ReadAllText(root.Resolve(Overwritten)));
+    }
+
+    [Fact]
+    public void RestoreAll_LinkCannotBePutBack_KeepsTheNewFileItLeadsToAndSaysWhy()
+    {
+        var root = new NodeRoot(pki.CopyNode("master-1"));
+        const string Created = "/var/lib/kubelet/pki/kubelet-client-2099-01-01-00-00-00.pem";
+        var link = root.HostDirectory + CurrentKubeletPair;
+        var set = BackupSet.Create(root, Now);
+        set.SaveLink(CurrentKubeletPair);
+        set.RecordNewFile(Created, "new pair"u8);
+        File.WriteAllText(root.Resolve(Created), "new pair");
+        File.Delete(link);
+        Directory.CreateDirectory(link); // in the link's place now: a folder, which is never replaced
+
+        var error = Assert.Throws<PkiException>(set.RestoreAll);
+
+        Assert.Contains(CurrentKubeletPair, error.Message);
+        Assert.Equal("new pair", File.ReadAllText(root.Resolve(Created)));
+    }
+
+    [Fact]
+    public void RecordNewFile_FileAlreadyThere_IsRefused()
+    {
+        var root = new NodeRoot(pki.CopyNode("master-1"));
+        var set = BackupSet.Create(root, Now);
+
+        var error = Assert.Throws<PkiException>(() => set.RecordNewFile(Certificate, "x"u8));
+
+        Assert.Contains("already exists", error.Message);
+        Assert.Empty(set.NewFiles);
+    }
+
+    private static string LinkText(NodeRoot root, string link) =>
+        ProcessRunner.RunChecked("readlink", root.HostDirectory + link).StandardOutput.TrimEnd('\n');
 }

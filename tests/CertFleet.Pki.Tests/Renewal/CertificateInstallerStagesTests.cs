@@ -3,11 +3,13 @@ using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
 using CertFleet.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CertFleet.Pki.Tests.Renewal;
 
 /// <summary>The stages an observer (the agent's journal) is told of, and what is on disk at each.</summary>
-public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki) : IClassFixture<EcClusterPkiFixture>
+public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki, OptLayoutFixture layout)
+    : IClassFixture<EcClusterPkiFixture>, IClassFixture<OptLayoutFixture>
 {
     [Fact]
     public void Install_WithObserver_NoFileChangesUntilEveryTemporaryIsWrittenThenEachRenameIsReported()
@@ -34,6 +36,30 @@ public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki) : I
             observer.Seen);
     }
 
+    [Fact]
+    public void Install_KubeletClientBehindItsLink_NewDatedFileIsRenamedBeforeTheLinkMoves()
+    {
+        var root = layout.CopyNode("master");
+        var before = FolderSnapshot.Take(root, excludeUnder: "var/lib/certfleet");
+        using var inventory = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(root));
+        var (current, renewed) = RotationLinkInstallTests.RenewKubeletClient(inventory);
+        var observer = new RecordingObserver(root, before);
+
+        var result = new CertificateInstaller(new FakeTimeProvider(new DateTimeOffset(2027, 3, 4, 5, 6, 7, TimeSpan.Zero))).Install(inventory,
+            new Dictionary<string, CertificateInfo> { [current.Certificate.Sha256Fingerprint] = renewed }, observer);
+
+        const string NewFile = "/opt/kubernetes/ssl/kubelet-client-2027-03-04-05-06-07.pem";
+        Assert.Equal(
+            [
+                $"backup started in {result.BackupDirectory}: empty; 0 changed, 0 temporaries",
+                $"backed up to {result.BackupDirectory}: {NewFile}, {OptLayoutFixture.ClientLink}; 0 changed, 0 temporaries",
+                "prepared: 0 changed, 2 temporaries",
+                $"renamed 1 {NewFile}: 1 changed, 1 temporaries",
+                $"renamed 2 {OptLayoutFixture.ClientLink}: 2 changed, 0 temporaries",
+            ],
+            observer.Seen);
+    }
+
     private sealed class RecordingObserver(string root, FolderSnapshot before) : IInstallObserver
     {
         public List<string> Seen { get; } = [];
@@ -52,7 +78,7 @@ public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki) : I
         {
             var changed = before.Differences(FolderSnapshot.Take(root, excludeUnder: "var/lib/certfleet"))
                 .Count(p => !AtomicFile.IsTemporary(Path.GetFileName(p)));
-            var temporaries = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            var temporaries = Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
                 .Count(p => AtomicFile.IsTemporary(Path.GetFileName(p)) && !p.Contains("/var/lib/certfleet/", StringComparison.Ordinal));
             return $"{changed} changed, {temporaries} temporaries";
         }
