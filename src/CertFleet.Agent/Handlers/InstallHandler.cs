@@ -32,7 +32,7 @@ internal sealed partial class InstallHandler(
             }
             // an earlier attempt that was undone from a backup: its folder stays on the node, so the answer names it
             var earlier = journal.Find(request.StepId) is { Kind: "install", Ok: false, BackupDirectory: not null } undone ? undone : null;
-            Log.StepStart(logger, request.StepId, request.Replacements.Count);
+            Log.StepStart(logger, request.StepId, request.Replacements.Count + request.SelfSigned.Count);
             transaction.Begin(request.StepId, request.RolloutId, time.GetUtcNow());
             var entry = Install(request);
             if (!entry.Ok && entry.BackupDirectory is null && transaction.Read()?.BackupDirectory is { } begun && BackupSet.Exists(node.Root, begun))
@@ -71,6 +71,11 @@ internal sealed partial class InstallHandler(
         }
 
         using var inventory = node.Scan();
+        var removals = new HashSet<string>(StringComparer.Ordinal);
+        if (SelfSignedRenewals.AddTo(inventory, request, time, replacements, removals) is { } refused)
+        {
+            return failed with { Message = $"nothing installed: {refused}" };
+        }
         var present = inventory.Certificates.Select(c => c.Certificate.Sha256Fingerprint).ToHashSet(StringComparer.Ordinal);
         var missing = replacements.Where(r => !present.Contains(r.Key) && !present.Contains(r.Value.Sha256Fingerprint)).ToList();
         if (missing.Count > 0)
@@ -85,7 +90,7 @@ internal sealed partial class InstallHandler(
         InstallResult result;
         try
         {
-            result = new CertificateInstaller(time).Install(inventory, replacements, transaction);
+            result = new CertificateInstaller(time).Install(inventory, replacements, transaction, removals);
         }
         catch (PkiException e)
         {

@@ -171,7 +171,8 @@ internal sealed partial class RolloutPlanner(
     private static IEnumerable<List<ReportedCertificate>> Distinct(InventoryReport report) =>
         report.Certificates
             .GroupBy(c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(c.Der.Span)), StringComparer.Ordinal)
-            .Select(g => g.OrderBy(c => c.Path == c.IssuerPath ? 0 : 1)
+            .Select(g => g.OrderBy(c => c.Owner == CertificateOwner.KubeletRotationHistory ? 1 : 0)
+                .ThenBy(c => c.Path == c.IssuerPath ? 0 : 1)
                 .ThenBy(c => string.IsNullOrEmpty(c.KubeconfigUser) ? 0 : 1)
                 .ThenBy(c => c.Path, StringComparer.Ordinal)
                 .ToList());

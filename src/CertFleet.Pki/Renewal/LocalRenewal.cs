@@ -19,7 +19,8 @@ public sealed class LocalRenewal(TimeProvider time)
         }
         var renewed = new CertificateRenewer(time).Issue(plan, options);
         var replacements = renewed.ToDictionary(r => r.Plan.Current.Sha256Fingerprint, r => r.Certificate, StringComparer.Ordinal);
-        var installed = new CertificateInstaller(time).Install(inventory, replacements);
+        var removals = plan.Removals.Select(r => r.Certificate.Sha256Fingerprint).ToHashSet(StringComparer.Ordinal);
+        var installed = new CertificateInstaller(time).Install(inventory, replacements, removals: removals);
         return new RenewalResult(renewed, installed.ChangedFiles, installed.BackupDirectory);
     }
 }

@@ -32,7 +32,9 @@ public sealed class RenewalPlanner(TimeProvider time)
         var groups = inventory.Certificates
             .GroupBy(e => e.Certificate.Sha256Fingerprint, StringComparer.Ordinal)
             // a file is a better name for a certificate than a kubeconfig holding a copy
-            .Select(g => g.OrderBy(e => e.Location.Field is null ? 0 : 1).ThenBy(e => e.IsInBundle ? 1 : 0).ToList());
+            // (and a copy the kubelet rotated away from names it worst: the live copy decides who renews it)
+            .Select(g => g.OrderBy(e => e.Owner == RenewalOwner.KubeletRotationHistory ? 1 : 0)
+                .ThenBy(e => e.Location.Field is null ? 0 : 1).ThenBy(e => e.IsInBundle ? 1 : 0).ToList());
         foreach (var occurrences in groups)
         {
             var first = occurrences[0];
@@ -87,7 +89,9 @@ public sealed class RenewalPlanner(TimeProvider time)
     {
         var first = occurrences[0];
         var certificate = first.Certificate;
-        var owner = occurrences.Select(o => o.Owner).FirstOrDefault(o => o != RenewalOwner.CertFleet, RenewalOwner.CertFleet);
+        var live = occurrences.Where(o => o.Owner != RenewalOwner.KubeletRotationHistory).ToList();
+        var owner = live.Count == 0 ? RenewalOwner.KubeletRotationHistory
+            : live.Select(o => o.Owner).FirstOrDefault(o => o != RenewalOwner.CertFleet, RenewalOwner.CertFleet);
         switch (owner)
         {
             case RenewalOwner.KubeletRotation:

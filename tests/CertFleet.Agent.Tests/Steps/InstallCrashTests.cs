@@ -7,6 +7,7 @@ using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Signing;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
+using CertFleet.Testing.Guides;
 using Google.Protobuf;
 
 namespace CertFleet.Agent.Tests.Steps;
@@ -18,8 +19,8 @@ namespace CertFleet.Agent.Tests.Steps;
 /// runs for the /opt layout, where the kubelet's client certificate is installed as a new dated file and its
 /// kubelet-client-current.pem link moved.
 /// </summary>
-public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayoutFixture layout)
-    : IClassFixture<EcClusterPkiFixture>, IClassFixture<OptLayoutFixture>
+public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayout layout)
+    : IClassFixture<EcClusterPkiFixture>, IClassFixture<OptLayout>
 {
     private const string Address = "127.0.47.1";
     private const string Node = "master-1";
@@ -76,9 +77,9 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayoutFixture 
     [InlineData(InstallTransaction.AfterCommit, Outcome.Committed)]
     public async Task Agent_KilledDuringALinkInstallThenRestarted_LinkLeadsToAMatchingPairAndStepFinished(string point, Outcome outcome)
     {
-        var root = layout.CopyNode("master");
+        var root = layout.Copy("master");
         var oldTarget = ReadLink(root);
-        var ssl = Path.Combine(root, OptLayoutFixture.CertificateDirectory.TrimStart('/'));
+        var ssl = Path.Combine(root, OptLayout.CertificateDirectory.TrimStart('/'));
         var request = new InstallRequest { RolloutId = "crash", StepId = $"link-step-{point}" };
         var client = Renewal(request, Path.Combine(ssl, Path.GetFileName(oldTarget)), Path.Combine(ssl, Path.GetFileName(oldTarget)), ssl);
         Renewal(request, Path.Combine(ssl, "server.pem"), Path.Combine(ssl, "server-key.pem"), ssl);
@@ -86,7 +87,7 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayoutFixture 
         await KillAndRestartAsync(root, request, point, outcome,
             changed =>
             {
-                var link = OptLayoutFixture.ClientLink.TrimStart('/');
+                var link = OptLayout.ClientLink.TrimStart('/');
                 Assert.Equal(3, changed.Count);
                 Assert.Equal(link, changed[1]);
                 Assert.Matches(@"^opt/kubernetes/ssl/kubelet-client-\d{4}(-\d\d){5}\.pem$", changed[0]);
@@ -233,7 +234,7 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayoutFixture 
     }
 
     private static string ReadLink(string root) =>
-        ProcessRunner.RunChecked("readlink", Path.Combine(root, OptLayoutFixture.ClientLink.TrimStart('/'))).StandardOutput.TrimEnd('\n');
+        ProcessRunner.RunChecked("readlink", Path.Combine(root, OptLayout.ClientLink.TrimStart('/'))).StandardOutput.TrimEnd('\n');
 
     /// <summary>The file the link leads to on the node (openssl on the host would follow the absolute link out of the root).</summary>
     private static string Current(string root) => Path.Combine(root, ReadLink(root).TrimStart('/'));

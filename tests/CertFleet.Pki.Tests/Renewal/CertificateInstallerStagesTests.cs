@@ -3,13 +3,14 @@ using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
 using CertFleet.Testing;
+using CertFleet.Testing.Guides;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CertFleet.Pki.Tests.Renewal;
 
 /// <summary>The stages an observer (the agent's journal) is told of, and what is on disk at each.</summary>
-public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki, OptLayoutFixture layout)
-    : IClassFixture<EcClusterPkiFixture>, IClassFixture<OptLayoutFixture>
+public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki, OptLayout layout)
+    : IClassFixture<EcClusterPkiFixture>, IClassFixture<OptLayout>
 {
     [Fact]
     public void Install_WithObserver_NoFileChangesUntilEveryTemporaryIsWrittenThenEachRenameIsReported()
@@ -39,7 +40,7 @@ public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki, Opt
     [Fact]
     public void Install_KubeletClientBehindItsLink_NewDatedFileIsRenamedBeforeTheLinkMoves()
     {
-        var root = layout.CopyNode("master");
+        var root = layout.Copy("master");
         var before = FolderSnapshot.Take(root, excludeUnder: "var/lib/certfleet");
         using var inventory = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(root));
         var (current, renewed) = RotationLinkInstallTests.RenewKubeletClient(inventory);
@@ -52,10 +53,10 @@ public sealed class CertificateInstallerStagesTests(EcClusterPkiFixture pki, Opt
         Assert.Equal(
             [
                 $"backup started in {result.BackupDirectory}: empty; 0 changed, 0 temporaries",
-                $"backed up to {result.BackupDirectory}: {NewFile}, {OptLayoutFixture.ClientLink}; 0 changed, 0 temporaries",
+                $"backed up to {result.BackupDirectory}: {NewFile}, {OptLayout.ClientLink}; 0 changed, 0 temporaries",
                 "prepared: 0 changed, 2 temporaries",
                 $"renamed 1 {NewFile}: 1 changed, 1 temporaries",
-                $"renamed 2 {OptLayoutFixture.ClientLink}: 2 changed, 0 temporaries",
+                $"renamed 2 {OptLayout.ClientLink}: 2 changed, 0 temporaries",
             ],
             observer.Seen);
     }

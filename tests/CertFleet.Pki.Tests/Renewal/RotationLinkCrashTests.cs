@@ -4,6 +4,7 @@ using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
 using CertFleet.Pki.Tests.Files;
 using CertFleet.Testing;
+using CertFleet.Testing.Guides;
 
 namespace CertFleet.Pki.Tests.Renewal;
 
@@ -12,7 +13,7 @@ namespace CertFleet.Pki.Tests.Renewal;
 /// reaches, each occurrence in turn: the link always leads to a complete file whose certificate matches its key, and
 /// rolling back from the backup, as the agent's recovery does, leaves the node as it was.
 /// </summary>
-public sealed class RotationLinkCrashTests(OptLayoutFixture layout) : IClassFixture<OptLayoutFixture>
+public sealed class RotationLinkCrashTests(OptLayout layout) : IClassFixture<OptLayout>
 {
     private const string Backups = "var/lib/certfleet";
 
@@ -20,14 +21,14 @@ public sealed class RotationLinkCrashTests(OptLayoutFixture layout) : IClassFixt
     public void Install_CrashAtEveryFaultPoint_LinkLeadsToAMatchingPairAndRollbackRestoresTheNode()
     {
         var reached = new List<string>();
-        Install(layout.CopyNode("master"), reached.Add);
+        Install(layout.Copy("master"), reached.Add);
         Assert.Contains(FaultPoints.AtomicWriteAfterRename, reached);
         Assert.Contains("renew:after-file", reached);
 
         for (var crashAt = 0; crashAt < reached.Count; crashAt++)
         {
             var point = $"#{crashAt} {reached[crashAt]}";
-            var root = layout.CopyNode("master");
+            var root = layout.Copy("master");
             var oldTarget = RotationLinkInstallTests.ReadLink(root);
             var before = FolderSnapshot.Take(root, excludeUnder: Backups);
             var count = 0;
@@ -75,7 +76,7 @@ public sealed class RotationLinkCrashTests(OptLayoutFixture layout) : IClassFixt
         {
             BackupSet.Open(node, node.ToNodePath(set)).RestoreAll();
         }
-        AtomicFile.RemoveStaleTemporaries(Path.Combine(root, OptLayoutFixture.CertificateDirectory.TrimStart('/')));
+        AtomicFile.RemoveStaleTemporaries(Path.Combine(root, OptLayout.CertificateDirectory.TrimStart('/')));
     }
 
     private static void AssertLinkLeadsToAMatchingPair(string root, string point)

@@ -4,6 +4,7 @@ using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
 using CertFleet.Pki.Tests.Files;
 using CertFleet.Testing;
+using CertFleet.Testing.Guides;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CertFleet.Pki.Tests.Renewal;
@@ -12,20 +13,20 @@ namespace CertFleet.Pki.Tests.Renewal;
 /// The kubelet's rotated client certificate, renewed by CertFleet because the kubelet's rotation is off: installed as
 /// the kubelet itself would, a new dated kubelet-client-&lt;date&gt;.pem and the -current.pem link moved to it.
 /// </summary>
-public sealed class RotationLinkInstallTests(OptLayoutFixture layout) : IClassFixture<OptLayoutFixture>
+public sealed class RotationLinkInstallTests(OptLayout layout) : IClassFixture<OptLayout>
 {
-    private const string Link = OptLayoutFixture.ClientLink;
+    private const string Link = OptLayout.ClientLink;
     private const string Backups = "var/lib/certfleet";
 
     private static readonly DateTimeOffset Now = new(2027, 3, 4, 5, 6, 7, TimeSpan.Zero);
-    private static readonly string NewFile = $"{OptLayoutFixture.CertificateDirectory}/kubelet-client-2027-03-04-05-06-07.pem";
+    private static readonly string NewFile = $"{OptLayout.CertificateDirectory}/kubelet-client-2027-03-04-05-06-07.pem";
 
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Install_KubeletClientBehindItsLink_WritesANewDatedFileAndMovesTheLinkInTheLinksOwnStyle(bool absoluteLink)
     {
-        var root = layout.CopyNode("master");
+        var root = layout.Copy("master");
         var oldTarget = ReadLink(root);
         if (!absoluteLink)
         {
@@ -58,7 +59,7 @@ public sealed class RotationLinkInstallTests(OptLayoutFixture layout) : IClassFi
     [Fact]
     public void Install_ADatedFileOfThisSecondExists_TakesTheNextSecondAndLeavesThatFileAlone()
     {
-        var root = layout.CopyNode("master");
+        var root = layout.Copy("master");
         var taken = Host(root, NewFile);
         File.WriteAllText(taken, "written by someone else in that very second\n");
         var takenBytes = File.ReadAllBytes(taken);
@@ -67,7 +68,7 @@ public sealed class RotationLinkInstallTests(OptLayoutFixture layout) : IClassFi
 
         Installer().Install(inventory, new Dictionary<string, CertificateInfo> { [current.Certificate.Sha256Fingerprint] = renewed });
 
-        Assert.Equal($"{OptLayoutFixture.CertificateDirectory}/kubelet-client-2027-03-04-05-06-08.pem", ReadLink(root));
+        Assert.Equal($"{OptLayout.CertificateDirectory}/kubelet-client-2027-03-04-05-06-08.pem", ReadLink(root));
         Assert.Equal(takenBytes, File.ReadAllBytes(taken));
         Assert.Equal(renewed.SerialHex, Openssl.Serial(Current(root)), ignoreCase: true);
     }
@@ -75,7 +76,7 @@ public sealed class RotationLinkInstallTests(OptLayoutFixture layout) : IClassFi
     [Fact]
     public void RestoreAll_AfterALinkInstall_PutsTheLinkBackAndRemovesTheNewDatedFile()
     {
-        var root = layout.CopyNode("master");
+        var root = layout.Copy("master");
         var oldTarget = ReadLink(root);
         var before = FolderSnapshot.Take(root, excludeUnder: Backups);
         using var inventory = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(root));
@@ -105,7 +106,7 @@ public sealed class RotationLinkInstallTests(OptLayoutFixture layout) : IClassFi
 
     /// <summary>A node path, or a name in the certificate folder as a relative link holds it, on the host.</summary>
     internal static string Host(string root, string pathOnNode) =>
-        Path.Combine(root, (pathOnNode.StartsWith('/') ? pathOnNode : $"{OptLayoutFixture.CertificateDirectory}/{pathOnNode}").TrimStart('/'));
+        Path.Combine(root, (pathOnNode.StartsWith('/') ? pathOnNode : $"{OptLayout.CertificateDirectory}/{pathOnNode}").TrimStart('/'));
 
     private static CertificateInstaller Installer() => new(new FakeTimeProvider(Now));
 

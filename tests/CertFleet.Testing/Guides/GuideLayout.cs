@@ -64,7 +64,13 @@ public sealed class DotbaloLayout() : GuideLayout("dotbalo.sh");
 
 public sealed class KubeaszLayout() : GuideLayout("kubeasz.sh");
 
-public sealed class OptLayout() : GuideLayout("opt-layout.sh");
+/// <summary>The /opt layout: the kubelet's rotation is not set, so its kubelet-client-current.pem (an absolute link, as the
+/// kubelet writes it) leads to the dated file CertFleet renews.</summary>
+public sealed class OptLayout() : GuideLayout("opt-layout.sh")
+{
+    public const string CertificateDirectory = "/opt/kubernetes/ssl";
+    public const string ClientLink = CertificateDirectory + "/kubelet-client-current.pem";
+}
 
 public sealed class HardWayLayout() : GuideLayout("kthw.sh");
 
