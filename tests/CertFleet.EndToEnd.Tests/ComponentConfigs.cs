@@ -3,16 +3,73 @@ using CertFleet.Testing;
 namespace CertFleet.EndToEnd.Tests;
 
 /// <summary>
-/// worker-1 of the loopback fleet laid out with component configs, as kubernetes-the-hard-way does: kube-proxy reads
-/// its kubeconfig only through KubeProxyConfiguration's clientConnection.kubeconfig, and the kubelet serves with a
-/// certificate named only in KubeletConfiguration's tlsCertFile (signed by the cluster CA, 10 days left).
+/// Two workers of the loopback fleet laid out as the public guides leave them. worker-1 as kubernetes-the-hard-way
+/// does: kube-proxy reads its kubeconfig only through KubeProxyConfiguration's clientConnection.kubeconfig, and the
+/// kubelet serves with a certificate named only in KubeletConfiguration's tlsCertFile (signed by the cluster CA, 10
+/// days left). worker-2 as a bootstrapped kubelet without rotation leaves itself (dotbalo, the /opt layout): its
+/// client certificate in a dated kubelet-client-*.pem behind the kubelet-client-current.pem link its kubeconfig
+/// names, and the kubelet.crt it made (client-go's leaf, then throwaway CA).
 /// </summary>
 internal static class ComponentConfigs
 {
     public const string Node = "worker-1";
     public const string ServingCertificate = "/var/lib/kubelet/kubelet-serving.crt";
+    public const string BootstrappedNode = "worker-2";
+    private const string KubeletPki = "/var/lib/kubelet/pki";
+    private const string ClientLink = KubeletPki + "/kubelet-client-current.pem";
+    private const string OldClientFile = KubeletPki + "/kubelet-client-2026-01-01-00-00-00.pem";
 
     public static void LayOut(LoopbackFleet fleet)
+    {
+        LayOutHardWayWorker(fleet);
+        LayOutBootstrappedWorker(fleet);
+    }
+
+    private static void LayOutBootstrappedWorker(LoopbackFleet fleet)
+    {
+        var root = fleet.NodeRoot(BootstrappedNode);
+        var pki = Path.Combine(root, "var/lib/kubelet/pki");
+        Directory.CreateDirectory(pki);
+        var etc = Path.Combine(root, "etc/kubernetes/pki");
+        File.WriteAllText(Path.Combine(root, OldClientFile.TrimStart('/')),
+            File.ReadAllText(Path.Combine(etc, $"{BootstrappedNode}.crt")) + File.ReadAllText(Path.Combine(etc, $"{BootstrappedNode}.key")));
+        File.SetUnixFileMode(Path.Combine(root, OldClientFile.TrimStart('/')), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Delete(Path.Combine(etc, $"{BootstrappedNode}.crt"));
+        File.Delete(Path.Combine(etc, $"{BootstrappedNode}.key"));
+        File.CreateSymbolicLink(Path.Combine(root, ClientLink.TrimStart('/')), OldClientFile);
+        var kubeconfig = Path.Combine(root, "etc/kubernetes/kubelet.kubeconfig");
+        File.WriteAllText(kubeconfig, File.ReadAllText(kubeconfig)
+            .Replace($"/etc/kubernetes/pki/{BootstrappedNode}.crt", ClientLink, StringComparison.Ordinal)
+            .Replace($"/etc/kubernetes/pki/{BootstrappedNode}.key", ClientLink, StringComparison.Ordinal));
+        var lib = Path.Combine(SharedFixtures.RepositoryRoot, "tests/fixtures/guides/lib.sh");
+        ProcessRunner.RunChecked("bash", "-c", $"source '{lib}'; WORK=$(mktemp -d); kubelet_self_signed '{root}' {KubeletPki} {BootstrappedNode} 127.0.11.12; rm -rf \"$WORK\"");
+    }
+
+    /// <summary>The kubelet's own files on worker-2: a new dated client file, and a kubelet.crt no CA signs.</summary>
+    public static bool IsBootstrappedKubeletFile(string node, string path) =>
+        node == BootstrappedNode && path.StartsWith(KubeletPki + "/", StringComparison.Ordinal);
+
+    /// <summary>worker-2's kubelet files after the rollout: the link moved to a renewed dated file, kubelet.crt self-signed.</summary>
+    public static void AssertBootstrappedKubeletRenewed(LoopbackFleet fleet)
+    {
+        var root = fleet.NodeRoot(BootstrappedNode);
+        var target = new FileInfo(Path.Combine(root, ClientLink.TrimStart('/'))).LinkTarget!;
+        Assert.NotEqual(OldClientFile, target);
+        Assert.StartsWith(KubeletPki + "/kubelet-client-", target, StringComparison.Ordinal);
+        var renewed = Path.Combine(root, target.TrimStart('/'));
+        var old = Path.Combine(root, OldClientFile.TrimStart('/'));
+        Assert.Equal(File.ReadAllText(Path.Combine(fleet.Original(BootstrappedNode), OldClientFile.TrimStart('/'))), File.ReadAllText(old));
+        Assert.NotEqual(Openssl.Serial(old), Openssl.Serial(renewed));
+        Assert.Equal(Openssl.PublicKey(old), Openssl.Checked("pkey", "-in", renewed, "-pubout"));
+        Assert.Equal(Openssl.PublicKey(old), Openssl.PublicKey(renewed));
+        var serving = Path.Combine(root, "var/lib/kubelet/pki/kubelet.crt");
+        Assert.Single(File.ReadAllText(serving).Split("-----BEGIN CERTIFICATE-----", StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(Openssl.Subject(Path.Combine(fleet.Original(BootstrappedNode), "var/lib/kubelet/pki/kubelet.crt")), Openssl.Subject(serving));
+        var selfSigned = Openssl.Verify(serving, serving);
+        Assert.True(selfSigned.ExitCode == 0, selfSigned.Combined);
+    }
+
+    private static void LayOutHardWayWorker(LoopbackFleet fleet)
     {
         var root = fleet.NodeRoot(Node);
         var kubelet = Path.Combine(root, "var/lib/kubelet");
