@@ -16,6 +16,7 @@ internal static class ExpiryStatus
         {
             { Owner: RenewalOwner.KubeletRotation } => "kubelet rotates it",
             { Owner: RenewalOwner.KubeletRotationHistory } => "kubelet's old, unused",
+            { Owner: RenewalOwner.KubeletSelfSigned, Certificate.IsCa: true } => "kubelet's throwaway CA",
             { Owner: RenewalOwner.KubeletSelfSigned } => "kubelet self-signed",
             { Owner: RenewalOwner.SelfSigned } => "self-signed",
             { KeyMatches: false } => "KEY MISMATCH",

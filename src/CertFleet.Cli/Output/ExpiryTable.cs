@@ -9,7 +9,7 @@ internal static class ExpiryTable
     public static void Write(TextWriter writer, NodeInventory inventory, DateTimeOffset now)
     {
         var leaves = new TextTable("CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "USED BY", "STATUS");
-        foreach (var entry in inventory.Certificates.Where(e => !e.IsAuthority))
+        foreach (var entry in inventory.Certificates.Where(e => !IsAuthorityRow(e)))
         {
             leaves.Add(entry.DisplayName, ResidualTime.Date(entry.Certificate.NotAfter),
                 ResidualTime.Format(entry.Certificate.NotAfter - now), AuthorityName(entry), UsedBy(entry.UsedBy),
@@ -20,7 +20,7 @@ internal static class ExpiryTable
         writer.WriteLine();
         var authorities = new TextTable("CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "USED BY", "STATUS");
         // A CA embedded in several kubeconfigs is one CA: show its file once, with every unit that trusts it.
-        foreach (var copies in inventory.Certificates.Where(e => e.IsAuthority).GroupBy(e => e.Certificate.Sha256Fingerprint))
+        foreach (var copies in inventory.Certificates.Where(IsAuthorityRow).GroupBy(e => e.Certificate.Sha256Fingerprint))
         {
             // the copy the node's services use, in its own file, names it best (not an unused copy in /etc/etcd)
             var shown = copies.OrderBy(c => c.Location.Field is null ? 0 : 1).ThenBy(c => c.IsInBundle ? 1 : 0)
@@ -42,6 +42,13 @@ internal static class ExpiryTable
             }
         }
     }
+
+    /// <summary>
+    /// A row of the CA table: the CAs CertFleet renews, and client-go's throwaway CA in kubelet.crt, which is a CA
+    /// too (shown as a second kubelet.crt row among the leaves it reads as a duplicate).
+    /// </summary>
+    private static bool IsAuthorityRow(CertificateEntry entry) =>
+        entry.IsAuthority || (entry.Certificate.IsCa && entry.Owner == RenewalOwner.KubeletSelfSigned);
 
     /// <summary>The CA's file name without extension ("ca", "front-proxy-ca"), as kubeadm names them.</summary>
     private static string AuthorityName(CertificateEntry entry)

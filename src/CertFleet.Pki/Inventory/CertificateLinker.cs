@@ -55,7 +55,8 @@ internal static class CertificateLinker
                     Key = key is { Matches: true } ? key.Key : null,
                     IssuerCertificate = issuer?.Certificate,
                     IssuerPath = issuer?.File.Path,
-                    UsedBy = usage.UnitsUsing(found, kubelet),
+                    // an old dated file the kubelet left behind is in its --cert-dir, but nothing reads it
+                    UsedBy = ownership.Owner == RenewalOwner.KubeletRotationHistory ? [] : usage.UnitsUsing(found, kubelet),
                     Owner = ownership.Owner,
                     OwnerNote = ownership.Note,
                     RotationLink = ownership.RotationLink,

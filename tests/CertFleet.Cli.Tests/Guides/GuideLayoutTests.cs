@@ -15,6 +15,9 @@ public abstract partial class GuideLayoutTests<TLayout>(TLayout layout) : IClass
 {
     private static readonly TimeSpan Month = TimeSpan.FromDays(30);
 
+    /// <summary>The guide's master and worker, for the tests of one guide's particulars.</summary>
+    protected TLayout Layout => layout;
+
     /// <summary>Folders of the node the guide leaves certificates in that no service uses (the operator's working copies).</summary>
     protected virtual IReadOnlyList<string> WorkingFolders(string node) => [];
 

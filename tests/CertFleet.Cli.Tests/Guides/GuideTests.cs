@@ -45,6 +45,32 @@ public sealed class OptLayoutGuideTests(OptLayout layout) : GuideLayoutTests<Opt
     protected override IReadOnlyList<string> WorkingFolders(string node) => ["/root/TLS"];
 
     protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => new Dictionary<string, string>();
+
+    [Fact]
+    public void CheckExpiration_AfterRenewingTheBootstrappedKubelet_ShowsEachOfItsFilesOnceForWhatItIs()
+    {
+        var root = Layout.Copy("worker");
+        var kubeletCrt = OptLayout.CertificateDirectory + "/kubelet.crt";
+        var before = Lines(CliRun.Invoke("check-expiration", "--root", root).Output);
+
+        // client-go's kubelet.crt: its leaf among the certificates, its throwaway CA among the authorities
+        var leaves = before.TakeWhile(l => l.Length > 0).ToList();
+        Assert.Single(leaves, l => l.StartsWith(kubeletCrt + " ", StringComparison.Ordinal) && l.EndsWith("ok, kubelet self-signed", StringComparison.Ordinal));
+        var authorities = before.SkipWhile(l => l.Length > 0).ToList();
+        Assert.Single(authorities, l => l.StartsWith(kubeletCrt + " ", StringComparison.Ordinal) && l.EndsWith("ok, kubelet's throwaway CA", StringComparison.Ordinal));
+        var oldClient = OptLayout.CertificateDirectory + "/" + Path.GetFileName(new FileInfo(Path.Combine(root, OptLayout.ClientLink.TrimStart('/'))).LinkTarget!);
+
+        Assert.Equal(0, CliRun.Invoke("renew", "--local", "--root", root).ExitCode);
+        var after = Lines(CliRun.Invoke("check-expiration", "--root", root).Output);
+
+        // the renewed client certificate is a new dated file; the old one is the kubelet's history, used by nothing
+        var old = Assert.Single(after, l => l.StartsWith(oldClient + " ", StringComparison.Ordinal));
+        Assert.Matches(@" - +EXPIRING, kubelet's old, unused$", old);
+        Assert.DoesNotContain(after, l => l.StartsWith(kubeletCrt + " ", StringComparison.Ordinal) && l.Contains("throwaway", StringComparison.Ordinal));
+        Assert.Single(after, l => l.StartsWith(OptLayout.CertificateDirectory + "/kubelet-client-", StringComparison.Ordinal) && l.Contains(" kubelet ", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal));
+    }
+
+    private static List<string> Lines(string output) => [.. output.ReplaceLineEndings("\n").Split('\n').Select(l => l.TrimEnd())];
 }
 
 /// <summary>kubernetes-the-hard-way, openssl edition: files named only in KubeletConfiguration and the other component configs.</summary>

@@ -108,6 +108,7 @@ public sealed class KubeletFilesTests(OptLayout layout) : IClassFixture<OptLayou
 
         var history = Assert.Single(inventory.Certificates, e => e.Path.EndsWith("kubelet-client-2020-01-01-00-00-00.pem", StringComparison.Ordinal));
         Assert.Equal(RenewalOwner.KubeletRotationHistory, history.Owner);
+        Assert.Empty(history.UsedBy); // a restart of the kubelet does nothing for it
         Assert.Contains($"{Link} points to /opt/kubernetes/ssl/{Path.GetFileName(current)}", history.OwnerNote, StringComparison.Ordinal);
         Assert.DoesNotContain(report.Problems, p => p.Path == history.Path);
     }
