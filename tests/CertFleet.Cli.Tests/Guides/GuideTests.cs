@@ -88,3 +88,13 @@ public sealed class HardWayCfsslGuideTests(HardWayCfsslLayout layout) : GuideLay
         ? new Dictionary<string, string>()
         : new Dictionary<string, string> { ["/"] = "has no private key on this node" };
 }
+
+/// <summary>rootsongjc/kubernetes-handbook: old-style units with EnvironmentFile=-/etc/kubernetes/config plus each component's
+/// file, one shared kubernetes.pem, ca-key.pem copied to every node, a bootstrapped kubelet without rotation.</summary>
+public sealed class HandbookGuideTests(HandbookLayout layout) : GuideLayoutTests<HandbookLayout>(layout)
+{
+    // the guide's cfssl working folder on the first master
+    protected override IReadOnlyList<string> WorkingFolders(string node) => ["/root/ssl"];
+
+    protected override IReadOnlyDictionary<string, string> LeftAlone(string node) => new Dictionary<string, string>();
+}

@@ -75,3 +75,5 @@ public sealed class OptLayout() : GuideLayout("opt-layout.sh")
 public sealed class HardWayLayout() : GuideLayout("kthw.sh");
 
 public sealed class HardWayCfsslLayout() : GuideLayout("kthw-cfssl.sh");
+
+public sealed class HandbookLayout() : GuideLayout("handbook.sh");
