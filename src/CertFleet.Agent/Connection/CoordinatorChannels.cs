@@ -29,18 +29,18 @@ internal static class CoordinatorChannels
         return Create(coordinator, handler);
     }
 
-    /// <summary>For Enroll: no client certificate yet; the server must chain to the discovered, pinned fleet CA.</summary>
+    /// <summary>For Enroll: no client certificate yet; the server must be the coordinator's identity from the discovered, pinned fleet CA.</summary>
     public static GrpcChannel ForEnrollment(Uri coordinator, X509Certificate2 fleetCa, Action<string> rejected)
     {
         var handler = NewHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
         {
             if (certificate is not X509Certificate2 server)
             {
                 rejected("the coordinator presented no certificate");
                 return false;
             }
-            var ok = CoordinatorTrust.IsIssuedByFleetCa(server, CoordinatorTrust.Presented(chain), fleetCa, errors, out var reason);
+            var ok = CoordinatorTrust.IsCoordinator(server, CoordinatorTrust.Presented(chain), fleetCa, coordinator, out var reason);
             if (!ok)
             {
                 rejected(reason);
@@ -50,20 +50,20 @@ internal static class CoordinatorChannels
         return Create(coordinator, handler);
     }
 
-    /// <summary>mTLS with the agent's identity; the server must chain to the fleet CA alone.</summary>
+    /// <summary>mTLS with the agent's identity; the server must be the coordinator's identity from the fleet CA alone.</summary>
     public static GrpcChannel ForIdentity(Uri coordinator, AgentIdentity identity, Action<string> rejected)
     {
         var handler = NewHandler();
         handler.SslOptions.ClientCertificates = [identity.Certificate];
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => identity.Certificate;
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
         {
             if (certificate is not X509Certificate2 server)
             {
                 rejected("the coordinator presented no certificate");
                 return false;
             }
-            var ok = CoordinatorTrust.IsIssuedByFleetCa(server, CoordinatorTrust.Presented(chain), identity.FleetCa, errors, out var reason);
+            var ok = CoordinatorTrust.IsCoordinator(server, CoordinatorTrust.Presented(chain), identity.FleetCa, coordinator, out var reason);
             if (!ok)
             {
                 rejected(reason);

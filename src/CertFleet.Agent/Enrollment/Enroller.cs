@@ -142,10 +142,16 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
                 throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {options.Coordinator} is not the one pinned by "
                     + "--ca-hash: its CA has another hash; check --ca-hash against `certfleet token create --print-join-command`");
             }
-            if (presented is null || !CoordinatorTrust.IsIssuedByFleetCa(presented, [], fleetCa, System.Net.Security.SslPolicyErrors.None, out var reason))
+            if (presented is null)
             {
                 fleetCa.Dispose();
-                throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {options.Coordinator} presented a certificate its pinned CA did not issue");
+                throw new EnrollmentRejectedException($"enrollment refused: the server at {options.Coordinator} presented no certificate");
+            }
+            if (!CoordinatorTrust.IsCoordinator(presented, [], fleetCa, options.Coordinator, out var reason))
+            {
+                // the token is worth a node identity: never sent to a server that is not the coordinator itself
+                fleetCa.Dispose();
+                throw new EnrollmentRejectedException($"enrollment refused, the token was not sent: {reason}");
             }
             return fleetCa;
         }

@@ -31,7 +31,7 @@ internal static class TokenCommand
                 context.Output.WriteLine(response.Token);
                 return ExitCodes.Success;
             }
-            context.Output.WriteLine($"# Token valid until {response.ExpiresAt.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC, for one enrollment.");
+            context.Output.WriteLine($"# Token valid until {response.ExpiresAt?.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC, for one enrollment.");
             context.Output.WriteLine("# On the node, as root, add --node NAME (and --root, --restart-command, ... as needed):");
             context.Output.WriteLine($"certfleet-agent --coordinator {response.CoordinatorUrl} --token {response.Token} --ca-hash {response.CaHash}");
             return ExitCodes.Success;

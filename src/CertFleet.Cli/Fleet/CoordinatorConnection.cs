@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using CertFleet.Protocol.Trust;
 using CertFleet.Protocol.V1;
 using Grpc.Net.Client;
 
@@ -7,7 +8,8 @@ namespace CertFleet.Cli.Fleet;
 
 /// <summary>
 /// A gRPC channel to the coordinator's admin API over mTLS: the admin certificate as client identity, the
-/// server checked against the fleet CA from admin.conf only (not the system trust store).
+/// server must be the coordinator's own identity (serverAuth, its URI, the host in admin.conf) from the fleet CA in
+/// admin.conf only (not the system trust store): the fleet CA also issues every node's agent identity.
 /// </summary>
 internal sealed class CoordinatorConnection : IDisposable
 {
@@ -26,7 +28,7 @@ internal sealed class CoordinatorConnection : IDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [_clientCertificate],
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => IsIssuedByFleetCa(certificate),
+                RemoteCertificateValidationCallback = (_, certificate, chain, _) => IsCoordinator(certificate, chain),
             },
         };
         _channel = GrpcChannel.ForAddress(config.Server, new GrpcChannelOptions
@@ -41,18 +43,22 @@ internal sealed class CoordinatorConnection : IDisposable
 
     public AdminService.AdminServiceClient Admin { get; }
 
-    private bool IsIssuedByFleetCa(X509Certificate? presented)
+    /// <summary>Why the server was not taken for the coordinator (so nothing was sent to it), or null.</summary>
+    public string? Rejection { get; private set; }
+
+    // .NET's own verdict is ignored: it uses the system trust store and falls back to the subject CN for a host name
+    private bool IsCoordinator(X509Certificate? presented, X509Chain? chain)
     {
         if (presented is null)
         {
+            Rejection = $"the server at {Server} presented no certificate";
             return false;
         }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_fleetCa);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         using var certificate = new X509Certificate2(presented);
-        return chain.Build(certificate);
+        var extra = chain?.ChainPolicy.ExtraStore.Cast<X509Certificate2>().ToList() ?? [];
+        var problem = CoordinatorIdentity.Problem(certificate, CoordinatorIdentity.HostOf(Server), _fleetCa, extra);
+        Rejection = problem is null ? null : $"the server at {Server} is not the coordinator: {problem}";
+        return problem is null;
     }
 
     public void Dispose()

@@ -12,9 +12,10 @@ internal static class FleetCommandRunner
     public static async Task<int> RunAsync(CliContext context, string? configOption, Func<CoordinatorConnection, Task<int>> command)
     {
         var path = AdminConfigFile.Locate(configOption);
+        CoordinatorConnection? connection = null;
         try
         {
-            using var connection = new CoordinatorConnection(AdminConfigFile.Load(path));
+            connection = new CoordinatorConnection(AdminConfigFile.Load(path));
             return await command(connection);
         }
         catch (PkiException e)
@@ -22,12 +23,22 @@ internal static class FleetCommandRunner
             context.Error.WriteLine($"certfleet: {e.Message}");
             return ExitCodes.InvalidInput;
         }
+        catch (RpcException) when (connection?.Rejection is { } rejection)
+        {
+            // refused at the TLS handshake: the admin credential was never sent to it
+            context.Error.WriteLine($"certfleet: {rejection}; nothing was sent to it. Check the server address in {path}");
+            return ExitCodes.Unavailable;
+        }
         catch (RpcException e)
         {
             context.Error.WriteLine($"certfleet: {Describe(e, path)}");
             return e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition
                 ? ExitCodes.InvalidInput
                 : ExitCodes.Unavailable;
+        }
+        finally
+        {
+            connection?.Dispose();
         }
     }
 

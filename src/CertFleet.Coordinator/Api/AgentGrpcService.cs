@@ -17,7 +17,11 @@ internal sealed class AgentGrpcService(EnrollmentService enrollment, AgentSessio
     {
         try
         {
-            return Task.FromResult(enrollment.Enroll(request, CallerCertificate.Of(context)));
+            return Task.FromResult(enrollment.Enroll(request, CallerCertificate.Of(context), context.GetHttpContext().Connection.RemoteIpAddress));
+        }
+        catch (EnrollmentThrottledException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, "enrollment refused: " + e.Message));
         }
         catch (EnrollmentRefusedException e)
         {

@@ -60,15 +60,33 @@ internal sealed class TokenStore
         return token;
     }
 
+    /// <summary>True when <paramref name="secret"/> is a known token, unused and unexpired (a read, no write).</summary>
+    public bool IsRedeemable(string secret)
+    {
+        if (secret.Length == 0)
+        {
+            return false;
+        }
+        using var connection = _database.Open(durable: false);
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT 1 FROM enrollment_tokens WHERE hash = $hash AND used_at IS NULL AND expires_at > $now";
+        select.Parameters.AddWithValue("$hash", Hash(secret));
+        select.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        return select.ExecuteScalar() is not null;
+    }
+
     /// <summary>
-    /// Uses the token up for <paramref name="node"/> and returns its role; a wrong, expired, used or
-    /// other-node token throws <see cref="EnrollmentRefusedException"/> (and is not used up).
+    /// Uses the token up for <paramref name="node"/>: a wrong, expired, used or other-node token throws
+    /// <see cref="EnrollmentRefusedException"/> before <paramref name="enroll"/> runs. <paramref name="enroll"/>
+    /// (given the connection, the token's role and whether the token was made for this node) does the enrollment's
+    /// own checks and writes the node row in the same transaction; if it throws, the token is not used up and
+    /// nothing is written.
     /// </summary>
-    public NodeRole Redeem(string secret, string node, Func<string, bool> isEnrolled)
+    public T Redeem<T>(string secret, string node, Func<SqliteConnection, NodeRole, bool, T> enroll)
     {
         var now = _time.GetUtcNow();
         using var connection = _database.Open();
-        // IMMEDIATE: two agents racing with the same token cannot both pass the "unused" check
+        // IMMEDIATE: two agents racing with the same token, or two tokens for the same new name, take turns
         using var transaction = connection.BeginTransaction(deferred: false);
         using var select = connection.CreateCommand();
         select.CommandText = "SELECT node, role, expires_at, used_at, used_by FROM enrollment_tokens WHERE hash = $hash";
@@ -98,11 +116,7 @@ internal sealed class TokenStore
         {
             throw new EnrollmentRefusedException($"the token was made for node {boundNode}, not {node}; run the agent with --node {boundNode} or make a token for {node}");
         }
-        if (boundNode is null && isEnrolled(node))
-        {
-            // otherwise any unbound token could take over an enrolled node's identity (and change its role)
-            throw new EnrollmentRefusedException($"node {node} is already enrolled; enrolling it again needs a token made for it: `certfleet token create --node {node}`");
-        }
+        var enrolled = enroll(connection, role, boundNode is not null);
         using var update = connection.CreateCommand();
         update.CommandText = "UPDATE enrollment_tokens SET used_at = $now, used_by = $node WHERE hash = $hash";
         update.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
@@ -110,7 +124,7 @@ internal sealed class TokenStore
         update.Parameters.AddWithValue("$hash", Hash(secret));
         update.ExecuteNonQuery();
         transaction.Commit();
-        return role;
+        return enrolled;
     }
 
     internal static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));

@@ -11,6 +11,12 @@ namespace CertFleet.Coordinator.Fleet;
 /// </summary>
 internal sealed class NodeStore
 {
+    private const string EnrollSql = """
+        INSERT INTO nodes (name, role, enrolled_at, identity_serial, previous_serial) VALUES ($name, $role, $now, $serial, $previous)
+        ON CONFLICT(name) DO UPDATE SET role = excluded.role, enrolled_at = excluded.enrolled_at,
+            identity_serial = excluded.identity_serial, previous_serial = excluded.previous_serial
+        """;
+
     private readonly StateDatabase _database;
     private readonly TimeProvider _time;
 
@@ -49,13 +55,25 @@ internal sealed class NodeStore
     /// (renewals only) may still ask for a renewal until the new identity is first seen at Connect.
     /// </summary>
     public void Enroll(string node, NodeRole role, string identitySerial, string? previousSerial = null) => Execute(
-        """
-        INSERT INTO nodes (name, role, enrolled_at, identity_serial, previous_serial) VALUES ($name, $role, $now, $serial, $previous)
-        ON CONFLICT(name) DO UPDATE SET role = excluded.role, enrolled_at = excluded.enrolled_at,
-            identity_serial = excluded.identity_serial, previous_serial = excluded.previous_serial
-        """,
+        EnrollSql,
         ("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()), ("$serial", identitySerial),
         ("$previous", (object?)previousSerial ?? DBNull.Value));
+
+    /// <summary><see cref="Enroll(string, NodeRole, string, string?)"/> inside the caller's transaction (a token's use).</summary>
+    public void Enroll(SqliteConnection connection, string node, NodeRole role, string identitySerial, string? previousSerial)
+    {
+        using var command = Command(connection, EnrollSql,
+            [("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()), ("$serial", identitySerial),
+             ("$previous", (object?)previousSerial ?? DBNull.Value)]);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>True when the node is enrolled, read inside the caller's transaction.</summary>
+    public static bool Exists(SqliteConnection connection, string node)
+    {
+        using var command = Command(connection, "SELECT 1 FROM nodes WHERE name = $name", [("$name", node)]);
+        return command.ExecuteScalar() is not null;
+    }
 
     /// <summary>The node connected with its newest identity: the one before it may no longer renew.</summary>
     public void ConfirmIdentity(string node) =>

@@ -178,6 +178,7 @@ public static partial class CoordinatorHost
         // the trail every area writes to: enrollment, node removal, signing, rollouts
         services.TryAddSingleton<AuditLog>();
         services.AddSingleton<EnrollmentService>();
+        services.AddSingleton<EnrollmentThrottle>();
         services.AddSingleton<AgentSessions>();
         services.AddSingleton<NodeRemoval>();
         services.AddSingleton<IAgentGateway>(provider => provider.GetRequiredService<AgentSessions>());

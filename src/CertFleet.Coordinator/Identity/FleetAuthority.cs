@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Pki;
 using CertFleet.Pki.Files;
+using CertFleet.Protocol.Trust;
 
 namespace CertFleet.Coordinator.Identity;
 
@@ -163,6 +164,10 @@ internal sealed partial class FleetAuthority : IDisposable
         return FleetCertificates.Attribute(certificate.SubjectName, CommonNameOid);
     }
 
+    /// <summary>True when the server certificate names <paramref name="node"/> (a host this coordinator is dialled at).</summary>
+    public bool IsServerName(string node) =>
+        _hosts.Any(h => string.Equals(h, node, StringComparison.OrdinalIgnoreCase));
+
     public void Dispose()
     {
         _key.Dispose();
@@ -216,16 +221,12 @@ internal sealed partial class FleetAuthority : IDisposable
         return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
-    private static bool Names(X509Certificate2 certificate, IReadOnlyList<string> hosts)
-    {
-        var names = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().SingleOrDefault();
-        if (names is null)
-        {
-            return false;
-        }
-        var present = names.EnumerateDnsNames().Concat(names.EnumerateIPAddresses().Select(ip => ip.ToString())).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return hosts.All(h => present.Contains(System.Net.IPAddress.TryParse(h, out var ip) ? ip.ToString() : h));
-    }
+    /// <summary>
+    /// True when the certificate is what the clients require for every host (one made before the coordinator's
+    /// dedicated identity existed is not, and is made again at start).
+    /// </summary>
+    private bool Names(X509Certificate2 certificate, IReadOnlyList<string> hosts) =>
+        hosts.All(h => CoordinatorIdentity.Problem(certificate, h, Certificate, at: Now.UtcDateTime) is null);
 
     private static partial class Log
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using CertFleet.Protocol.Trust;
 
 namespace CertFleet.Coordinator.Identity;
 
@@ -14,7 +15,6 @@ internal static class FleetCertificates
     public const string AdminOrganization = "certfleet:admins";
 
     private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
-    private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
 
     // a little slack so a peer whose clock is slightly behind accepts a certificate made just now
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
@@ -44,7 +44,9 @@ internal static class FleetCertificates
                 names.AddDnsName(host);
             }
         }
-        var request = Leaf(new X500DistinguishedName("CN=certfleet-coordinator"), key, authority, ServerAuthOid);
+        // the URI is what tells the coordinator apart from every agent identity the same CA issues (those have no SAN)
+        names.AddUri(new Uri(CoordinatorIdentity.ServerUri));
+        var request = Leaf(new X500DistinguishedName("CN=certfleet-coordinator"), key, authority, CoordinatorIdentity.ServerAuthOid);
         request.CertificateExtensions.Add(names.Build());
         return Sign(request, authority, authorityKey, now, validity);
     }

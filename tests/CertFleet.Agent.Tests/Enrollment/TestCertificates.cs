@@ -23,6 +23,7 @@ internal static class TestCertificates
         var request = new CertificateRequest("CN=certfleet-coordinator", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Parse(ipAddress));
+        names.AddUri(new Uri(CertFleet.Protocol.Trust.CoordinatorIdentity.ServerUri));
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));

@@ -19,7 +19,7 @@ public sealed class TokenStoreTests : IDisposable
         {
             try
             {
-                store.Redeem(token.Secret, $"worker-{i}", _ => false);
+                store.Redeem(token.Secret, $"worker-{i}", (_, role, _) => role);
                 return "enrolled";
             }
             catch (EnrollmentRefusedException e)
