@@ -45,18 +45,19 @@ run_tests() { dotnet test "$1" --nologo --no-build -v quiet "${@:2}" 2>&1 | tee 
 if [ "$status" -eq 0 ]; then
   side="$(mktemp -d)"
   trap 'rm -f "$log"; rm -rf "$side"' EXIT
-  ( dotnet test tests/CertFleet.EndToEnd.Tests --nologo --no-build -v quiet "$@" > "$side/e2e.log" 2>&1
+  # errexit off in here: a failing run must still leave its rc and log for the wait below to report
+  ( set +e; dotnet test tests/CertFleet.EndToEnd.Tests --nologo --no-build -v quiet "$@" > "$side/e2e.log" 2>&1
     echo $? > "$side/e2e.rc"; phase "EndToEnd tests" ) &
   e2e=$!
   for project in Pki Cli Coordinator; do run_tests "tests/CertFleet.$project.Tests" "$@"; phase "$project tests"; done
-  wait "$e2e"
+  wait "$e2e" || true
   cat "$side/e2e.log" | tee -a "$log"
   [ "$(cat "$side/e2e.rc")" -eq 0 ] || status=1
-  ( packaging/build-deb.sh "$side/out" > "$side/deb.log" 2>&1; echo $? > "$side/deb.rc"; phase ".deb build" ) &
+  ( set +e; packaging/build-deb.sh "$side/out" > "$side/deb.log" 2>&1; echo $? > "$side/deb.rc"; phase ".deb build" ) &
   deb=$!
   run_tests tests/CertFleet.Agent.Tests "$@"
   phase "Agent tests"
-  wait "$deb"
+  wait "$deb" || true
   if [ "$(cat "$side/deb.rc")" -eq 0 ]; then
     export CERTFLEET_DEB="$(tail -n 1 "$side/deb.log")"
   else
