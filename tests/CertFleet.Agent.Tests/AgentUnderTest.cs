@@ -1,4 +1,5 @@
 using CertFleet.Agent.Options;
+using CertFleet.Agent.Steps;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Keys;
 using CertFleet.Pki.PemEncoding;
@@ -40,6 +41,17 @@ internal sealed class AgentUnderTest : IDisposable
     public string StateDirectory { get; }
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// Journals an install, of a rollout of its own, whose certificates <paramref name="unit"/> uses, and returns the
+    /// rollout's id: the agent restarts only what an install of the same rollout touched, and a gate test needs no real one.
+    /// </summary>
+    public string InstalledFor(string unit)
+    {
+        var rollout = "gate-test-" + unit;
+        Get<StepJournal>().Record(new JournalEntry { StepId = rollout + "/install", RolloutId = rollout, Kind = "install", Ok = true, Units = [unit] });
+        return rollout;
+    }
 
     public void Dispose()
     {

@@ -98,7 +98,14 @@ internal sealed partial class InstallHandler(
         }
         if (result.BackupDirectory is null)
         {
-            return failed with { Ok = true, Message = "already installed: every certificate sent is in place" };
+            // what this rollout installs is in place (an earlier install put it there): its services are this rollout's to restart
+            var installed = replacements.Values.Select(c => c.Sha256Fingerprint).ToHashSet(StringComparer.Ordinal);
+            return failed with
+            {
+                Ok = true,
+                Message = "already installed: every certificate sent is in place",
+                Units = RestartOrder.Sort(inventory.Certificates.Where(c => installed.Contains(c.Certificate.Sha256Fingerprint)).SelectMany(c => c.UsedBy)),
+            };
         }
 
         using var after = node.Scan();

@@ -5,15 +5,16 @@ using Microsoft.Extensions.Logging;
 
 namespace CertFleet.Agent.Handlers;
 
-/// <summary>RestartRequest: restart the unit and gate on its health and served certificates. Always done again when
-/// sent again: a restart is harmless to repeat and the gate must see the present, not a journaled past.</summary>
+/// <summary>RestartRequest: restart the unit and gate on its health and served certificates, when it is a service that uses
+/// what this rollout installed here (<see cref="RestartScope"/>). Always done again when sent again: a restart is
+/// harmless to repeat and the gate must see the present, not a journaled past.</summary>
 internal sealed partial class RestartHandler(AgentOptions options, UnitRestart restart, StepJournal journal, TimeProvider time, ILogger<RestartHandler> logger)
 {
     public async Task<StepResult> HandleAsync(RestartRequest request, CancellationToken cancellationToken)
     {
         var timeout = request.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(request.TimeoutSeconds) : options.GateTimeout;
         Log.StepStart(logger, request.StepId, request.Unit, timeout.TotalSeconds);
-        var outcome = await restart.RunAsync(request.Unit, timeout, cancellationToken);
+        var outcome = await restart.RunAsync(request.Unit, RestartScope.OfRollout(journal, request.RolloutId), timeout, cancellationToken);
         var entry = new JournalEntry
         {
             StepId = request.StepId,

@@ -70,7 +70,8 @@ internal sealed partial class RollbackHandler(AgentOptions options, NodeAccess n
         var probes = new List<string>();
         foreach (var unit in request.Units)
         {
-            var outcome = await restart.RunAsync(unit, options.GateTimeout, cancellationToken);
+            // only the services that use what this install changed: a rollback is no way around the restart scope
+            var outcome = await restart.RunAsync(unit, RestartScope.OfInstall(install), options.GateTimeout, cancellationToken);
             probes.Add(outcome.ProbeOutput);
             if (!outcome.Ok)
             {

@@ -6,14 +6,18 @@ namespace CertFleet.Agent.Handlers;
 /// <summary>What restarting one unit came to: the gate's verdict in words.</summary>
 internal sealed record RestartOutcome(bool Ok, string Message, string ProbeOutput);
 
-/// <summary>Restart a unit, then hold the gate: used by restart steps and by rollbacks.</summary>
+/// <summary>
+/// Restart a unit, then hold the gate: used by restart steps and by rollbacks. The one place the restart command runs,
+/// so the one place that refuses what is outside <see cref="RestartScope"/>.
+/// </summary>
 internal sealed partial class UnitRestart(ServiceRestarter restarter, HealthGate gate, ILogger<UnitRestart> logger)
 {
-    public async Task<RestartOutcome> RunAsync(string unit, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<RestartOutcome> RunAsync(string unit, RestartScope scope, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!UnitNames.IsValid(unit))
+        if (scope.RefusalOf(unit) is { } refusal)
         {
-            return new RestartOutcome(false, $"'{unit}' is not a systemd unit name; nothing was restarted", "");
+            Log.Refused(logger, unit, refusal);
+            return new RestartOutcome(false, refusal, "");
         }
         var restart = await restarter.RestartAsync(unit, out var command, cancellationToken);
         Log.Restarted(logger, unit, command, restart.ExitCode);
@@ -41,5 +45,8 @@ internal sealed partial class UnitRestart(ServiceRestarter restarter, HealthGate
 
         [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Gate for {Unit}: healthy={Healthy}; {Output}")]
         public static partial void GateResult(ILogger logger, string unit, bool healthy, string output);
+
+        [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Refused to restart {Unit}: {Reason}")]
+        public static partial void Refused(ILogger logger, string unit, string reason);
     }
 }

@@ -48,6 +48,10 @@ internal static class FleetRenewal
                 context.Error.WriteLine($"certfleet: rollout {rollout.Id} halted{where}: {rollout.HaltReason}");
                 RolloutOutput.WriteProbeOutput(context.Error, rollout.Steps.Where(s => s.State == "failed"));
                 context.Error.WriteLine($"Fix the cause, then 'certfleet rollout resume {rollout.Id}' (or abort it, or 'certfleet rollback --rollout {rollout.Id}').");
+                if (failed is not null)
+                {
+                    context.Error.WriteLine($"To finish the rest without {failed.Node}: 'certfleet rollout resume {rollout.Id} --skip-node {failed.Node}'.");
+                }
                 return ExitCodes.ProblemsFound;
             default:
                 context.Error.WriteLine($"certfleet: rollout {rollout.Id} ended {rollout.State}");

@@ -5,7 +5,7 @@ using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Commands;
 
-/// <summary>`certfleet rollout list|show|resume|abort [ID] [-o json]`.</summary>
+/// <summary>`certfleet rollout list|show|resume|abort [ID] [-o json]`; `resume ID [--skip-node N]...`.</summary>
 internal static class RolloutCommand
 {
     public static Command Create(CliContext context, Option<string> config)
@@ -30,20 +30,38 @@ internal static class RolloutCommand
         {
             list,
             ForOne(context, config, "show", "Show a rollout's steps and state", (admin, id, c) => admin.GetRolloutAsync(id, cancellationToken: c).ResponseAsync),
-            ForOne(context, config, "resume", "Resume a halted rollout from its failed step", (admin, id, c) => admin.ResumeRolloutAsync(id, cancellationToken: c).ResponseAsync),
+            Resume(context, config),
             ForOne(context, config, "abort", "Abort a rollout; steps already done stay done", (admin, id, c) => admin.AbortRolloutAsync(id, cancellationToken: c).ResponseAsync),
         };
     }
 
+    /// <summary>`resume ID [--skip-node N]...`: a node that halts the rollout can be left behind so the rest finishes.</summary>
+    private static Command Resume(CliContext context, Option<string> config)
+    {
+        var skip = new Option<string[]>("--skip-node")
+        {
+            Description = "Do nothing more on this node: its remaining steps are skipped (and audited), the rest goes on (repeatable)",
+            HelpName = "NODE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = ForOne(context, config, "resume", "Resume a halted rollout from its failed step",
+            (admin, id, c) => admin.ResumeRolloutAsync(id, cancellationToken: c).ResponseAsync,
+            (id, parsed) => id.SkipNodes.Add(parsed.GetValue(skip) ?? []));
+        command.Options.Add(skip);
+        return command;
+    }
+
     private static Command ForOne(CliContext context, Option<string> config, string name, string description,
-        Func<AdminService.AdminServiceClient, RolloutId, CancellationToken, Task<Rollout>> call)
+        Func<AdminService.AdminServiceClient, RolloutId, CancellationToken, Task<Rollout>> call, Action<RolloutId, ParseResult>? withOptions = null)
     {
         var id = new Argument<string>("ID") { Description = "The rollout's id (see 'certfleet rollout list')" };
         var output = CommonOptions.Output();
         var command = new Command(name, description) { id, output };
         command.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
         {
-            var rollout = await call(connection.Admin, new RolloutId { Id = parsed.GetValue(id)! }, cancellation);
+            var request = new RolloutId { Id = parsed.GetValue(id)! };
+            withOptions?.Invoke(request, parsed);
+            var rollout = await call(connection.Admin, request, cancellation);
             if (parsed.GetValue(output) == "json")
             {
                 RolloutOutput.WriteJson(context.Output, rollout);

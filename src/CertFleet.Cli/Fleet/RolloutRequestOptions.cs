@@ -3,7 +3,7 @@ using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Fleet;
 
-/// <summary>What to renew across the fleet: `[--all | --expiring-within D] [--ca] [--batch N]`, shared by plan and renew.</summary>
+/// <summary>What to renew across the fleet: `[--all | --expiring-within D] [--ca] [--batch N] [--exclude-node N]...`, shared by plan and renew.</summary>
 internal sealed class RolloutRequestOptions
 {
     /// <summary>Without --all or --expiring-within, what most expiry alerts call "soon".</summary>
@@ -22,11 +22,19 @@ internal sealed class RolloutRequestOptions
         HelpName = "N",
     };
 
+    public Option<string[]> ExcludeNodes { get; } = new("--exclude-node")
+    {
+        Description = "Leave this node alone: nothing is planned, asked or installed there (repeatable)",
+        HelpName = "NODE",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public void AddTo(Command command, bool withBatch)
     {
         command.Options.Add(All);
         command.Options.Add(ExpiringWithin);
         command.Options.Add(Authorities);
+        command.Options.Add(ExcludeNodes);
         if (withBatch)
         {
             command.Options.Add(Batch);
@@ -46,6 +54,7 @@ internal sealed class RolloutRequestOptions
 
     public RolloutRequest ToRequest(ParseResult parsed) => new()
     {
+        ExcludeNodes = { parsed.GetValue(ExcludeNodes) ?? [] },
         All = parsed.GetValue(All),
         ExpiringWithinSeconds = parsed.GetValue(All)
             ? 0

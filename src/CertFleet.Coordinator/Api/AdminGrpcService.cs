@@ -83,7 +83,7 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
         Rollouts(context, r => r.GetAsync(request.Id, context.CancellationToken));
 
     public override Task<Rollout> ResumeRollout(RolloutId request, ServerCallContext context) =>
-        Rollouts(context, r => r.ResumeAsync(request.Id, context.CancellationToken));
+        Rollouts(context, r => r.ResumeAsync(request.Id, request.SkipNodes, context.CancellationToken));
 
     public override Task<Rollout> AbortRollout(RolloutId request, ServerCallContext context) =>
         Rollouts(context, r => r.AbortAsync(request.Id, context.CancellationToken));

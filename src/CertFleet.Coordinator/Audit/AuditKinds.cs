@@ -20,6 +20,9 @@ internal static class AuditKinds
     public const string RolloutHalted = "rollout-halted";
     public const string RolloutResumed = "rollout-resumed";
     public const string RolloutAborted = "rollout-aborted";
+
+    /// <summary>A node's remaining steps that an operator skipped when resuming (--skip-node).</summary>
+    public const string StepSkipped = "step-skipped";
     public const string RolloutRolledBack = "rollout-rolled-back";
     public const string NodeRemoved = "node-removed";
 }

@@ -18,7 +18,11 @@ public interface IRolloutAdmin
 
     Task<Rollout> GetAsync(string id, CancellationToken cancellationToken);
 
-    Task<Rollout> ResumeAsync(string id, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sends a halted rollout's failed steps again and goes on; on the nodes in <paramref name="skipNodes"/>
+    /// (--skip-node) nothing more is done: their remaining steps become "skipped", and each node's skip is audited.
+    /// </summary>
+    Task<Rollout> ResumeAsync(string id, IReadOnlyCollection<string> skipNodes, CancellationToken cancellationToken);
 
     Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken);
 

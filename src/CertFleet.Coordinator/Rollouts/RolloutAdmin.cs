@@ -89,23 +89,39 @@ internal sealed partial class RolloutAdmin(
 
     public Task<Rollout> GetAsync(string id, CancellationToken cancellationToken) => Task.FromResult(Get(id));
 
-    public async Task<Rollout> ResumeAsync(string id, CancellationToken cancellationToken)
+    public async Task<Rollout> ResumeAsync(string id, IReadOnlyCollection<string> skipNodes, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(skipNodes);
         await _starting.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var rollout = Get(id);
+            var skip = SkippedNodes(rollout, skipNodes);
             if (rollout.State != RolloutStates.Halted)
             {
                 throw new InvalidOperationException($"rollout {id} is {rollout.State}; only a halted rollout can be resumed");
             }
-            var retried = RolloutRetry.Plan(rollout);
+            var retried = RolloutRetry.Plan(rollout, skip);
             if (!store.Transition(id, [RolloutStates.Halted], RolloutStates.Running, "", null, retried))
             {
                 throw new InvalidOperationException($"rollout {id} changed meanwhile ({Get(id).State}); look at it again");
             }
             Log.Resumed(logger, id, retried.Count(s => s.State == StepStates.Pending));
-            audit.Append(new AuditRecord(AuditKinds.RolloutResumed, "admin") { RolloutId = id });
+            audit.Append(new AuditRecord(AuditKinds.RolloutResumed, "admin")
+            {
+                RolloutId = id, Detail = skip.Count == 0 ? "" : $"skipping {string.Join(", ", skip.Order(StringComparer.Ordinal))}",
+            });
+            foreach (var node in skip.Order(StringComparer.Ordinal))
+            {
+                var skipped = retried.Where(s => s.Node == node && s.State == StepStates.Skipped).Select(s => s.Sequence).Order().ToList();
+                Log.Skipped(logger, id, node, skipped.Count);
+                audit.Append(new AuditRecord(AuditKinds.StepSkipped, "admin")
+                {
+                    Node = node, RolloutId = id,
+                    Reason = $"{RolloutRetry.SkippedBecause(node)} (halted: {rollout.HaltReason})",
+                    Detail = $"{skipped.Count} step(s) skipped: {string.Join(", ", skipped)}",
+                });
+            }
             runner.Wake();
             return Get(id);
         }
@@ -235,6 +251,32 @@ internal sealed partial class RolloutAdmin(
     private async Task<RolloutPlan> PlanCoreAsync(RolloutRequest request, CancellationToken cancellationToken) =>
         (await planner.PlanAsync(request, refresh: true, cancellationToken).ConfigureAwait(false)).Plan;
 
+    /// <summary>The --skip-node names, each a node with steps in the rollout: a typo must not resume into the node it meant to spare.</summary>
+    private static HashSet<string> SkippedNodes(Rollout rollout, IReadOnlyCollection<string> skipNodes)
+    {
+        var errors = new List<string>();
+        if (skipNodes.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add($"--skip-node needs a node name (`certfleet rollout show {rollout.Id}` lists the rollout's nodes)");
+        }
+        foreach (var node in skipNodes.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.Ordinal))
+        {
+            if (node == RolloutPlanner.CoordinatorNode)
+            {
+                errors.Add($"--skip-node {node}: the coordinator's own steps (renewing the CAs) cannot be skipped; abort the rollout instead");
+            }
+            else if (!rollout.Steps.Any(s => s.Node == node))
+            {
+                errors.Add($"--skip-node {node}: rollout {rollout.Id} has no steps on a node named {node} (`certfleet rollout show {rollout.Id}` lists them); nothing was resumed");
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", errors));
+        }
+        return skipNodes.ToHashSet(StringComparer.Ordinal);
+    }
+
     private void EnsureNothingUnfinished()
     {
         if (store.FindUnfinished() is { } unfinished)
@@ -259,6 +301,9 @@ internal sealed partial class RolloutAdmin(
 
         [LoggerMessage(EventId = 3021, Level = LogLevel.Warning, Message = "Rollout {Rollout} resumed: {Retried} step(s) sent again")]
         public static partial void Resumed(ILogger logger, string rollout, int retried);
+
+        [LoggerMessage(EventId = 3024, Level = LogLevel.Warning, Message = "Rollout {Rollout} resumed without {Node} (--skip-node): {Skipped} step(s) skipped")]
+        public static partial void Skipped(ILogger logger, string rollout, string node, int skipped);
 
         [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Rollout {Rollout} aborted; {Skipped} step(s) will not run")]
         public static partial void Aborted(ILogger logger, string rollout, int skipped);

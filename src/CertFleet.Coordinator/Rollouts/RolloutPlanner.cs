@@ -32,7 +32,8 @@ internal sealed partial class RolloutPlanner(
     {
         RolloutRequests.Validate(request);
         var warnings = new List<string>();
-        var nodes = await CurrentNodesAsync(refresh, warnings, cancellationToken).ConfigureAwait(false);
+        var excluded = Excluded(request);
+        var nodes = await CurrentNodesAsync(refresh, excluded, warnings, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var expiringWithin = request.ExpiringWithin();
         var plan = new RolloutPlan();
@@ -122,9 +123,27 @@ internal sealed partial class RolloutPlanner(
         return new PlannedRollout(request.Clone(), plan, targets);
     }
 
-    private async Task<List<NodeRecord>> CurrentNodesAsync(bool refresh, List<string> warnings, CancellationToken cancellationToken)
+    /// <summary>The nodes the operator left out (--exclude-node), each one an enrolled node: a typo must not renew the node it meant to spare.</summary>
+    private HashSet<string> Excluded(RolloutRequest request)
     {
-        var nodes = inventory.Nodes().ToList();
+        var unknown = request.ExcludeNodes.Distinct(StringComparer.Ordinal).Where(n => inventory.Find(n) is null).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", unknown.Select(n =>
+                $"--exclude-node {n}: no node named {n} is enrolled (`certfleet status` lists the nodes); nothing was planned")));
+        }
+        return request.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
+    }
+
+    private async Task<List<NodeRecord>> CurrentNodesAsync(bool refresh, HashSet<string> excluded, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var all = inventory.Nodes();
+        foreach (var node in all.Where(n => excluded.Contains(n.Name)))
+        {
+            warnings.Add($"{node.Name} is excluded (--exclude-node): nothing is planned, asked or installed there");
+        }
+        // an excluded node is not even asked for a report: leaving it alone is the point
+        var nodes = all.Where(n => !excluded.Contains(n.Name)).ToList();
         if (refresh)
         {
             var refreshed = new Dictionary<string, NodeRecord>(StringComparer.Ordinal);

@@ -44,6 +44,10 @@ internal static class RolloutRequests
         {
             errors.Add($"CA validity must be 1 to 36500 days (0 for 3650), not {request.AuthorityDays}");
         }
+        if (request.ExcludeNodes.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add("--exclude-node needs a node name (see `certfleet status`)");
+        }
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join("; ", errors), nameof(request));

@@ -7,8 +7,10 @@ namespace CertFleet.Coordinator.Rollouts;
 /// <summary>
 /// The runbook's order as gated steps (DESIGN.md "Rolling renewal"): renew the CAs, install everywhere (one
 /// batch, nothing restarts), then etcd, kube-apiserver, kube-controller-manager, kube-scheduler one master at a
-/// time, kubelet and kube-proxy one master at a time and then on workers in batches, other units last. Steps
-/// with the same batch number run together; each batch is gated on the one before.
+/// time, kubelet and kube-proxy one master at a time, then the workers in batches, the masters' other units last.
+/// Steps with the same batch number run together; each batch is gated on the one before. The phase comes from the
+/// node's role as enrolled, never from the unit names it reports: a worker claiming etcd.service restarts it in the
+/// worker phase, with its own kubelet, after every master.
 /// </summary>
 internal static class RolloutStepOrder
 {
@@ -39,13 +41,14 @@ internal static class RolloutStepOrder
         {
             Add(batch, StepKinds.Install, node.Name, "");
         }
+        var masters = affected.Where(n => n.Role == NodeRole.Master).ToList();
         IEnumerable<string> UnitsOf(NodeRecord node, Func<int, bool> rank) =>
             RestartOrder.Sort(unitsByNode[node.Name]).Where(u => rank(RestartOrder.Rank(u)));
 
-        // control plane: one unit on one node at a time, rank by rank
+        // control plane, masters only: one unit on one master at a time, rank by rank
         for (var rank = 0; rank < KubeletRank; rank++)
         {
-            foreach (var node in affected)
+            foreach (var node in masters)
             {
                 foreach (var unit in UnitsOf(node, r => r == rank))
                 {
@@ -53,17 +56,18 @@ internal static class RolloutStepOrder
                 }
             }
         }
-        // node agents: on masters one at a time, on workers a batch of nodes at a time
-        foreach (var node in affected.Where(n => n.Role == NodeRole.Master))
+        // node agents on masters, one at a time
+        foreach (var node in masters)
         {
             foreach (var unit in UnitsOf(node, r => r >= KubeletRank && r < OtherRank))
             {
                 Add(++batch, StepKinds.Restart, node.Name, unit);
             }
         }
-        foreach (var chunk in affected.Where(n => n.Role == NodeRole.Worker).Chunk(workerBatchSize))
+        // workers, a batch of nodes at a time: every unit a worker uses, whatever it is called, runs here
+        foreach (var chunk in affected.Where(n => n.Role != NodeRole.Master).Chunk(workerBatchSize))
         {
-            var units = chunk.SelectMany(n => UnitsOf(n, r => r >= KubeletRank && r < OtherRank).Select(u => (n.Name, u))).ToList();
+            var units = chunk.SelectMany(n => UnitsOf(n, _ => true).Select(u => (n.Name, u))).ToList();
             if (units.Count > 0)
             {
                 batch++;
@@ -73,7 +77,8 @@ internal static class RolloutStepOrder
                 }
             }
         }
-        foreach (var node in affected)
+        // the masters' units the runbook does not name, one at a time
+        foreach (var node in masters)
         {
             foreach (var unit in UnitsOf(node, r => r >= OtherRank))
             {

@@ -28,7 +28,7 @@ public sealed class ApiServerGateTests(EcClusterPkiFixture pki) : IClassFixture<
         using var agent = new AgentUnderTest(root, restartCommand: "true", healthCommand: null, gateTimeout: TimeSpan.FromSeconds(3));
         var serial = Openssl.Serial(Path.Combine(root, "etc/kubernetes/pki/apiserver.crt"));
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "a1", Unit = "kube-apiserver.service" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("kube-apiserver.service"), StepId = "a1", Unit = "kube-apiserver.service" }, CancellationToken.None);
 
         Assert.True(result.Ok, $"{result.Message}\n{result.ProbeOutput}");
         Assert.Contains($"GET https://{Address}:{port}/livez: 200 ok", result.ProbeOutput);
@@ -51,7 +51,7 @@ public sealed class ApiServerGateTests(EcClusterPkiFixture pki) : IClassFixture<
         Assert.True(install.Ok, install.Message);
         var onDisk = Openssl.Serial(Path.Combine(root, "etc/kubernetes/pki/apiserver.crt"));
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "a2", Unit = "kube-apiserver.service" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("kube-apiserver.service"), StepId = "a2", Unit = "kube-apiserver.service" }, CancellationToken.None);
 
         Assert.False(result.Ok);
         Assert.Matches($"(?i)kube-apiserver {Address}:{port}: serves serial {served}, but /etc/kubernetes/pki/apiserver.crt holds serial {onDisk}", result.ProbeOutput);
@@ -65,7 +65,7 @@ public sealed class ApiServerGateTests(EcClusterPkiFixture pki) : IClassFixture<
         using var agent = new AgentUnderTest(root, restartCommand: "true", healthCommand: null);
 
         var result = await agent.Get<RestartHandler>().HandleAsync(
-            new RestartRequest { StepId = "a3", Unit = "kube-apiserver.service", TimeoutSeconds = 2 }, CancellationToken.None);
+            new RestartRequest { RolloutId = agent.InstalledFor("kube-apiserver.service"), StepId = "a3", Unit = "kube-apiserver.service", TimeoutSeconds = 2 }, CancellationToken.None);
 
         Assert.False(result.Ok);
         Assert.Contains($"kube-apiserver.service not healthy within 2 s; last probe: GET https://{Address}:{port}/livez: 500", result.ProbeOutput);

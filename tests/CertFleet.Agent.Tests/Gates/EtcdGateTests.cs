@@ -19,7 +19,7 @@ public sealed class EtcdGateTests(EtcdLoopbackCluster etcd)
         Assert.Equal(["etcd.service"], install.UnitsToRestart);
         var newSerial = Openssl.Serial(Path.Combine(root, "etc/kubernetes/pki/etcd-server.crt"));
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "restart-etcd-1", Unit = "etcd.service" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("etcd.service"), StepId = "restart-etcd-1", Unit = "etcd.service" }, CancellationToken.None);
 
         Assert.True(result.Ok, $"{result.Message}\n{result.ProbeOutput}");
         Assert.Contains("GET https://127.0.10.11:2379/health: 200", result.ProbeOutput);
@@ -43,7 +43,7 @@ public sealed class EtcdGateTests(EtcdLoopbackCluster etcd)
         var onDisk = Openssl.Serial(Path.Combine(copy.Path, "etc/kubernetes/pki/etcd-server.crt"));
         Assert.NotEqual(servedSerial, onDisk);
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "restart-etcd-2", Unit = "etcd.service" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("etcd.service"), StepId = "restart-etcd-2", Unit = "etcd.service" }, CancellationToken.None);
 
         Assert.False(result.Ok);
         Assert.Contains("etcd.service is healthy but does not serve the certificate on disk", result.ProbeOutput);
@@ -59,7 +59,7 @@ public sealed class EtcdGateTests(EtcdLoopbackCluster etcd)
         var install = agent.Get<InstallHandler>().Handle(Install(root, "install-etcd-3"));
         Assert.True(install.Ok, install.Message);
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "restart-etcd-3", Unit = "etcd.service" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("etcd.service"), StepId = "restart-etcd-3", Unit = "etcd.service" }, CancellationToken.None);
 
         Assert.True(result.Ok, result.Message);
         Assert.DoesNotContain("serves serial", result.ProbeOutput);

@@ -22,7 +22,7 @@ public sealed class RestartGateTests(EcClusterPkiFixture pki) : IClassFixture<Ec
     {
         using var agent = new AgentUnderTest(pki.NodeRoot("worker-1"), restartCommand: RecordingCommand, healthCommand: "test {unit} = kubelet.service");
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "s1", Unit = "kubelet.service" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("kubelet.service"), StepId = "s1", Unit = "kubelet.service" }, CancellationToken.None);
 
         Assert.True(result.Ok, result.Message);
         Assert.Equal("s1", result.StepId);
@@ -39,7 +39,7 @@ public sealed class RestartGateTests(EcClusterPkiFixture pki) : IClassFixture<Ec
         var clock = Stopwatch.StartNew();
 
         var result = await agent.Get<RestartHandler>().HandleAsync(
-            new RestartRequest { StepId = "s2", Unit = "kube-proxy.service", TimeoutSeconds = 2 }, CancellationToken.None);
+            new RestartRequest { RolloutId = agent.InstalledFor("kube-proxy.service"), StepId = "s2", Unit = "kube-proxy.service", TimeoutSeconds = 2 }, CancellationToken.None);
 
         Assert.False(result.Ok);
         Assert.Contains("kube-proxy.service not healthy within 2 s; last probe: `echo still starting; false` exited 1: still starting", result.ProbeOutput);
@@ -53,7 +53,7 @@ public sealed class RestartGateTests(EcClusterPkiFixture pki) : IClassFixture<Ec
     {
         using var agent = new AgentUnderTest(pki.NodeRoot("worker-1"), restartCommand: "echo unit {unit} not loaded >&2; exit 5");
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "s3", Unit = "kubelet.service" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("kubelet.service"), StepId = "s3", Unit = "kubelet.service" }, CancellationToken.None);
 
         Assert.False(result.Ok);
         Assert.Equal("restarting kubelet.service failed: `echo unit kubelet.service not loaded >&2; exit 5` exited 5: unit kubelet.service not loaded", result.Message);
@@ -65,7 +65,7 @@ public sealed class RestartGateTests(EcClusterPkiFixture pki) : IClassFixture<Ec
     {
         using var agent = new AgentUnderTest(pki.NodeRoot("worker-1"), restartCommand: RecordingCommand);
 
-        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { StepId = "s4", Unit = "kubelet; rm -rf /" }, CancellationToken.None);
+        var result = await agent.Get<RestartHandler>().HandleAsync(new RestartRequest { RolloutId = agent.InstalledFor("kubelet; rm -rf /"), StepId = "s4", Unit = "kubelet; rm -rf /" }, CancellationToken.None);
 
         Assert.False(result.Ok);
         Assert.Contains("is not a systemd unit name", result.Message);
@@ -78,7 +78,7 @@ public sealed class RestartGateTests(EcClusterPkiFixture pki) : IClassFixture<Ec
         using var agent = new AgentUnderTest(pki.NodeRoot("worker-1"), restartCommand: RecordingCommand);
 
         var answer = await agent.Get<MessageDispatcher>().DispatchAsync(
-            new CoordinatorMessage { CorrelationId = "c-42", Restart = new RestartRequest { StepId = "s5", Unit = "kubelet.service" } }, CancellationToken.None);
+            new CoordinatorMessage { CorrelationId = "c-42", Restart = new RestartRequest { RolloutId = agent.InstalledFor("kubelet.service"), StepId = "s5", Unit = "kubelet.service" } }, CancellationToken.None);
 
         Assert.Equal("c-42", answer.CorrelationId);
         Assert.True(answer.StepResult.Ok, answer.StepResult.Message);

@@ -120,4 +120,27 @@ public sealed class HaltedRolloutCommandTests : IAsyncLifetime
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("--rollout", missing.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RolloutResume_SkipNodeTwice_SendsBothNodesAndTheHaltHintNamesTheFlag()
+    {
+        var (exitCode, _, _) = await Task.Run(() => CliRun.Invoke("--config", Config, "rollout", "resume", HaltedRollouts.Id, "--skip-node", "master-2", "--skip-node", "master-3"));
+        var plain = await Task.Run(() => CliRun.Invoke("--config", Config, "rollout", "resume", HaltedRollouts.Id));
+        var halted = await Task.Run(() => CliRun.Invoke("--config", Config, "renew", "--all", "--wait"));
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal([["master-2", "master-3"], []], _rollouts.Resumes.ToArray());
+        Assert.Contains($"certfleet rollout resume {HaltedRollouts.Id} --skip-node master-2", halted.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_ExcludeNodeTwice_SendsBothNodes()
+    {
+        var (exitCode, _, error) = await Task.Run(() => CliRun.Invoke("--config", Config, "plan", "--all", "--exclude-node", "worker-1", "--exclude-node", "worker-2"));
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal("", error);
+        Assert.Equal(["worker-1", "worker-2"], Assert.Single(_rollouts.Plans).ExcludeNodes);
+    }
 }

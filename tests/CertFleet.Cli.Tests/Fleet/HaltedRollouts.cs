@@ -21,6 +21,11 @@ internal sealed class HaltedRollouts : IRolloutAdmin
 
     public ConcurrentQueue<RollbackRolloutRequest> Rollbacks { get; } = new();
 
+    /// <summary>The --skip-node names of each resume, in order.</summary>
+    public ConcurrentQueue<string[]> Resumes { get; } = new();
+
+    public ConcurrentQueue<RolloutRequest> Plans { get; } = new();
+
     public static Rollout Halted()
     {
         var rollout = new Rollout { Id = Id, State = "halted", HaltReason = Reason, Request = new RolloutRequest { All = true } };
@@ -37,7 +42,11 @@ internal sealed class HaltedRollouts : IRolloutAdmin
         return rollout;
     }
 
-    public Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken) => Task.FromResult(new RolloutPlan());
+    public Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken)
+    {
+        Plans.Enqueue(request);
+        return Task.FromResult(new RolloutPlan());
+    }
 
     public Task<Rollout> StartAsync(RolloutRequest request, bool automatic, CancellationToken cancellationToken)
     {
@@ -52,7 +61,11 @@ internal sealed class HaltedRollouts : IRolloutAdmin
 
     public Task<Rollout> GetAsync(string id, CancellationToken cancellationToken) => Find(id);
 
-    public Task<Rollout> ResumeAsync(string id, CancellationToken cancellationToken) => Find(id);
+    public Task<Rollout> ResumeAsync(string id, IReadOnlyCollection<string> skipNodes, CancellationToken cancellationToken)
+    {
+        Resumes.Enqueue([.. skipNodes]);
+        return Find(id);
+    }
 
     public Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken) => Find(id);
 

@@ -115,7 +115,7 @@ public sealed class AdminGrpcServiceTests : IAsyncLifetime
 
         public Task<Rollout> GetAsync(string id, CancellationToken cancellationToken) => Find(id);
 
-        public Task<Rollout> ResumeAsync(string id, CancellationToken cancellationToken) => Find(id);
+        public Task<Rollout> ResumeAsync(string id, IReadOnlyCollection<string> skipNodes, CancellationToken cancellationToken) => Find(id);
 
         public Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken) => Find(id);
 

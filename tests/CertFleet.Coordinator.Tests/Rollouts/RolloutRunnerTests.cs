@@ -90,7 +90,7 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         await bed.RunAsync();
         bed.Gateway.FailingGates.Clear();
 
-        var resumed = await bed.Admin.ResumeAsync(started.Id, CancellationToken.None);
+        var resumed = await bed.Admin.ResumeAsync(started.Id, [], CancellationToken.None);
         await bed.RunAsync();
 
         Assert.Equal(RolloutStates.Running, resumed.State);
@@ -120,7 +120,7 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         Assert.NotNull(aborted.FinishedAt);
         Assert.DoesNotContain(aborted.Steps, s => s.State == StepStates.Pending);
         Assert.Equal(2, bed.Gateway.Restarts.Count); // the failing restart and its rollback
-        await Assert.ThrowsAsync<InvalidOperationException>(() => bed.Admin.ResumeAsync(started.Id, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bed.Admin.ResumeAsync(started.Id, [], CancellationToken.None));
         bed.Gateway.FailingGates.Clear();
         var next = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
         Assert.NotEqual(started.Id, next.Id);

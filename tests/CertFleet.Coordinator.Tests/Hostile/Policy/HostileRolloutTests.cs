@@ -5,13 +5,16 @@ using CertFleet.Pki.Certificates;
 using CertFleet.Pki.PemEncoding;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
+using Grpc.Core;
 
 namespace CertFleet.Coordinator.Tests.Hostile.Policy;
 
 /// <summary>
 /// The signing policy inside a whole `renew --all` over fake agents on private copies of fixture nodes: a refused
 /// certificate stays byte for byte as it was on the node, everything else is renewed, and the refusal is in the
-/// plan, the rollout and the audit trail.
+/// plan, the rollout and the audit trail. And a node's word against the plan, over a real coordinator on 127.0.52.6
+/// with enrolled test agents: a worker's claims never move its steps out of the worker phase, and an operator can
+/// leave a node out (--exclude-node) or skip it to finish a halted rollout (--skip-node).
 /// </summary>
 public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFixture<EcClusterPkiFixture>
 {
@@ -157,6 +160,136 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         Assert.Equal(bed.Gateway.NodeDirectories.Count, proxy.Select(e => e.Node).Distinct().Count());
         var installed = Openssl.Serial(bed.HostPath("worker-2", "/etc/kubernetes/pki/kube-proxy.crt"));
         Assert.All(proxy, e => Assert.Equal(installed.TrimStart('0'), e.Serial.TrimStart('0'), ignoreCase: true));
+    }
+
+    private const string Listen = "127.0.52.6:7443";
+
+    private static readonly Dictionary<string, string> Fleet = new(StringComparer.Ordinal)
+    {
+        ["master-1"] = "master", ["worker-1"] = "worker", ["worker-2"] = "worker",
+    };
+
+    [Fact]
+    public async Task Rollout_WorkerClaimsItsKubeProxyCertificateIsUsedByEtcd_ItsStepsRunOnlyInTheWorkerPhaseAndSkippingItFinishesTheRest()
+    {
+        await using var fleet = await EnrolledFleet.StartAsync(fixture, Listen, Fleet);
+        fleet.Tamper = ClaimsEtcd;
+
+        var plan = await fleet.Admin.PlanAsync(new RolloutRequest { All = true }, deadline: EnrolledFleet.Deadline());
+        var claimed = Assert.Single(plan.Steps, s => s is { Kind: StepKinds.Restart, Node: "worker-1", Unit: "etcd.service" });
+        var masters = plan.Steps.Where(s => s is { Kind: StepKinds.Restart, Node: "master-1" }).ToList();
+        Assert.NotEmpty(masters);
+        // after every master's restart, with the worker's own kubelet: the worker phase
+        Assert.All(masters, s => Assert.True(s.Batch < claimed.Batch, $"{s.Unit} on master-1 (batch {s.Batch}) must come before worker-1's claimed etcd.service (batch {claimed.Batch})"));
+        Assert.Equal(claimed.Batch, Assert.Single(plan.Steps, s => s is { Kind: StepKinds.Restart, Node: "worker-1", Unit: "kubelet.service" }).Batch);
+
+        var started = await fleet.Admin.StartRolloutAsync(new RolloutRequest { All = true }, deadline: EnrolledFleet.Deadline());
+        var halted = await fleet.SettledAsync(started.Id);
+
+        Assert.Equal(RolloutStates.Halted, halted.State);
+        Assert.Contains("etcd.service on worker-1 failed", halted.HaltReason, StringComparison.Ordinal);
+        Assert.All(halted.Steps.Where(s => s.Node == "master-1"), s => Assert.Equal(StepStates.Succeeded, s.State));
+        Assert.All(halted.Steps.Where(s => s is { Node: "worker-2", Kind: StepKinds.Restart }), s => Assert.Equal(StepStates.Pending, s.State));
+        var sentToWorker1 = fleet.Agents["worker-1"].Received.Count;
+
+        var resumed = await fleet.Admin.ResumeRolloutAsync(new RolloutId { Id = started.Id, SkipNodes = { "worker-1" } }, deadline: EnrolledFleet.Deadline());
+        var finished = await fleet.SettledAsync(started.Id);
+
+        Assert.Equal(RolloutStates.Completed, finished.State);
+        Assert.All(finished.Steps.Where(s => s.Node == "worker-2"), s => Assert.Equal(StepStates.Succeeded, s.State));
+        Assert.NotEqual(Openssl.Serial(Path.Combine(fixture.NodeRoot("worker-2"), "etc/kubernetes/pki/worker-2.crt")),
+            Openssl.Serial(fleet.Engine.NodeDirectories["worker-2"] + $"{Pki}/worker-2.crt"));
+        // nothing more was asked of worker-1 than reports: its failed steps were not sent again
+        Assert.DoesNotContain(fleet.Agents["worker-1"].Received.Skip(sentToWorker1), r => r.BodyCase != CoordinatorMessage.BodyOneofCase.InventoryRequest);
+        var skipped = finished.Steps.Where(s => s is { Node: "worker-1", State: StepStates.Skipped }).ToList();
+        Assert.Contains(skipped, s => s is { Kind: StepKinds.Restart, Unit: "etcd.service" });
+        Assert.All(skipped, s => Assert.Contains("--skip-node worker-1", s.Message, StringComparison.Ordinal));
+        Assert.DoesNotContain(resumed.Steps, s => s is { Node: "worker-1", State: StepStates.Pending });
+        var audit = await fleet.Admin.AuditAsync(new AuditRequest { Node = "worker-1" }, deadline: EnrolledFleet.Deadline());
+        Assert.Contains(audit.Events, e => e.Kind == AuditKinds.RestartFailed && e.Path == "etcd.service" && e.RolloutId == started.Id);
+        var skip = Assert.Single(audit.Events, e => e.Kind == AuditKinds.StepSkipped);
+        Assert.Equal(("admin", started.Id), (skip.Actor, skip.RolloutId));
+        Assert.Contains("--skip-node worker-1", skip.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_ExcludedNode_GetsNoStepsAndIsNotAskedAnything()
+    {
+        await using var fleet = await EnrolledFleet.StartAsync(fixture, Listen, Fleet);
+        var asked = fleet.Agents["worker-1"].Received.Count;
+
+        var plan = await fleet.Admin.PlanAsync(new RolloutRequest { All = true, ExcludeNodes = { "worker-1" } }, deadline: EnrolledFleet.Deadline());
+        var started = await fleet.Admin.StartRolloutAsync(new RolloutRequest { All = true, ExcludeNodes = { "worker-1" } }, deadline: EnrolledFleet.Deadline());
+        var finished = await fleet.SettledAsync(started.Id);
+
+        Assert.DoesNotContain(plan.Steps, s => s.Node == "worker-1");
+        Assert.DoesNotContain(plan.Certificates, c => c.Node == "worker-1");
+        Assert.Contains(plan.Steps, s => s.Node == "worker-2");
+        Assert.Contains(plan.Warnings, w => w.Contains("worker-1", StringComparison.Ordinal) && w.Contains("--exclude-node", StringComparison.Ordinal));
+        Assert.Equal(RolloutStates.Completed, finished.State);
+        Assert.Equal(["worker-1"], finished.Request.ExcludeNodes);
+        Assert.DoesNotContain(finished.Steps, s => s.Node == "worker-1");
+        Assert.Empty(fleet.Agents["worker-1"].Received.Skip(asked));
+        Assert.Equal(Openssl.Serial(Path.Combine(fixture.NodeRoot("worker-1"), "etc/kubernetes/pki/worker-1.crt")),
+            Openssl.Serial(fleet.Engine.NodeDirectories["worker-1"] + $"{Pki}/worker-1.crt"));
+    }
+
+    [Fact]
+    public async Task ExcludeAndSkip_NodeNamesThatMeanNothing_RefusedNamingThemAndNothingStarts()
+    {
+        await using var fleet = await EnrolledFleet.StartAsync(fixture, Listen, Fleet);
+
+        var exclude = await EnrolledFleet.RefusalAsync(() => fleet.Admin.StartRolloutAsync(
+            new RolloutRequest { All = true, ExcludeNodes = { "worker-9" } }, deadline: EnrolledFleet.Deadline()).ResponseAsync);
+        fleet.Tamper = ClaimsEtcd;
+        var started = await fleet.Admin.StartRolloutAsync(new RolloutRequest { All = true }, deadline: EnrolledFleet.Deadline());
+        var halted = await fleet.SettledAsync(started.Id);
+        var unknown = await EnrolledFleet.RefusalAsync(() => fleet.Admin.ResumeRolloutAsync(
+            new RolloutId { Id = started.Id, SkipNodes = { "worker-9" } }, deadline: EnrolledFleet.Deadline()).ResponseAsync);
+        var empty = await EnrolledFleet.RefusalAsync(() => fleet.Admin.ResumeRolloutAsync(
+            new RolloutId { Id = started.Id, SkipNodes = { "" } }, deadline: EnrolledFleet.Deadline()).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, exclude.Code);
+        Assert.Contains("--exclude-node worker-9: no node named worker-9 is enrolled", exclude.Detail, StringComparison.Ordinal);
+        Assert.Equal(RolloutStates.Halted, halted.State);
+        Assert.Equal(StatusCode.InvalidArgument, unknown.Code);
+        Assert.Contains($"--skip-node worker-9: rollout {started.Id} has no steps on a node named worker-9", unknown.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, empty.Code);
+        Assert.Contains("--skip-node needs a node name", empty.Detail, StringComparison.Ordinal);
+        var after = await fleet.Admin.GetRolloutAsync(new RolloutId { Id = started.Id }, deadline: EnrolledFleet.Deadline());
+        Assert.Equal(halted, after);
+    }
+
+    /// <summary>
+    /// worker-1 reports that its kube-proxy certificate is used by etcd.service, and its agent refuses that restart as
+    /// the real agent does (it installed nothing etcd.service uses).
+    /// </summary>
+    private static AgentMessage ClaimsEtcd(string node, CoordinatorMessage request, AgentMessage honest)
+    {
+        if (node != "worker-1")
+        {
+            return honest;
+        }
+        if (honest.BodyCase == AgentMessage.BodyOneofCase.Inventory)
+        {
+            foreach (var certificate in honest.Inventory.Certificates.Where(c => c.Path.EndsWith("kube-proxy.crt", StringComparison.Ordinal) || c.UsedBy.Contains("kube-proxy.service")))
+            {
+                certificate.UsedBy.Clear();
+                certificate.UsedBy.Add("etcd.service");
+            }
+        }
+        if (request.BodyCase == CoordinatorMessage.BodyOneofCase.Restart && request.Restart.Unit == "etcd.service")
+        {
+            return new AgentMessage
+            {
+                StepResult = new StepResult
+                {
+                    StepId = request.Restart.StepId, Ok = false,
+                    Message = $"unit etcd.service uses no certificate installed by rollout {request.Restart.RolloutId} on this node; refused",
+                },
+            };
+        }
+        return honest;
     }
 
     private static string SerialHex(string file) =>
