@@ -63,8 +63,8 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
             if (node.Inventory is { } inventory)
             {
                 status.Certificates.AddRange(inventory.Certificates);
-                status.Errors.AddRange(inventory.Errors);
             }
+            status.Errors.AddRange(node.Errors());
             response.Nodes.Add(status);
         }
         return Task.FromResult(response);

@@ -28,5 +28,5 @@ internal sealed class FleetInventory(NodeStore nodes, AgentSessions sessions) : 
     }
 
     private NodeRecord Record(StoredNode stored) =>
-        new(stored.Name, stored.Role, sessions.IsConnected(stored.Name), stored.LastReport, stored.Inventory);
+        new(stored.Name, stored.Role, sessions.IsConnected(stored.Name), stored.LastReport, stored.Inventory, stored.ReportRefusal);
 }

@@ -8,8 +8,21 @@ public enum NodeRole
     Master,
 }
 
-/// <summary>What the coordinator knows of one enrolled node: its role, whether its agent is connected, its last report.</summary>
-public sealed record NodeRecord(string Name, NodeRole Role, bool Connected, DateTimeOffset? LastReport, InventoryReport? Inventory);
+/// <summary>
+/// What the coordinator knows of one enrolled node: its role, whether its agent is connected, its last report accepted
+/// (every certificate in it strict DER X.509, see InventoryIntake), and why a newer report was refused, if it was.
+/// </summary>
+public sealed record NodeRecord(string Name, NodeRole Role, bool Connected, DateTimeOffset? LastReport, InventoryReport? Inventory,
+    string? ReportRefusal = null)
+{
+    /// <summary>The path a refused report's error is shown under: it concerns the whole report, not one file.</summary>
+    public const string ReportPath = "(inventory report)";
+
+    /// <summary>The node's errors as the operator sees them: the report's refusal first, then those of the last report.</summary>
+    public IEnumerable<ReportedError> Errors() =>
+        (ReportRefusal is null ? Enumerable.Empty<ReportedError>() : [new ReportedError { Path = ReportPath, Message = ReportRefusal }])
+        .Concat(Inventory?.Errors ?? Enumerable.Empty<ReportedError>());
+}
 
 /// <summary>The fleet as the coordinator knows it (persisted, so a restart loses nothing).</summary>
 public interface IFleetInventory

@@ -27,12 +27,13 @@ internal sealed class NodeStore
                 last_report INTEGER,
                 inventory BLOB,
                 identity_serial TEXT,
-                previous_serial TEXT)
+                previous_serial TEXT,
+                report_refusal TEXT)
             """);
         // state made before identities were tracked: add the columns; such nodes get a serial at their next renewal
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        foreach (var column in new[] { "identity_serial", "previous_serial" })
+        foreach (var column in new[] { "identity_serial", "previous_serial", "report_refusal" })
         {
             command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = '{column}'";
             if ((long)command.ExecuteScalar()! == 0)
@@ -63,8 +64,13 @@ internal sealed class NodeStore
 
     // reports and last-seen times are sent again by the agent at every connect: not worth an fsync each
     public void SaveReport(string node, InventoryReport report) => Execute(durable: false,
-        "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now WHERE name = $name",
+        "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now, report_refusal = NULL WHERE name = $name",
         ("$name", node), ("$inventory", report.ToByteArray()), ("$now", Now()));
+
+    /// <summary>The node's newest report was refused (<see cref="InventoryIntake"/>): its last one stays, with why beside it.</summary>
+    public void RefuseReport(string node, string refusal) => Execute(durable: false,
+        "UPDATE nodes SET report_refusal = $refusal, last_seen = $now WHERE name = $name",
+        ("$name", node), ("$refusal", refusal), ("$now", Now()));
 
     public void Touch(string node) => Execute(durable: false, "UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
 
@@ -77,7 +83,7 @@ internal sealed class NodeStore
     private List<StoredNode> Query(string where, params (string Name, object Value)[] parameters)
     {
         using var connection = _database.Open();
-        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial FROM nodes {where}", parameters);
+        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial, report_refusal FROM nodes {where}", parameters);
         using var reader = command.ExecuteReader();
         var nodes = new List<StoredNode>();
         while (reader.Read())
@@ -90,7 +96,8 @@ internal sealed class NodeStore
                 reader.IsDBNull(4) ? null : Time(reader.GetInt64(4)),
                 reader.IsDBNull(5) ? null : InventoryReport.Parser.ParseFrom((byte[])reader.GetValue(5)),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
         return nodes;
     }
