@@ -9,6 +9,12 @@ internal sealed class FleetInventory(NodeStore nodes, AgentSessions sessions) : 
 
     public IReadOnlyList<NodeRecord> Nodes() => nodes.All().Select(Record).ToList();
 
+    public NodePage NodesAfter(string after, int maxNodes, long maxBytes)
+    {
+        var (page, more) = nodes.Page(after, maxNodes, maxBytes);
+        return new NodePage(page.Select(Record).ToList(), more);
+    }
+
     public NodeRecord? Find(string node) => nodes.Find(node) is { } stored ? Record(stored) : null;
 
     public async Task<NodeRecord> RefreshAsync(string node, CancellationToken cancellationToken)

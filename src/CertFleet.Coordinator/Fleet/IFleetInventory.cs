@@ -24,10 +24,34 @@ public sealed record NodeRecord(string Name, NodeRole Role, bool Connected, Date
         .Concat(Inventory?.Errors ?? Enumerable.Empty<ReportedError>());
 }
 
+/// <summary>Some nodes in name order; <paramref name="More"/> when nodes after them were left for the next page.</summary>
+public sealed record NodePage(IReadOnlyList<NodeRecord> Nodes, bool More);
+
 /// <summary>The fleet as the coordinator knows it (persisted, so a restart loses nothing).</summary>
 public interface IFleetInventory
 {
     IReadOnlyList<NodeRecord> Nodes();
+
+    /// <summary>
+    /// The nodes named after <paramref name="after"/> (ordinal order; "" for the first), at most <paramref name="maxNodes"/>
+    /// and about <paramref name="maxBytes"/> of reports, always one when there is one: a page of <c>certfleet status</c>.
+    /// </summary>
+    NodePage NodesAfter(string after, int maxNodes, long maxBytes)
+    {
+        var following = Nodes().Where(n => string.CompareOrdinal(n.Name, after) > 0).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+        var page = new List<NodeRecord>();
+        long bytes = 0;
+        foreach (var node in following)
+        {
+            bytes += node.Inventory?.CalculateSize() ?? 0;
+            if (page.Count == maxNodes || (page.Count > 0 && bytes > maxBytes))
+            {
+                return new NodePage(page, More: true);
+            }
+            page.Add(node);
+        }
+        return new NodePage(page, More: false);
+    }
 
     NodeRecord? Find(string node);
 

@@ -76,18 +76,37 @@ internal sealed class NodeStore
 
     public bool Remove(string node) => Execute("DELETE FROM nodes WHERE name = $name", ("$name", node)) > 0;
 
-    public StoredNode? Find(string node) => Query("WHERE name = $name", ("$name", node)).SingleOrDefault();
+    public StoredNode? Find(string node) => Query("WHERE name = $name", long.MaxValue, ("$name", node)).Nodes.SingleOrDefault();
 
-    public IReadOnlyList<StoredNode> All() => Query("ORDER BY name");
+    public IReadOnlyList<StoredNode> All() => Query("ORDER BY name", long.MaxValue).Nodes;
 
-    private List<StoredNode> Query(string where, params (string Name, object Value)[] parameters)
+    /// <summary>
+    /// The nodes named after <paramref name="after"/>, at most <paramref name="maxNodes"/> and about
+    /// <paramref name="maxBytes"/> of stored reports (one at least), read row by row so a page never loads more.
+    /// </summary>
+    public (IReadOnlyList<StoredNode> Nodes, bool More) Page(string after, int maxNodes, long maxBytes)
+    {
+        // one row beyond the page tells whether there is more
+        var (nodes, stopped) = Query("WHERE name > $after ORDER BY name LIMIT $limit", maxBytes, ("$after", after), ("$limit", maxNodes + 1L));
+        return nodes.Count > maxNodes ? (nodes[..maxNodes], true) : (nodes, stopped);
+    }
+
+    /// <summary>The rows, stopping before the one that takes the reports read past <paramref name="maxBytes"/> (Stopped).</summary>
+    private (List<StoredNode> Nodes, bool Stopped) Query(string where, long maxBytes, params (string Name, object Value)[] parameters)
     {
         using var connection = _database.Open();
         using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial, report_refusal FROM nodes {where}", parameters);
         using var reader = command.ExecuteReader();
         var nodes = new List<StoredNode>();
+        long bytes = 0;
         while (reader.Read())
         {
+            // the length is known before the report is read and parsed
+            bytes += reader.IsDBNull(5) ? 0 : reader.GetBytes(5, 0, null, 0, 0);
+            if (nodes.Count > 0 && bytes > maxBytes)
+            {
+                return (nodes, true);
+            }
             nodes.Add(new StoredNode(
                 reader.GetString(0),
                 NodeRoles.Parse(reader.GetString(1)),
@@ -99,7 +118,7 @@ internal sealed class NodeStore
                 reader.IsDBNull(7) ? null : reader.GetString(7),
                 reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
-        return nodes;
+        return (nodes, false);
     }
 
     private int Execute(string sql, params (string Name, object Value)[] parameters) => Execute(durable: true, sql, parameters);
