@@ -26,7 +26,7 @@ internal static class AuditCommand
             {
                 request.Since = Timestamp.FromDateTimeOffset(from);
             }
-            var audit = await connection.Admin.AuditAsync(request, cancellationToken: cancellation);
+            var audit = await connection.Admin.AuditAllAsync(request, cancellation);
             if (parsed.GetValue(output) == "json")
             {
                 AuditOutput.WriteJson(context.Output, audit);

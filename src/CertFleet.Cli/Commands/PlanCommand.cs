@@ -14,7 +14,7 @@ internal static class PlanCommand
         request.AddTo(command, withBatch: true);
         command.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
         {
-            var plan = await connection.Admin.PlanAsync(request.ToRequest(parsed), cancellationToken: cancellation);
+            var plan = await connection.Admin.PlanWholeAsync(request.ToRequest(parsed), cancellation);
             RolloutOutput.WritePlan(context.Output, plan);
             return ExitCodes.Success;
         }));

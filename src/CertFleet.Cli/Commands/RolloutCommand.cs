@@ -15,7 +15,7 @@ internal static class RolloutCommand
         list.Options.Add(listOutput);
         list.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
         {
-            var rollouts = await connection.Admin.ListRolloutsAsync(new ListRolloutsRequest(), cancellationToken: cancellation);
+            var rollouts = await connection.Admin.ListAllRolloutsAsync(cancellation);
             if (parsed.GetValue(listOutput) == "json")
             {
                 RolloutOutput.WriteJson(context.Output, rollouts);

@@ -14,9 +14,9 @@ internal static class StatusCommand
         var command = new Command("status", "Show every enrolled node, its agent's connection and its certificates' expiry") { output };
         command.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
         {
-            var status = await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation);
+            var status = await connection.Admin.GetWholeStatusAsync(cancellation);
             // the rollout that owns the fleet now, if any: a halted one waits for the operator
-            var rollouts = await connection.Admin.ListRolloutsAsync(new ListRolloutsRequest(), cancellationToken: cancellation);
+            var rollouts = await connection.Admin.ListAllRolloutsAsync(cancellation);
             var unfinished = rollouts.Rollouts.FirstOrDefault(r => r.State is "running" or "halted");
             var now = context.Time.GetUtcNow();
             if (parsed.GetValue(output) == "json")

@@ -71,18 +71,18 @@ internal sealed class DemoRun(CliContext context, bool keep, bool verbose) : IAs
         await WaitForReportsAsync(connection.Admin, cancellation);
 
         Section("The fleet before (certfleet status)");
-        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation), rollout: null, context.Time.GetUtcNow());
+        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetWholeStatusAsync(cancellation), rollout: null, context.Time.GetUtcNow());
 
         var request = new RolloutRequest { All = true, RenewAuthorities = true };
         Section("The plan (certfleet plan --all --ca)");
-        RolloutOutput.WritePlan(Out, await connection.Admin.PlanAsync(request, cancellationToken: cancellation));
+        RolloutOutput.WritePlan(Out, await connection.Admin.PlanWholeAsync(request, cancellation));
 
         Section("The rollout (certfleet renew --all --ca --wait)");
         var exitCode = await FleetRenewal.RunAsync(context, connection.Admin, request, wait: true, cancellation);
 
         Section("The fleet after (certfleet status)");
         await WaitForReportsAsync(connection.Admin, cancellation);
-        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation), rollout: null, context.Time.GetUtcNow());
+        FleetStatusOutput.WriteTable(Out, await connection.Admin.GetWholeStatusAsync(cancellation), rollout: null, context.Time.GetUtcNow());
         if (_realEtcd)
         {
             var (healthy, detail) = await new SandboxEtcd(Masters.First()).CheckAsync(cancellation);
@@ -130,7 +130,7 @@ internal sealed class DemoRun(CliContext context, bool keep, bool verbose) : IAs
         var since = DateTimeOffset.UtcNow.AddSeconds(-1);
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
-            var status = await admin.GetStatusAsync(new StatusRequest(), cancellationToken: cancellation);
+            var status = await admin.GetWholeStatusAsync(cancellation);
             if (status.Nodes.Count == _agents.Count && status.Nodes.All(n => n.Connected && n.LastReport is not null))
             {
                 return;

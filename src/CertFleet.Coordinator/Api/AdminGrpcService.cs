@@ -11,8 +11,15 @@ namespace CertFleet.Coordinator.Api;
 
 /// <summary>The operator's API. Every call needs the admin credential; rollout calls are delegated to <see cref="IRolloutAdmin"/>.</summary>
 internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet, AuditLog audit,
-    NodeRemoval removal, ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null) : AdminService.AdminServiceBase
+    NodeRemoval removal, PlanPages plans, ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null) : AdminService.AdminServiceBase
 {
+    private const int DefaultAuditPage = 1_000;
+    private const int MaxAuditPage = 10_000;
+    private const int DefaultStatusPage = 500;
+    private const int MaxStatusPage = 5_000;
+    private const int DefaultRolloutsPage = 20;
+    private const int MaxRolloutsPage = 200;
+
     public override Task<CreateTokenResponse> CreateToken(CreateTokenRequest request, ServerCallContext context)
     {
         RequireAdmin(context);
@@ -52,8 +59,18 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
     public override Task<StatusResponse> GetStatus(StatusRequest request, ServerCallContext context)
     {
         RequireAdmin(context);
+        if (request.PageToken.Length > 253)
+        {
+            throw AnswerPages.BadToken(request.PageToken);
+        }
+        // the token is the last node name of the page before: nodes enrolled or removed meanwhile shift nothing
+        var page = fleet.NodesAfter(request.PageToken, AnswerPages.Size(request.PageSize, DefaultStatusPage, MaxStatusPage), AnswerPages.MaxPageBytes);
         var response = new StatusResponse();
-        foreach (var node in fleet.Nodes())
+        if (page.More)
+        {
+            response.NextPageToken = page.Nodes[^1].Name;
+        }
+        foreach (var node in page.Nodes)
         {
             var status = new NodeStatus { Name = node.Name, Role = NodeRoles.Format(node.Role), Connected = node.Connected };
             if (node.LastReport is { } reported)
@@ -63,21 +80,27 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
             if (node.Inventory is { } inventory)
             {
                 status.Certificates.AddRange(inventory.Certificates);
-                status.Errors.AddRange(inventory.Errors);
             }
+            status.Errors.AddRange(node.Errors());
             response.Nodes.Add(status);
         }
         return Task.FromResult(response);
     }
 
     public override Task<RolloutPlan> Plan(RolloutRequest request, ServerCallContext context) =>
-        Rollouts(context, r => r.PlanAsync(request, context.CancellationToken));
+        Rollouts(context, r => plans.PageAsync(request, whole => r.PlanAsync(whole, context.CancellationToken)));
 
-    public override Task<Rollout> StartRollout(RolloutRequest request, ServerCallContext context) =>
-        Rollouts(context, r => r.StartAsync(request, automatic: false, context.CancellationToken));
+    public override Task<Rollout> StartRollout(RolloutRequest request, ServerCallContext context)
+    {
+        // paging is the plan's; the rollout keeps the request it ran
+        var start = request.Clone();
+        start.PageSize = 0;
+        start.PageToken = "";
+        return Rollouts(context, r => r.StartAsync(start, automatic: false, context.CancellationToken));
+    }
 
     public override Task<ListRolloutsResponse> ListRollouts(ListRolloutsRequest request, ServerCallContext context) =>
-        Rollouts(context, r => r.ListAsync(context.CancellationToken));
+        Rollouts(context, async r => RolloutsPage(await r.ListAsync(context.CancellationToken).ConfigureAwait(false), request));
 
     public override Task<Rollout> GetRollout(RolloutId request, ServerCallContext context) =>
         Rollouts(context, r => r.GetAsync(request.Id, context.CancellationToken));
@@ -98,7 +121,14 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
     {
         RequireAdmin(context);
         var since = request.Since is { } from ? from.ToDateTimeOffset() : (DateTimeOffset?)null;
-        return Task.FromResult(new AuditResponse { Events = { audit.Read(request.Node, since) } });
+        var page = audit.ReadPage(request.Node, since, AnswerPages.Position(request.PageToken),
+            AnswerPages.Size(request.PageSize, DefaultAuditPage, MaxAuditPage), AnswerPages.MaxPageBytes);
+        var response = new AuditResponse { Events = { page.Events } };
+        if (page.More)
+        {
+            response.NextPageToken = AnswerPages.Token(page.Events[^1].Sequence);
+        }
+        return Task.FromResult(response);
     }
 
     public override async Task WatchRollout(RolloutId request, IServerStreamWriter<Rollout> responseStream, ServerCallContext context)
@@ -112,6 +142,35 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
             }
             return true;
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>The rollouts (newest first) after the one the token names, as many as fit a page.</summary>
+    private static ListRolloutsResponse RolloutsPage(ListRolloutsResponse all, ListRolloutsRequest request)
+    {
+        var start = 0;
+        if (request.PageToken.Length > 0)
+        {
+            var last = all.Rollouts.Select((r, i) => (r.Id, i)).FirstOrDefault(r => r.Id == request.PageToken);
+            if (last.Id is null)
+            {
+                throw AnswerPages.BadToken(request.PageToken);
+            }
+            start = last.i + 1;
+        }
+        var size = AnswerPages.Size(request.PageSize, DefaultRolloutsPage, MaxRolloutsPage);
+        var page = new ListRolloutsResponse();
+        long bytes = 0;
+        for (var i = start; i < all.Rollouts.Count; i++)
+        {
+            bytes += all.Rollouts[i].CalculateSize();
+            if (page.Rollouts.Count == size || (page.Rollouts.Count > 0 && bytes > AnswerPages.MaxPageBytes))
+            {
+                page.NextPageToken = page.Rollouts[^1].Id;
+                break;
+            }
+            page.Rollouts.Add(all.Rollouts[i]);
+        }
+        return page;
     }
 
     private Task<T> Rollouts<T>(ServerCallContext context, Func<IRolloutAdmin, Task<T>> call)

@@ -14,6 +14,12 @@ namespace CertFleet.Coordinator.Audit;
 /// </summary>
 internal sealed partial class AuditLog : IDisposable
 {
+    /// <summary>
+    /// The most any text field of a record keeps (UTF-8 bytes), longer ones cut with a visible marker: generous for
+    /// paths, subjects and probe output, and small enough that thirteen fields never come near a gRPC message.
+    /// </summary>
+    public const int MaxFieldBytes = 16 * 1024;
+
     private readonly Lock _writeLock = new();
     private readonly StateDatabase _database;
     private readonly TimeProvider _time;
@@ -64,17 +70,17 @@ internal sealed partial class AuditLog : IDisposable
             try
             {
                 Set(insert, "$time", Format(_time.GetUtcNow()));
-                Set(insert, "$kind", record.Kind);
-                Set(insert, "$actor", record.Actor);
-                Set(insert, "$node", record.Node);
-                Set(insert, "$path", record.Path);
-                Set(insert, "$subject", record.Subject);
-                Set(insert, "$serial", record.Serial);
+                Set(insert, "$kind", Bounded(record.Kind));
+                Set(insert, "$actor", Bounded(record.Actor));
+                Set(insert, "$node", Bounded(record.Node));
+                Set(insert, "$path", Bounded(record.Path));
+                Set(insert, "$subject", Bounded(record.Subject));
+                Set(insert, "$serial", Bounded(record.Serial));
                 Set(insert, "$notAfter", record.NotAfter is { } notAfter ? Format(notAfter) : DBNull.Value);
-                Set(insert, "$previousSerial", record.PreviousSerial);
-                Set(insert, "$reason", record.Reason);
-                Set(insert, "$rollout", record.RolloutId);
-                Set(insert, "$detail", record.Detail);
+                Set(insert, "$previousSerial", Bounded(record.PreviousSerial));
+                Set(insert, "$reason", Bounded(record.Reason));
+                Set(insert, "$rollout", Bounded(record.RolloutId));
+                Set(insert, "$detail", Bounded(record.Detail));
                 insert.ExecuteNonQuery();
             }
             catch
@@ -119,6 +125,9 @@ internal sealed partial class AuditLog : IDisposable
 
     private static void Set(SqliteCommand command, string name, object value) => command.Parameters[name].Value = value;
 
+    // the same cut at append and at read: rows written before the bound existed are shown cut too
+    private static string Bounded(string text) => BoundedText.Truncate(text, MaxFieldBytes);
+
     private void CloseWriter()
     {
         _insert?.Dispose();
@@ -138,42 +147,60 @@ internal sealed partial class AuditLog : IDisposable
     }
 
     /// <summary>The records of <paramref name="node"/> (null: every node) from <paramref name="since"/> on, oldest first.</summary>
-    public IReadOnlyList<AuditEvent> Read(string? node, DateTimeOffset? since)
+    public IReadOnlyList<AuditEvent> Read(string? node, DateTimeOffset? since) => ReadPage(node, since, 0, int.MaxValue, long.MaxValue).Events;
+
+    /// <summary>
+    /// Like <see cref="Read"/>, from the record after <paramref name="afterSequence"/> on, at most <paramref name="maxRecords"/>
+    /// records and about <paramref name="maxBytes"/> (always at least one record when there is one).
+    /// </summary>
+    public AuditPage ReadPage(string? node, DateTimeOffset? since, long afterSequence, int maxRecords, long maxBytes)
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT sequence, time, kind, actor, node, path, subject, serial, not_after, previous_serial, reason, rollout_id, detail
-            FROM audit WHERE ($node IS NULL OR node = $node) AND ($since IS NULL OR time >= $since) ORDER BY sequence
+            FROM audit WHERE ($node IS NULL OR node = $node) AND ($since IS NULL OR time >= $since) AND sequence > $after
+            ORDER BY sequence
             """;
         command.Parameters.AddWithValue("$node", string.IsNullOrEmpty(node) ? DBNull.Value : node);
         command.Parameters.AddWithValue("$since", since is { } from ? Format(from) : DBNull.Value);
+        command.Parameters.AddWithValue("$after", afterSequence);
         using var reader = command.ExecuteReader();
         var events = new List<AuditEvent>();
+        long bytes = 0;
         while (reader.Read())
         {
+            if (events.Count >= maxRecords)
+            {
+                return new AuditPage(events, More: true);
+            }
             var audit = new AuditEvent
             {
                 Sequence = reader.GetInt64(0),
                 Time = Timestamp.FromDateTimeOffset(Parse(reader.GetString(1))),
-                Kind = reader.GetString(2),
-                Actor = reader.GetString(3),
-                Node = reader.GetString(4),
-                Path = reader.GetString(5),
-                Subject = reader.GetString(6),
-                Serial = reader.GetString(7),
-                PreviousSerial = reader.GetString(9),
-                Reason = reader.GetString(10),
-                RolloutId = reader.GetString(11),
-                Detail = reader.GetString(12),
+                Kind = Bounded(reader.GetString(2)),
+                Actor = Bounded(reader.GetString(3)),
+                Node = Bounded(reader.GetString(4)),
+                Path = Bounded(reader.GetString(5)),
+                Subject = Bounded(reader.GetString(6)),
+                Serial = Bounded(reader.GetString(7)),
+                PreviousSerial = Bounded(reader.GetString(9)),
+                Reason = Bounded(reader.GetString(10)),
+                RolloutId = Bounded(reader.GetString(11)),
+                Detail = Bounded(reader.GetString(12)),
             };
             if (!reader.IsDBNull(8))
             {
                 audit.NotAfter = Timestamp.FromDateTimeOffset(Parse(reader.GetString(8)));
             }
+            bytes += audit.CalculateSize();
+            if (events.Count > 0 && bytes > maxBytes)
+            {
+                return new AuditPage(events, More: true);
+            }
             events.Add(audit);
         }
-        return events;
+        return new AuditPage(events, More: false);
     }
 
     // Fixed-width UTC text sorts in time order, so "since" is a plain comparison.

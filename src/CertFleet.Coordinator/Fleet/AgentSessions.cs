@@ -80,8 +80,7 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
                 nodes.Touch(session.Node);
                 break;
             case AgentMessage.BodyOneofCase.Inventory:
-                nodes.SaveReport(session.Node, message.Inventory);
-                Log.Report(logger, session.Node, message.Inventory.Certificates.Count, message.Inventory.Errors.Count);
+                Store(session.Node, message.Inventory);
                 break;
             default:
                 nodes.Touch(session.Node);
@@ -90,6 +89,21 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
         if (message.CorrelationId.Length > 0 && !session.Answer(message))
         {
             Log.UnexpectedAnswer(logger, session.Node, message.CorrelationId);
+        }
+    }
+
+    private void Store(string node, InventoryReport report)
+    {
+        var judged = InventoryIntake.Judge(report);
+        if (judged.Accepted is { } accepted)
+        {
+            nodes.SaveReport(node, accepted);
+            Log.Report(logger, node, accepted.Certificates.Count, report.Errors.Count, report.Certificates.Count - accepted.Certificates.Count);
+        }
+        else
+        {
+            nodes.RefuseReport(node, judged.Refusal!);
+            Log.ReportRefused(logger, node, judged.Refusal!);
         }
     }
 
@@ -104,8 +118,11 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
         [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "Agent {Node} says hello (version {Version})")]
         public static partial void Hello(ILogger logger, string node, string version);
 
-        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Agent {Node} reported {Certificates} certificates and {Errors} errors")]
-        public static partial void Report(ILogger logger, string node, int certificates, int errors);
+        [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Agent {Node} reported {Certificates} certificates and {Errors} errors; {Refused} entries refused (not DER X.509, or too long)")]
+        public static partial void Report(ILogger logger, string node, int certificates, int errors, int refused);
+
+        [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "Agent {Node}'s inventory report refused: {Refusal}")]
+        public static partial void ReportRefused(ILogger logger, string node, string refusal);
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Agent {Node} answered {CorrelationId}, which nobody waits for (timed out or unknown)")]
         public static partial void UnexpectedAnswer(ILogger logger, string node, string correlationId);

@@ -9,6 +9,12 @@ internal sealed class FleetInventory(NodeStore nodes, AgentSessions sessions) : 
 
     public IReadOnlyList<NodeRecord> Nodes() => nodes.All().Select(Record).ToList();
 
+    public NodePage NodesAfter(string after, int maxNodes, long maxBytes)
+    {
+        var (page, more) = nodes.Page(after, maxNodes, maxBytes);
+        return new NodePage(page.Select(Record).ToList(), more);
+    }
+
     public NodeRecord? Find(string node) => nodes.Find(node) is { } stored ? Record(stored) : null;
 
     public async Task<NodeRecord> RefreshAsync(string node, CancellationToken cancellationToken)
@@ -28,5 +34,5 @@ internal sealed class FleetInventory(NodeStore nodes, AgentSessions sessions) : 
     }
 
     private NodeRecord Record(StoredNode stored) =>
-        new(stored.Name, stored.Role, sessions.IsConnected(stored.Name), stored.LastReport, stored.Inventory);
+        new(stored.Name, stored.Role, sessions.IsConnected(stored.Name), stored.LastReport, stored.Inventory, stored.ReportRefusal);
 }

@@ -33,12 +33,13 @@ internal sealed class NodeStore
                 last_report INTEGER,
                 inventory BLOB,
                 identity_serial TEXT,
-                previous_serial TEXT)
+                previous_serial TEXT,
+                report_refusal TEXT)
             """);
         // state made before identities were tracked: add the columns; such nodes get a serial at their next renewal
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        foreach (var column in new[] { "identity_serial", "previous_serial" })
+        foreach (var column in new[] { "identity_serial", "previous_serial", "report_refusal" })
         {
             command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = '{column}'";
             if ((long)command.ExecuteScalar()! == 0)
@@ -81,25 +82,49 @@ internal sealed class NodeStore
 
     // reports and last-seen times are sent again by the agent at every connect: not worth an fsync each
     public void SaveReport(string node, InventoryReport report) => Execute(durable: false,
-        "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now WHERE name = $name",
+        "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now, report_refusal = NULL WHERE name = $name",
         ("$name", node), ("$inventory", report.ToByteArray()), ("$now", Now()));
+
+    /// <summary>The node's newest report was refused (<see cref="InventoryIntake"/>): its last one stays, with why beside it.</summary>
+    public void RefuseReport(string node, string refusal) => Execute(durable: false,
+        "UPDATE nodes SET report_refusal = $refusal, last_seen = $now WHERE name = $name",
+        ("$name", node), ("$refusal", refusal), ("$now", Now()));
 
     public void Touch(string node) => Execute(durable: false, "UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
 
     public bool Remove(string node) => Execute("DELETE FROM nodes WHERE name = $name", ("$name", node)) > 0;
 
-    public StoredNode? Find(string node) => Query("WHERE name = $name", ("$name", node)).SingleOrDefault();
+    public StoredNode? Find(string node) => Query("WHERE name = $name", long.MaxValue, ("$name", node)).Nodes.SingleOrDefault();
 
-    public IReadOnlyList<StoredNode> All() => Query("ORDER BY name");
+    public IReadOnlyList<StoredNode> All() => Query("ORDER BY name", long.MaxValue).Nodes;
 
-    private List<StoredNode> Query(string where, params (string Name, object Value)[] parameters)
+    /// <summary>
+    /// The nodes named after <paramref name="after"/>, at most <paramref name="maxNodes"/> and about
+    /// <paramref name="maxBytes"/> of stored reports (one at least), read row by row so a page never loads more.
+    /// </summary>
+    public (IReadOnlyList<StoredNode> Nodes, bool More) Page(string after, int maxNodes, long maxBytes)
+    {
+        // one row beyond the page tells whether there is more
+        var (nodes, stopped) = Query("WHERE name > $after ORDER BY name LIMIT $limit", maxBytes, ("$after", after), ("$limit", maxNodes + 1L));
+        return nodes.Count > maxNodes ? (nodes[..maxNodes], true) : (nodes, stopped);
+    }
+
+    /// <summary>The rows, stopping before the one that takes the reports read past <paramref name="maxBytes"/> (Stopped).</summary>
+    private (List<StoredNode> Nodes, bool Stopped) Query(string where, long maxBytes, params (string Name, object Value)[] parameters)
     {
         using var connection = _database.Open();
-        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial FROM nodes {where}", parameters);
+        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial, report_refusal FROM nodes {where}", parameters);
         using var reader = command.ExecuteReader();
         var nodes = new List<StoredNode>();
+        long bytes = 0;
         while (reader.Read())
         {
+            // the length is known before the report is read and parsed
+            bytes += reader.IsDBNull(5) ? 0 : reader.GetBytes(5, 0, null, 0, 0);
+            if (nodes.Count > 0 && bytes > maxBytes)
+            {
+                return (nodes, true);
+            }
             nodes.Add(new StoredNode(
                 reader.GetString(0),
                 NodeRoles.Parse(reader.GetString(1)),
@@ -108,9 +133,10 @@ internal sealed class NodeStore
                 reader.IsDBNull(4) ? null : Time(reader.GetInt64(4)),
                 reader.IsDBNull(5) ? null : InventoryReport.Parser.ParseFrom((byte[])reader.GetValue(5)),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
-        return nodes;
+        return (nodes, false);
     }
 
     private int Execute(string sql, params (string Name, object Value)[] parameters) => Execute(durable: true, sql, parameters);

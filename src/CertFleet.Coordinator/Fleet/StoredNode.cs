@@ -4,10 +4,12 @@ namespace CertFleet.Coordinator.Fleet;
 
 /// <summary>
 /// A node as the database holds it. IdentitySerial is null only for a node enrolled before serials were kept;
-/// PreviousSerial is the identity a renewal replaced, until the new one is first seen at Connect.
+/// PreviousSerial is the identity a renewal replaced, until the new one is first seen at Connect; ReportRefusal says
+/// why the node's newest report was refused (Inventory is then the one before it).
 /// </summary>
 internal sealed record StoredNode(string Name, NodeRole Role, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeen,
-    DateTimeOffset? LastReport, InventoryReport? Inventory, string? IdentitySerial = null, string? PreviousSerial = null)
+    DateTimeOffset? LastReport, InventoryReport? Inventory, string? IdentitySerial = null, string? PreviousSerial = null,
+    string? ReportRefusal = null)
 {
     /// <summary>
     /// The live identity, or the one a renewal replaced as long as the new one was never used: an agent whose renewal

@@ -184,6 +184,7 @@ public static partial class CoordinatorHost
         services.AddSingleton<IAgentGateway>(provider => provider.GetRequiredService<AgentSessions>());
         services.AddSingleton<IFleetInventory, FleetInventory>();
         services.AddSingleton<FleetMetrics>();
+        services.AddSingleton<Api.PlanPages>();
     }
 
     private static IReadOnlyList<IPEndPoint> Endpoints(ListenAddress address, string option)

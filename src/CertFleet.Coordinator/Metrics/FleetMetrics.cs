@@ -4,6 +4,7 @@ using CertFleet.Coordinator.Rollouts;
 using CertFleet.Pki;
 using CertFleet.Pki.Certificates;
 using CertFleet.Protocol.V1;
+using System.Security.Cryptography;
 using Google.Protobuf;
 using Prometheus;
 
@@ -92,6 +93,8 @@ internal sealed class FleetMetrics
         var readErrors = 0;
         foreach (var node in nodes)
         {
+            // a refused report is one more thing the node could not tell us
+            readErrors += node.ReportRefusal is null ? 0 : 1;
             var report = node.Inventory;
             if (report is null)
             {
@@ -136,8 +139,10 @@ internal sealed class FleetMetrics
             var certificate = CertificateInfo.Parse(reported.Der.Span, reported.Path);
             return new ParsedCertificate(ExporterLabels.CertificateValues(certificate), certificate.NotBefore, certificate.NotAfter);
         }
-        catch (PkiException)
+        catch (Exception e) when (e is PkiException or System.Formats.Asn1.AsnContentException or CryptographicException or FormatException or ArgumentException)
         {
+            // reports are checked at intake (strict DER); a certificate stored before that check, or one only .NET's
+            // DER-strict X500DistinguishedName minds, is a read error here and never stops the scrape for the fleet
             return null;
         }
     }

@@ -18,4 +18,12 @@ public static class Eventually
 
     public static Task True(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         True(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>Polls until <paramref name="value"/> gives something, and returns it.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T?>> value, string what, TimeSpan? timeout = null) where T : class
+    {
+        T? found = null;
+        await True(async () => (found = await value()) is not null, what, timeout);
+        return found!;
+    }
 }
