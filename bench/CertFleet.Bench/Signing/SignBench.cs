@@ -17,9 +17,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CertFleet.Bench.Signing;
 
 /// <summary>
-/// One thread, the coordinator's whole path per certificate: RenewalSigner.Sign (parse the reported certificate,
-/// SigningPolicy: the node reported it, its issuer is a coordinator CA, the identity fits the node; the CSR parsed
-/// and its signature checked; CertificateIssuer: issue, DER encode, parse back) and the audit record it appends.
+/// One thread, the coordinator's whole path per certificate: RenewalSigner.Sign (parse the reported certificate;
+/// SigningPolicy.Judge: the node reported it, its issuer is a coordinator CA (the CA's signature checked once), the
+/// identity fits the node, the CSR read once into a RenewalRequest (parsed, its signature checked, the rules);
+/// CertificateIssuer: issue, DER encode, parse back) and the audit record it appends.
 /// </summary>
 internal static class SignBench
 {
@@ -87,12 +88,9 @@ internal static class SignBench
         for (var i = 0; i < count; i++)
         {
             var current = CertificateInfo.Parse(reported[i % Leaves].Der.Span, "leaf");
-            var refusal = policy.RefusalOf(record, reported[i % Leaves], current) ?? SigningPolicy.RefusalOfRequest(current, csrs[i % Leaves]);
-            if (refusal is not null)
-            {
-                throw new BenchException($"the policy refused a bench renewal: {refusal}");
-            }
-            issuer.Renew(csrs[i % Leaves], current, authorities.IssuerOf(current)!, validity);
+            var request = policy.Judge(record, reported[i % Leaves], current, csrs[i % Leaves], out var refusal)
+                ?? throw new BenchException($"the policy refused a bench renewal: {refusal}");
+            issuer.Renew(request, validity);
         }
         return count / clock.Elapsed.TotalSeconds;
     }

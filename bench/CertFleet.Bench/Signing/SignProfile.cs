@@ -18,15 +18,17 @@ internal static class SignProfile
         var policy = new SigningPolicy(authorities);
         var issuer = new CertificateIssuer(TimeProvider.System);
         var current = reported.Select(r => CertificateInfo.Parse(r.Der.Span, "leaf")).ToArray();
-        var authority = authorities.IssuerOf(current[0])!;
         var n = reported.Length;
         // each stage cycles through the distinct certificates, as the signing bench does, so no stage is a repeat
         Stage("parse reported certificate", count, i => CertificateInfo.Parse(reported[i % n].Der.Span, "leaf"));
         Stage("policy.RefusalOf", count, i => policy.RefusalOf(record, reported[i % n], current[i % n]));
-        Stage("SigningPolicy.RefusalOfRequest", count, i => SigningPolicy.RefusalOfRequest(current[i % n], csrs[i % n]));
+        Stage("authorities.Issued", count, i => authorities.Issued(current[i % n]));
+        var issued = current.Select(c => authorities.Issued(c)!).ToArray();
         Stage("CertificateRequestInfo.Parse", count, i => CertificateRequestInfo.Parse(csrs[i % n], "csr"));
-        Stage("authorities.IssuerOf", count, i => authorities.IssuerOf(current[i % n]));
-        Stage("issuer.Renew", count, i => issuer.Renew(csrs[i % n], current[i % n], authority, TimeSpan.FromDays(365)));
+        Stage("RenewalRequest.Read", count, i => RenewalRequest.Read(csrs[i % n], issued[i % n]));
+        Stage("policy.Judge (all checks)", count, i => policy.Judge(record, reported[i % n], current[i % n], csrs[i % n], out _));
+        var requests = issued.Select((c, i) => RenewalRequest.Read(csrs[i], c)).ToArray();
+        Stage("issuer.Renew(request)", count, i => issuer.Renew(requests[i % n], TimeSpan.FromDays(365)));
         Stage("audit.Append", count, i =>
         {
             audit.Append(new AuditRecord(AuditKinds.Issued, "coordinator") { Node = "worker-1" });

@@ -186,19 +186,27 @@ internal sealed class RolloutStepExecutor(
             {
                 return new StepOutcome(false, $"{step.Node} answered the CSR request with {answer.BodyCase}, not CSRs");
             }
-            foreach (var csr in answer.Csrs.Csrs)
+            var csrs = CsrAnswer.From(answer.Csrs, leaves);
+            if (csrs.IgnoredNote(step.Node, leaves.Count) is { } ignored)
             {
-                if (!present.TryGetValue(csr.Fingerprint, out var reported))
-                {
-                    continue;
-                }
-                if (!string.IsNullOrEmpty(csr.Error))
-                {
-                    return new StepOutcome(false, $"{step.Node} could not make a CSR for {reported.Path}: {csr.Error}");
-                }
+                AuditIgnoredCsrs(rollout, step, ignored);
+            }
+            var unanswered = leaves.Where(f => !csrs.First.ContainsKey(f)).ToList();
+            if (unanswered.Count > 0)
+            {
+                return new StepOutcome(false, $"{step.Node} sent no CSR for {string.Join(", ", unanswered.Select(f => present[f].Path))}");
+            }
+            // every asked CSR is looked at before any is signed: a node that cannot make one gets nothing issued in this step
+            if (leaves.FirstOrDefault(f => !string.IsNullOrEmpty(csrs.First[f].Error)) is { } failed)
+            {
+                return new StepOutcome(false, $"{step.Node} could not make a CSR for {present[failed].Path}: {csrs.First[failed].Error}");
+            }
+            foreach (var fingerprint in leaves)
+            {
+                var reported = present[fingerprint];
                 try
                 {
-                    request.Replacements.Add(new Replacement { OldFingerprint = csr.Fingerprint, CertificateDer = ByteString.CopyFrom(Renewal(rollout, record, reported, csr)) });
+                    request.Replacements.Add(new Replacement { OldFingerprint = fingerprint, CertificateDer = ByteString.CopyFrom(Renewal(rollout, record, reported, csrs.First[fingerprint])) });
                 }
                 catch (SigningRefusedException e)
                 {
@@ -206,11 +214,6 @@ internal sealed class RolloutStepExecutor(
                     refused.Add($"{e.Refusal.Path} refused: {e.Refusal.Reason}");
                     store.AddRefused(rollout.Id, e.Refusal);
                 }
-            }
-            var unanswered = leaves.Except(answer.Csrs.Csrs.Select(c => c.Fingerprint), StringComparer.Ordinal).ToList();
-            if (unanswered.Count > 0)
-            {
-                return new StepOutcome(false, $"{step.Node} sent no CSR for {string.Join(", ", unanswered.Select(f => present[f].Path))}");
             }
         }
         if (request.Replacements.Count == 0 && request.SelfSigned.Count == 0 && refused.Count > 0)
@@ -262,6 +265,13 @@ internal sealed class RolloutStepExecutor(
             ? answer.StepResult
             : throw new AgentUnavailableException($"{node} answered {message.BodyCase} with {answer.BodyCase}, not a step result");
     }
+
+    /// <summary>One record per answer, whatever its size: the extras are not signed, so they are refused, once.</summary>
+    private void AuditIgnoredCsrs(Rollout rollout, RolloutStep step, string note) =>
+        audit.Append(new AuditRecord(AuditKinds.Refused, "coordinator")
+        {
+            Node = step.Node, RolloutId = rollout.Id, Reason = note, Detail = $"step {step.Sequence}: CSRs not asked for, not signed",
+        });
 
     private void Audit(Rollout rollout, RolloutStep step, string kind, string message) =>
         audit.Append(new AuditRecord(kind, "coordinator")

@@ -41,8 +41,10 @@ internal sealed partial class ClusterAuthorities : IDisposable
     }
 
     /// <summary>The CA that signed <paramref name="certificate"/> (names, key ids and signature), else null.</summary>
-    public CertificateAuthority? IssuerOf(CertificateInfo certificate) =>
-        All.FirstOrDefault(a => certificate.IsIssuedBy(a.Certificate));
+    public CertificateAuthority? IssuerOf(CertificateInfo certificate) => Issued(certificate)?.Authority;
+
+    /// <summary><paramref name="certificate"/> with the CA that signed it, checked once for what is built on it, else null.</summary>
+    public IssuedCertificate? Issued(CertificateInfo certificate) => IssuedCertificate.Find(certificate, All);
 
     /// <summary>The coordinator's CA that <paramref name="certificate"/> is a copy of (any renewal of it: same subject and key), else null.</summary>
     public CertificateAuthority? SameAuthorityAs(CertificateInfo certificate) =>

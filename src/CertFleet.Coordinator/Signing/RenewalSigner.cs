@@ -34,15 +34,12 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
         {
             throw Refused(node, reported, "?", "", e.Message, rolloutId);
         }
-        var reason = policy.RefusalOf(record, reported, current) ?? SigningPolicy.RefusalOfRequest(current, csrDer);
-        if (reason is not null)
-        {
-            throw Refused(node, reported, current.Subject, current.SerialHex, reason, rolloutId);
-        }
-        var authority = authorities.IssuerOf(current)!;
+        var request = policy.Judge(record, reported, current, csrDer, out var reason)
+            ?? throw Refused(node, reported, current.Subject, current.SerialHex, reason, rolloutId);
+        var authority = request.Authority;
         try
         {
-            var signed = _issuer.Renew(csrDer, current, authority, validity);
+            var signed = _issuer.Renew(request, validity);
             var renewed = keep?.Invoke(signed) ?? signed;
             Log.Signed(logger, node, reported.Path, current.Subject, renewed.SerialHex, renewed.NotAfter);
             audit.Append(new AuditRecord(AuditKinds.Issued, Actor)

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Pki;
 using CertFleet.Pki.Certificates;
@@ -13,24 +11,46 @@ namespace CertFleet.Coordinator.Signing;
 /// The planner and the signer both ask here, so a plan never promises what signing would refuse, and every CSR
 /// is judged by the same rules: the certificate is one this node reported, with its key on the node, issued by a
 /// coordinator CA (expired is fine), not a CA, an identity the node may hold (<see cref="NodeIdentities"/>); the
-/// request verifies, carries that certificate's key and subject, and asks for no other names, usages or CA:TRUE.
+/// request is one <see cref="RenewalRequest"/> accepts (its signature, the certificate's key and subject, nothing
+/// asked beyond the certificate's own extensions).
 /// </summary>
 internal sealed class SigningPolicy(ClusterAuthorities authorities)
 {
-    private static readonly string[] GuardedExtensions =
-    [
-        "2.5.29.17", // subjectAltName
-        "2.5.29.15", // keyUsage
-        "2.5.29.37", // extendedKeyUsage
-        "2.5.29.19", // basicConstraints
-    ];
-
     /// <summary>Why <paramref name="reported"/> on <paramref name="node"/> cannot be renewed by the coordinator, or null when it can.</summary>
-    public string? RefusalOf(NodeRecord node, ReportedCertificate reported, CertificateInfo certificate)
+    public string? RefusalOf(NodeRecord node, ReportedCertificate reported, CertificateInfo certificate) =>
+        RefusalOf(node, reported, certificate, out _);
+
+    /// <summary>
+    /// The renewal of <paramref name="certificate"/> that <paramref name="node"/> may have from <paramref name="csrDer"/>,
+    /// judged once: the node's right to the certificate here, the request by <see cref="RenewalRequest"/>'s rules (the
+    /// same rules `renew --local` signs under). Null, with <paramref name="refusal"/>, when either refuses.
+    /// </summary>
+    public RenewalRequest? Judge(NodeRecord node, ReportedCertificate reported, CertificateInfo certificate, ReadOnlySpan<byte> csrDer,
+        out string refusal)
+    {
+        if (RefusalOf(node, reported, certificate, out var issued) is { } reason)
+        {
+            refusal = reason;
+            return null;
+        }
+        try
+        {
+            refusal = "";
+            return RenewalRequest.Read(csrDer, issued!);
+        }
+        catch (PkiException e)
+        {
+            refusal = e.Message;
+            return null;
+        }
+    }
+
+    private string? RefusalOf(NodeRecord node, ReportedCertificate reported, CertificateInfo certificate, out IssuedCertificate? issued)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(reported);
         ArgumentNullException.ThrowIfNull(certificate);
+        issued = null;
         if (node.Inventory is null || !node.Inventory.Certificates.Any(c => c.Der.Span.SequenceEqual(certificate.Der)))
         {
             return $"{node.Name} did not report this certificate; only a certificate the node itself reported is renewed for it";
@@ -55,7 +75,8 @@ internal sealed class SigningPolicy(ClusterAuthorities authorities)
         {
             return "no private key for it on the node, so the node cannot prove it holds this identity";
         }
-        if (authorities.IssuerOf(certificate) is null)
+        issued = authorities.Issued(certificate);
+        if (issued is null)
         {
             return $"issued by {certificate.Issuer}, which is not a CA this coordinator signs with; "
                 + "give the coordinator that CA (--ca-cert/--ca-key) or renew it where its key is";
@@ -65,62 +86,5 @@ internal sealed class SigningPolicy(ClusterAuthorities authorities)
             return "a CA certificate: CA certificates are renewed only with --ca, by the coordinator with the CA's own key";
         }
         return NodeIdentities.RefusalOf(node.Name, node.Role, certificate);
-    }
-
-    /// <summary>Why <paramref name="csrDer"/> is not an acceptable request to renew <paramref name="certificate"/>, or null.</summary>
-    public static string? RefusalOfRequest(CertificateInfo certificate, ReadOnlySpan<byte> csrDer)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        CertificateRequestInfo request;
-        try
-        {
-            request = CertificateRequestInfo.Parse(csrDer, $"certificate request for {certificate.Subject}");
-        }
-        catch (PkiException e)
-        {
-            return e.Message;
-        }
-        if (!request.SignatureIsValid)
-        {
-            return "the request's signature does not verify; the node must sign it with the certificate's own key";
-        }
-        // CertificateIssuer compares the keys again, tolerating re-encodings; this is the early, readable refusal
-        if (!request.SubjectPublicKeyInfoDer.AsSpan().SequenceEqual(certificate.SubjectPublicKeyInfoDer))
-        {
-            return "the request carries a different public key than the certificate the node reported; "
-                + "renewal keeps the existing key";
-        }
-        if (!request.SubjectDer.AsSpan().SequenceEqual(certificate.SubjectDer))
-        {
-            return $"the request asks for the subject '{new X500DistinguishedName(request.SubjectDer).Name}', not the certificate's "
-                + $"'{certificate.Subject}'; a renewal keeps the subject";
-        }
-        return RefusalOfExtensions(certificate, request);
-    }
-
-    private static string? RefusalOfExtensions(CertificateInfo certificate, CertificateRequestInfo request)
-    {
-        if (request.Extensions.FirstOrDefault(e => e.Oid == GuardedExtensions[3]) is { } basic
-            && new X509BasicConstraintsExtension(new AsnEncodedData(basic.Oid, basic.Value), basic.Critical).CertificateAuthority)
-        {
-            return "the request asks for CA:TRUE; a renewal never grants the right to sign certificates";
-        }
-        foreach (var oid in GuardedExtensions)
-        {
-            var had = certificate.ExtensionsOf(oid);
-            var asked = request.Extensions.Where(e => e.Oid == oid).ToList();
-            // a request that asks for nothing gets the certificate's own extension; one that asks must ask for the same
-            var same = asked.Count == 0 || (asked.Count == 1 && had.Count == 1
-                && had[0].Critical == asked[0].Critical && had[0].Value.AsSpan().SequenceEqual(asked[0].Value));
-            if (!same)
-            {
-                var name = new Oid(oid).FriendlyName ?? oid;
-                var askedText = string.Join("; ", asked.Select(e => new AsnEncodedData(e.Oid, e.Value).Format(false)));
-                var hadText = had.Count == 0 ? "none" : string.Join("; ", had.Select(e => new AsnEncodedData(oid, e.Value).Format(false)));
-                return $"the request asks for {name} '{askedText}', the certificate has '{hadText}'; "
-                    + "a renewal keeps names and usages";
-            }
-        }
-        return null;
     }
 }

@@ -71,19 +71,9 @@ internal sealed record SignatureAlgorithm(string Oid, HashAlgorithmName Hash, bo
         _ => throw new ArgumentException($"{Oid} cannot be made with a {key.GetType().Name} key", nameof(key)),
     };
 
-    public bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
-    {
-        if (VerifiedSignatures.Contains(Oid, subjectPublicKeyInfo, data, signature))
-        {
-            return true;
-        }
-        var valid = OpenSslVerifier.Verify(this, subjectPublicKeyInfo, data, signature) ?? VerifyWithDotNet(subjectPublicKeyInfo, data, signature);
-        if (valid)
-        {
-            VerifiedSignatures.Add(Oid, subjectPublicKeyInfo, data, signature);
-        }
-        return valid;
-    }
+    /// <summary>One check, never remembered: a renewal is read once (RenewalRequest, IssuedCertificate), so nothing repeats it.</summary>
+    public bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        OpenSslVerifier.Verify(this, subjectPublicKeyInfo, data, signature) ?? VerifyWithDotNet(subjectPublicKeyInfo, data, signature);
 
     /// <summary>The check through System.Security.Cryptography, where libcrypto cannot be called directly.</summary>
     internal bool VerifyWithDotNet(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)

@@ -6,47 +6,56 @@ namespace CertFleet.Pki.Signing;
 
 /// <summary>
 /// Signs renewals under the policy that only ever renews an identity the holder already has: same subject, same
-/// key, same names and usages. Anything else is refused with a PkiException that says why.
+/// key, same names and usages (the rules of <see cref="RenewalRequest"/>). Anything else is refused with a
+/// PkiException that says why.
 /// </summary>
 public sealed class CertificateIssuer(TimeProvider time)
 {
     /// <summary>Backdating absorbs small clock differences between the coordinator and the nodes.</summary>
     private static readonly TimeSpan Backdate = TimeSpan.FromMinutes(5);
 
-    /// <summary>Signs <paramref name="csrDer"/> as the renewal of <paramref name="previous"/>, which <paramref name="authority"/> issued.</summary>
+    /// <summary>
+    /// Signs <paramref name="csrDer"/> as the renewal of <paramref name="previous"/>, which <paramref name="authority"/>
+    /// issued: the request is read and judged by <see cref="RenewalRequest"/>'s rules, then signed.
+    /// </summary>
     public CertificateInfo Renew(ReadOnlySpan<byte> csrDer, CertificateInfo previous, CertificateAuthority authority, TimeSpan validity)
     {
         ArgumentNullException.ThrowIfNull(previous);
         ArgumentNullException.ThrowIfNull(authority);
-        var context = $"renewal of {previous.Subject} (serial {previous.SerialHex})";
+        var context = Context(previous);
         CheckAuthority(authority, context);
         CheckValidity(validity, context);
-        var request = CertificateRequestInfo.Parse(csrDer, $"certificate request for {previous.Subject}");
-        if (!request.SignatureIsValid)
-        {
-            throw Refuse(context, "the request's signature does not verify (it was altered, or not signed by the " +
-                "key it carries); make the request again on the node with its own key");
-        }
-        if (!SubjectPublicKey.AreSame(request.SubjectPublicKeyInfoDer, previous.SubjectPublicKeyInfoDer))
-        {
-            throw Refuse(context, "the request carries a different public key than the certificate; renewal keeps " +
-                "the existing key, make the request with the certificate's own key");
-        }
-        if (!request.SubjectDer.AsSpan().SequenceEqual(previous.SubjectDer))
-        {
-            throw Refuse(context, "the request asks for the subject " +
-                $"'{DistinguishedName.Format(request.SubjectDer)}', not the certificate's subject; a renewal keeps the subject");
-        }
-        CheckRequestedExtensions(request, previous, context);
-        if (!previous.IsIssuedBy(authority.Certificate))
-        {
-            throw Refuse(context, $"the certificate was not issued by the CA '{authority.Certificate.Subject}' " +
+        var issued = IssuedCertificate.Find(previous, [authority])
+            ?? throw Refuse(context, $"the certificate was not issued by the CA '{authority.Certificate.Subject}' " +
                 "(names, key identifiers or signature do not match); sign it with the CA that issued it");
+        RenewalRequest request;
+        try
+        {
+            request = RenewalRequest.Read(csrDer, issued);
         }
-
-        var extensions = WithAuthorityKeyIdentifier(previous.Extensions, authority.Certificate.SubjectKeyIdentifier, addWhenMissing: true);
-        return Reissue(previous, authority, extensions, validity, context);
+        catch (PkiException e)
+        {
+            throw Refuse(context, e.Message);
+        }
+        return Renew(request, validity);
     }
+
+    /// <summary>
+    /// Signs <paramref name="request"/>, already judged (its CSR and the certificate's issuer checked when it was
+    /// made), with its CA: the certificate's own subject, key and extensions, a new serial and validity.
+    /// </summary>
+    public CertificateInfo Renew(RenewalRequest request, TimeSpan validity)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var previous = request.Certificate;
+        var context = Context(previous);
+        CheckAuthority(request.Authority, context);
+        CheckValidity(validity, context);
+        var extensions = WithAuthorityKeyIdentifier(previous.Extensions, request.Authority.Certificate.SubjectKeyIdentifier, addWhenMissing: true);
+        return Reissue(previous, request.Authority, extensions, validity, context);
+    }
+
+    private static string Context(CertificateInfo previous) => $"renewal of {previous.Subject} (serial {previous.SerialHex})";
 
     /// <summary>
     /// Renews a self-signed CA certificate with its own key, keeping subject, SKI and every extension; it ends no
@@ -124,56 +133,6 @@ public sealed class CertificateIssuer(TimeProvider time)
         {
             throw Refuse(context, $"the validity {validity} is not positive; give a number of days above zero");
         }
-    }
-
-    private static void CheckRequestedExtensions(CertificateRequestInfo request, CertificateInfo previous, string context)
-    {
-        var requestedCa = request.Extensions.FirstOrDefault(e => e.Oid == X509Oids.BasicConstraints) is { } basic
-            && CertificateInfo.ReadCaFlag(basic.Value);
-        if (requestedCa && !previous.IsCa)
-        {
-            throw Refuse(context, "the request asks for CA:TRUE but the certificate is not a CA; a renewal never " +
-                "grants the right to sign certificates");
-        }
-        foreach (var oid in X509Oids.Guarded)
-        {
-            var had = previous.Find(oid);
-            var asked = request.Extensions.Where(e => e.Oid == oid).ToList();
-            var same = (had, asked.Count) switch
-            {
-                (null, 0) => true,
-                (not null, 1) => had.Critical == asked[0].Critical && had.Value.AsSpan().SequenceEqual(asked[0].Value),
-                _ => false,
-            };
-            if (!same)
-            {
-                throw Refuse(context, $"the request's {X509Oids.NameOf(oid)} ({Describe(oid, asked)}) differs from " +
-                    $"the certificate's ({Describe(oid, had is null ? [] : [new RequestedExtension(had.Oid, had.Critical, had.Value)])}); " +
-                    "a renewal keeps names and usages, make the request from the current certificate");
-            }
-        }
-    }
-
-    private static string Describe(string oid, IReadOnlyList<RequestedExtension> extensions)
-    {
-        if (extensions.Count == 0)
-        {
-            return "none";
-        }
-        return string.Join("; ", extensions.Select(e =>
-        {
-            var critical = e.Critical ? "critical " : "";
-            try
-            {
-                return critical + (oid == X509Oids.SubjectAlternativeName
-                    ? string.Join(", ", GeneralNames.Format(e.Value))
-                    : Convert.ToHexString(e.Value));
-            }
-            catch (AsnContentException)
-            {
-                return critical + Convert.ToHexString(e.Value);
-            }
-        }));
     }
 
     /// <summary>The extensions in order, with the AKI replaced by a keyid-only AKI naming <paramref name="keyId"/>.</summary>

@@ -1,3 +1,4 @@
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Signing;
 using CertFleet.Coordinator.Tests.Rollouts;
 using CertFleet.Pki.Certificates;
@@ -59,6 +60,42 @@ public sealed class RenewalSignerTests(EcClusterPkiFixture fixture) : IClassFixt
                 () => bed.Signer.Sign(bed.Inventory.Find("master-1")! with { Inventory = new InventoryReport { Certificates = { reported } } }, reported, CertificateRequestBuilder.FromExistingCertificate(certificate, key), TimeSpan.FromDays(90)));
 
             Assert.Contains("not a CA this coordinator signs with", error.Refusal.Reason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Sign_CsrFromOpensslX509ToReqAskingForNoExtensions_IssuedWithTheCertificatesOwnNamesAndUsages()
+    {
+        // the runbook's `openssl x509 -x509toreq` (OpenSSL 3 copies no extensions unless told to): the request asks for
+        // nothing, so the renewal keeps what the certificate has, as the operator expects
+        using var bed = FleetTestbed.Create(fixture);
+        var (reported, certificate, key) = Reported("master-1", "etcd-server");
+        key.Dispose();
+        var scratch = ScratchDirectory.Create("x509toreq");
+        try
+        {
+            var folder = Path.Combine(fixture.NodeRoot("master-1"), Pki);
+            var csrFile = Path.Combine(scratch, "etcd-server.csr");
+            Openssl.Checked("x509", "-x509toreq", "-in", Path.Combine(folder, "etcd-server.crt"), "-signkey", Path.Combine(folder, "etcd-server.key"),
+                "-out", csrFile);
+            Assert.DoesNotContain("X509v3", Openssl.Checked("req", "-in", csrFile, "-noout", "-text"), StringComparison.Ordinal);
+            var csr = Assert.Single(Pem.Read(File.ReadAllText(csrFile), csrFile)).Der;
+
+            var renewed = bed.Signer.Sign(bed.Inventory.Find("master-1")! with { Inventory = new InventoryReport { Certificates = { reported } } },
+                reported, csr, TimeSpan.FromDays(90));
+
+            var renewedFile = Path.Combine(scratch, "renewed.crt");
+            File.WriteAllText(renewedFile, renewed.ToPem());
+            foreach (var extension in new[] { "subjectAltName", "keyUsage", "extendedKeyUsage", "basicConstraints" })
+            {
+                Assert.Equal(Openssl.Extension(Path.Combine(folder, "etcd-server.crt"), extension), Openssl.Extension(renewedFile, extension));
+            }
+            Assert.Equal(0, Openssl.Verify(Path.Combine(folder, "ca.crt"), renewedFile).ExitCode);
+            Assert.Equal(AuditKinds.Issued, Assert.Single(bed.Audit.Read("master-1", null)).Kind);
+        }
+        finally
+        {
+            ScratchDirectory.Delete(scratch);
         }
     }
 

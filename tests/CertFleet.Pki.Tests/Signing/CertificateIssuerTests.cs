@@ -302,13 +302,53 @@ public sealed class CertificateIssuerTests(SmallEcPkiFixture ec, SmallRsaPkiFixt
     }
 
     [Fact]
-    public void Renew_RequestWithoutTheCertificatesUsages_Refused()
+    public void Renew_RequestAskingForNoUsages_GetsTheCertificatesOwn()
     {
+        // asking for nothing is not asking for something else: the renewal is made from the certificate
         var csr = OpensslRequest(PkiFile("ec", "kube-scheduler.key"), "/CN=system:kube-scheduler");
+
+        var renewed = _scratch.SaveCertificate("new.crt", Renew("kube-scheduler", csr));
+
+        foreach (var extension in new[] { "Key Usage", "Extended Key Usage", "Basic Constraints" })
+        {
+            Assert.Equal(CertificateRequestTests.ExtensionBlock(Openssl.Text(PkiFile("ec", "kube-scheduler.crt")), extension),
+                CertificateRequestTests.ExtensionBlock(Openssl.Text(renewed), extension));
+        }
+    }
+
+    [Theory]
+    [InlineData("ec")]
+    [InlineData("rsa")]
+    public void Renew_RequestMadeByOpensslX509ToReqWithoutExtensions_KeepsTheCertificatesNamesAndUsages(string keyType)
+    {
+        // the runbook's command as OpenSSL 3 runs it by default (-copy_extensions none): no SAN, no usages requested
+        var certificate = PkiFile(keyType, "apiserver.crt");
+        Openssl.Checked("x509", "-x509toreq", "-in", certificate, "-signkey", PkiFile(keyType, "apiserver.key"), "-out", _scratch.PathOf("x.csr"));
+        Assert.DoesNotContain("X509v3", Openssl.Checked("req", "-in", _scratch.PathOf("x.csr"), "-noout", "-text"), StringComparison.Ordinal);
+        var csr = Assert.Single(Pem.Read(File.ReadAllText(_scratch.PathOf("x.csr")), "x.csr")).Der;
+
+        var renewed = _scratch.SaveCertificate("new.crt", new CertificateIssuer(TimeProvider.System).Renew(csr,
+            OpensslScratch.LoadCertificate(certificate), Authority(keyType), OneYear));
+
+        foreach (var extension in new[] { "Subject Alternative Name", "Key Usage", "Extended Key Usage", "Basic Constraints" })
+        {
+            Assert.Equal(CertificateRequestTests.ExtensionBlock(Openssl.Text(certificate), extension),
+                CertificateRequestTests.ExtensionBlock(Openssl.Text(renewed), extension));
+        }
+        Assert.NotNull(CertificateRequestTests.ExtensionBlock(Openssl.Text(renewed), "Subject Alternative Name"));
+        Assert.True(Openssl.Verify(PkiFile(keyType, "ca.crt"), renewed).ExitCode == 0);
+    }
+
+    [Fact]
+    public void Renew_RequestAskingForAnExtensionTheCertificateLacks_RefusedNamingIt()
+    {
+        // a renewal never carries what the request asks for beyond the certificate, so asking is refused, not dropped
+        var csr = OpensslRequest(PkiFile("ec", "kube-scheduler.key"), "/CN=system:kube-scheduler", "nsComment=more please");
 
         var error = Assert.Throws<PkiException>(() => Renew("kube-scheduler", csr));
 
-        Assert.Contains("keyUsage (none)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("2.16.840.1.113730.1.13", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a renewal keeps names and usages", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,13 +14,13 @@ public enum Tamper
     AnotherKey,
     CaTrue,
     BrokenSignature,
+    /// <summary>Asks for an extension the certificate does not carry (here a Netscape comment): more than a renewal gives.</summary>
+    ExtraExtension,
 }
 
 /// <summary>Builds hostile CSRs in-process (System.Security.Cryptography) from a certificate and the node's key.</summary>
 internal static class HostileRequests
 {
-    private static readonly string[] Guarded = ["2.5.29.17", "2.5.29.15", "2.5.29.37", "2.5.29.19"];
-
     /// <summary>The refusal reason's telling words for each tamper.</summary>
     public static string ExpectedReason(Tamper tamper) => tamper switch
     {
@@ -29,6 +29,7 @@ internal static class HostileRequests
         Tamper.AnotherKey => "different public key",
         Tamper.CaTrue => "CA:TRUE",
         Tamper.BrokenSignature => "signature does not verify",
+        Tamper.ExtraExtension => "2.16.840.1.113730.1.13",
         _ => throw new ArgumentOutOfRangeException(nameof(tamper)),
     };
 
@@ -57,6 +58,9 @@ internal static class HostileRequests
                     extensions.RemoveAll(e => e.Oid?.Value == "2.5.29.19");
                     extensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
                 });
+            case Tamper.ExtraExtension:
+                return Request(Subject(certificate), certificate, key.Algorithm, extensions =>
+                    extensions.Add(new X509Extension("2.16.840.1.113730.1.13", [0x16, 0x0b, .. "more please"u8], false)));
             case Tamper.BrokenSignature:
                 var honest = CertificateRequestBuilder.FromExistingCertificate(certificate, key);
                 honest[^1] ^= 0x01; // the last byte of the signature value
@@ -71,7 +75,8 @@ internal static class HostileRequests
     private static byte[] Request(X500DistinguishedName subject, CertificateInfo certificate, AsymmetricAlgorithm key, Action<List<X509Extension>> change)
     {
         using var current = X509CertificateLoader.LoadCertificate(certificate.Der);
-        var extensions = current.Extensions.Cast<X509Extension>().Where(e => Guarded.Contains(e.Oid?.Value)).ToList();
+        // every extension of the certificate, as `openssl x509 -x509toreq -copy_extensions copyall` asks: all of them its own
+        var extensions = current.Extensions.Cast<X509Extension>().ToList();
         change(extensions);
         var request = key switch
         {

@@ -103,6 +103,7 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
     [InlineData(Tamper.AnotherKey)]
     [InlineData(Tamper.CaTrue)]
     [InlineData(Tamper.BrokenSignature)]
+    [InlineData(Tamper.ExtraExtension)]
     public async Task RenewAll_AgentSendsHostileCsrForItsKubeletCertificate_ThatCertificateStaysTheRestIsRenewed(Tamper tamper)
     {
         using var bed = FleetTestbed.Create(fixture);

@@ -26,6 +26,7 @@ public sealed class HostileSigningTests(EcClusterPkiFixture fixture) : IClassFix
     [InlineData(Tamper.AnotherKey)]
     [InlineData(Tamper.CaTrue)]
     [InlineData(Tamper.BrokenSignature)]
+    [InlineData(Tamper.ExtraExtension)]
     public void Sign_HostileRequestForTheNodesOwnKubeletCertificate_RefusedAndAuditedNothingIssued(Tamper tamper)
     {
         using var bed = FleetTestbed.Create(fixture);
