@@ -1,4 +1,5 @@
 using CertFleet.Pki.Systemd;
+using CertFleet.Pki.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -38,10 +39,10 @@ public sealed class ComponentConfig
     public static ComponentConfig Parse(string text, string nodePath)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text.TrimStart('\uFEFF')));
+            stream = BoundedYaml.Load(text.TrimStart('\uFEFF'), nodePath);
         }
         catch (YamlException e)
         {

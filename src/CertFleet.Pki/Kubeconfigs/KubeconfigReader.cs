@@ -1,3 +1,4 @@
+using CertFleet.Pki.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -16,10 +17,10 @@ internal sealed class KubeconfigReader(string text, string sourceName)
 
     public YamlMappingNode LoadRoot()
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text[_bom..]));
+            stream = BoundedYaml.Load(text[_bom..], sourceName);
         }
         catch (YamlException e)
         {
