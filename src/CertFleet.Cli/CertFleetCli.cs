@@ -2,6 +2,7 @@ using System.CommandLine;
 using CertFleet.Cli.Commands;
 using CertFleet.Cli.Demo;
 using CertFleet.Cli.Fleet;
+using CertFleet.Cli.Output;
 using CertFleet.Pki;
 
 namespace CertFleet.Cli;
@@ -12,6 +13,22 @@ internal static class CertFleetCli
     public static int Run(string[] args, CliContext context) => RunAsync(args, context).GetAwaiter().GetResult();
 
     public static async Task<int> RunAsync(string[] args, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        // nothing from outside reaches the terminal raw, whichever command prints it
+        context = context with { Output = new TerminalWriter(context.Output), Error = new TerminalWriter(context.Error) };
+        try
+        {
+            return await DispatchAsync(args, context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Output.Flush();
+            context.Error.Flush();
+        }
+    }
+
+    private static async Task<int> DispatchAsync(string[] args, CliContext context)
     {
         var config = new Option<string>("--config")
         {

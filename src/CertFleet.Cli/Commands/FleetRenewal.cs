@@ -1,6 +1,7 @@
 using CertFleet.Cli.Output;
 using CertFleet.Protocol.V1;
 using Grpc.Core;
+using static CertFleet.Cli.Output.TerminalText;
 
 namespace CertFleet.Cli.Commands;
 
@@ -44,13 +45,13 @@ internal static class FleetRenewal
                 return ExitCodes.Success;
             case "halted":
                 var failed = rollout.Steps.FirstOrDefault(s => s.State == "failed");
-                var where = failed is null ? "" : $" at {failed.Kind} {failed.Unit} on {failed.Node}".Replace("  ", " ", StringComparison.Ordinal);
-                context.Error.WriteLine($"certfleet: rollout {rollout.Id} halted{where}: {rollout.HaltReason}");
+                var where = failed is null ? "" : $" at {Shown(failed.Kind)} {Shown(failed.Unit)} on {Shown(failed.Node)}".Replace("  ", " ", StringComparison.Ordinal);
+                context.Error.WriteLine($"certfleet: rollout {rollout.Id} halted{where}: {Shown(rollout.HaltReason)}");
                 RolloutOutput.WriteProbeOutput(context.Error, rollout.Steps.Where(s => s.State == "failed"));
                 context.Error.WriteLine($"Fix the cause, then 'certfleet rollout resume {rollout.Id}' (or abort it, or 'certfleet rollback --rollout {rollout.Id}').");
                 if (failed is not null)
                 {
-                    context.Error.WriteLine($"To finish the rest without {failed.Node}: 'certfleet rollout resume {rollout.Id} --skip-node {failed.Node}'.");
+                    context.Error.WriteLine($"To finish the rest without {Shown(failed.Node)}: 'certfleet rollout resume {rollout.Id} --skip-node {Shown(failed.Node)}'.");
                 }
                 return ExitCodes.ProblemsFound;
             default:

@@ -2,6 +2,7 @@ using System.CommandLine;
 using CertFleet.Cli.Fleet;
 using CertFleet.Cli.Output;
 using CertFleet.Protocol.V1;
+using static CertFleet.Cli.Output.TerminalText;
 
 namespace CertFleet.Cli.Commands;
 
@@ -42,8 +43,8 @@ internal static class RollbackCommand
             var failed = rollbacks.Where(s => s.Batch == last && s.State == "failed").ToList();
             foreach (var step in failed)
             {
-                context.Error.WriteLine($"certfleet: {step.Node} was not rolled back: {step.Message}");
-                context.Error.WriteLine($"When its agent is back, run: certfleet rollback --rollout {id} --node {step.Node}");
+                context.Error.WriteLine($"certfleet: {Shown(step.Node)} was not rolled back: {Shown(step.Message)}");
+                context.Error.WriteLine($"When its agent is back, run: certfleet rollback --rollout {id} --node {Shown(step.Node)}");
             }
             if (failed.Count > 0)
             {

@@ -1,5 +1,6 @@
 using CertFleet.Pki;
 using Grpc.Core;
+using static CertFleet.Cli.Output.TerminalText;
 
 namespace CertFleet.Cli.Fleet;
 
@@ -20,18 +21,18 @@ internal static class FleetCommandRunner
         }
         catch (PkiException e)
         {
-            context.Error.WriteLine($"certfleet: {e.Message}");
+            context.Error.WriteLine($"certfleet: {Shown(e.Message)}");
             return ExitCodes.InvalidInput;
         }
         catch (RpcException) when (connection?.Rejection is { } rejection)
         {
             // refused at the TLS handshake: the admin credential was never sent to it
-            context.Error.WriteLine($"certfleet: {rejection}; nothing was sent to it. Check the server address in {path}");
+            context.Error.WriteLine($"certfleet: {Shown(rejection)}; nothing was sent to it. Check the server address in {path}");
             return ExitCodes.Unavailable;
         }
         catch (RpcException e)
         {
-            context.Error.WriteLine($"certfleet: {Describe(e, path)}");
+            context.Error.WriteLine($"certfleet: {Shown(Describe(e, path))}");
             return e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition
                 ? ExitCodes.InvalidInput
                 : ExitCodes.Unavailable;

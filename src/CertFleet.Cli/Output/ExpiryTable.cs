@@ -1,5 +1,6 @@
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
+using static CertFleet.Cli.Output.TerminalText;
 
 namespace CertFleet.Cli.Output;
 
@@ -38,7 +39,7 @@ internal static class ExpiryTable
             writer.WriteLine("COULD NOT READ");
             foreach (var error in inventory.Errors)
             {
-                writer.WriteLine($"{error.Path}: {error.Message}");
+                writer.WriteLine($"{Shown(error.Path)}: {Shown(error.Message)}");
             }
         }
     }

@@ -1,4 +1,5 @@
 using CertFleet.Protocol.V1;
+using static CertFleet.Cli.Output.TerminalText;
 
 namespace CertFleet.Cli.Output;
 
@@ -11,17 +12,19 @@ internal static class FleetStatusOutput
     public static void WriteTable(TextWriter output, StatusResponse status, Rollout? rollout, DateTimeOffset now)
     {
         var table = new TextTable("NODE", "ROLE", "AGENT", "LAST REPORT", "CERTIFICATES", "SOONEST EXPIRY", "RESIDUAL TIME", "STATUS");
+        var unreadable = new List<string>();
         foreach (var node in status.Nodes)
         {
-            var views = node.Certificates.Select(CertificateView.From).ToList();
+            var (views, errors) = ReportedCertificates.Of(node);
             var soonest = views.Where(v => !v.Certificate.IsCa).MinBy(v => v.Certificate.NotAfter);
             var expired = views.Count(v => v.Certificate.NotAfter <= now);
             var expiring = views.Count(v => v.Certificate.NotAfter > now && v.Certificate.NotAfter - now < ExpiryStatus.SoonThreshold);
             var state = expired > 0 ? $"{expired} EXPIRED" : expiring > 0 ? $"{expiring} EXPIRING" : "ok";
-            if (node.Errors.Count > 0)
+            if (errors.Count > 0)
             {
-                state += $", {node.Errors.Count} unreadable";
+                state += $", {errors.Count} unreadable";
             }
+            unreadable.AddRange(errors.Select(e => $"{Shown(node.Name)}: {Shown(e.Path)}: {Shown(e.Message)}"));
             table.Add(node.Name, node.Role, node.Connected ? "connected" : "DISCONNECTED",
                 node.LastReport is null ? "never" : $"{ResidualTime.Format(now - node.LastReport.ToDateTimeOffset())} ago",
                 views.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -30,17 +33,23 @@ internal static class FleetStatusOutput
                 state);
         }
         table.WriteTo(output);
+        if (unreadable.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("COULD NOT READ");
+            unreadable.ForEach(output.WriteLine);
+        }
         if (rollout is { State: "halted" })
         {
             output.WriteLine();
-            output.WriteLine($"Rollout {rollout.Id} is HALTED: {rollout.HaltReason.ReplaceLineEndings("; ")}");
+            output.WriteLine($"Rollout {Shown(rollout.Id)} is HALTED: {Shown(rollout.HaltReason.ReplaceLineEndings("; "))}");
             RolloutOutput.WriteProbeOutput(output, rollout.Steps.Where(s => s.State == "failed"));
-            output.WriteLine($"Then: certfleet rollout resume {rollout.Id} | certfleet rollout abort {rollout.Id} | certfleet rollback --rollout {rollout.Id}");
+            output.WriteLine($"Then: certfleet rollout resume {Shown(rollout.Id)} | certfleet rollout abort {Shown(rollout.Id)} | certfleet rollback --rollout {Shown(rollout.Id)}");
         }
         else if (rollout is not null)
         {
             output.WriteLine();
-            output.WriteLine($"Rollout {rollout.Id} is {rollout.State} (certfleet rollout show {rollout.Id}).");
+            output.WriteLine($"Rollout {Shown(rollout.Id)} is {Shown(rollout.State)} (certfleet rollout show {Shown(rollout.Id)}).");
         }
     }
 
@@ -65,7 +74,8 @@ internal static class FleetStatusOutput
                     json.WriteString("lastReport", ResidualTime.Iso(node.LastReport.ToDateTimeOffset()));
                 }
                 json.WriteStartArray("certificates");
-                ExpiryJson.WriteElements(json, node.Certificates.Select(CertificateView.From), node.Errors.Select(e => (e.Path, e.Message)), now);
+                var (views, errors) = ReportedCertificates.Of(node);
+                ExpiryJson.WriteElements(json, views, errors, now);
                 json.WriteEndArray();
                 json.WriteEndObject();
             }

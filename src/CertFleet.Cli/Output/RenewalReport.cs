@@ -1,6 +1,7 @@
 using System.Globalization;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
+using static CertFleet.Cli.Output.TerminalText;
 
 namespace CertFleet.Cli.Output;
 
@@ -28,7 +29,7 @@ internal static class RenewalReport
         }
         foreach (var removed in plan.Removals)
         {
-            output.WriteLine($"  {removed.Path}: the kubelet's throwaway CA {removed.Certificate.Subject} (its key is gone) leaves the file; "
+            output.WriteLine($"  {Shown(removed.Path)}: the kubelet's throwaway CA {Shown(removed.Certificate.Subject)} (its key is gone) leaves the file; "
                 + "the renewed serving certificate is self-signed");
         }
         if (plan.Skipped.Count > 0)
@@ -38,17 +39,17 @@ internal static class RenewalReport
             foreach (var skipped in plan.Skipped)
             {
                 var name = skipped.KubeconfigUser is null ? skipped.Path : $"{skipped.Path} (user {skipped.KubeconfigUser})";
-                output.WriteLine($"  {name}: {skipped.Reason}");
+                output.WriteLine($"  {Shown(name)}: {Shown(skipped.Reason)}");
             }
         }
         foreach (var error in inventory.Errors)
         {
-            output.WriteLine($"  {error.Path}: could not be read: {error.Message}");
+            output.WriteLine($"  {Shown(error.Path)}: could not be read: {Shown(error.Message)}");
         }
         foreach (var warning in plan.Warnings)
         {
             output.WriteLine();
-            output.WriteLine($"warning: {warning}");
+            output.WriteLine($"warning: {Shown(warning)}");
         }
         WriteRestarts(output, plan, dryRun);
     }
@@ -64,13 +65,13 @@ internal static class RenewalReport
             + $"the previous files are in {result.BackupDirectory}.");
         foreach (var file in result.ChangedFiles)
         {
-            output.WriteLine($"  changed {file}");
+            output.WriteLine($"  changed {Shown(file)}");
         }
         if (plan.UnitsToRestart.Count > 0)
         {
             output.WriteLine();
             output.WriteLine("Now restart, in this order, checking each is healthy before the next:");
-            output.WriteLine($"  systemctl restart {string.Join(" && systemctl restart ", plan.UnitsToRestart)}");
+            output.WriteLine($"  systemctl restart {string.Join(" && systemctl restart ", plan.UnitsToRestart.Select(Shown))}");
         }
     }
 
@@ -79,7 +80,7 @@ internal static class RenewalReport
         if (plan.UnitsToRestart.Count > 0 && dryRun)
         {
             output.WriteLine();
-            output.WriteLine($"Units to restart afterwards, in order: {string.Join(", ", plan.UnitsToRestart)}");
+            output.WriteLine($"Units to restart afterwards, in order: {string.Join(", ", plan.UnitsToRestart.Select(Shown))}");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CertFleet.Protocol.V1;
 using Google.Protobuf;
+using static CertFleet.Cli.Output.TerminalText;
 
 namespace CertFleet.Cli.Output;
 
@@ -43,17 +44,17 @@ internal static class RolloutOutput
         foreach (var warning in plan.Warnings)
         {
             output.WriteLine();
-            output.WriteLine($"warning: {warning}");
+            output.WriteLine($"warning: {Shown(warning)}");
         }
     }
 
     public static void WriteRollout(TextWriter output, Rollout rollout)
     {
-        output.WriteLine($"Rollout {rollout.Id}: {rollout.State}{(rollout.Automatic ? " (automatic)" : "")}, "
+        output.WriteLine($"Rollout {Shown(rollout.Id)}: {Shown(rollout.State)}{(rollout.Automatic ? " (automatic)" : "")}, "
             + $"started {Moment(rollout.CreatedAt)}{(rollout.FinishedAt is null ? "" : $", finished {Moment(rollout.FinishedAt)}")}");
         if (rollout.HaltReason.Length > 0)
         {
-            output.WriteLine($"Halted: {rollout.HaltReason}");
+            output.WriteLine($"Halted: {Shown(rollout.HaltReason)}");
         }
         var table = new TextTable("STEP", "BATCH", "ACTION", "NODE", "UNIT", "STATE", "MESSAGE");
         foreach (var s in rollout.Steps)
@@ -72,10 +73,10 @@ internal static class RolloutOutput
         foreach (var s in steps.Where(s => s.ProbeOutput.Trim().Length > 0))
         {
             output.WriteLine();
-            output.WriteLine($"Probe output of step {s.Sequence} ({s.Kind} {s.Unit} on {s.Node}, {s.State}):".Replace("  ", " ", StringComparison.Ordinal));
+            output.WriteLine($"Probe output of step {s.Sequence} ({Shown(s.Kind)} {Shown(s.Unit)} on {Shown(s.Node)}, {Shown(s.State)}):".Replace("  ", " ", StringComparison.Ordinal));
             foreach (var line in s.ProbeOutput.Trim().ReplaceLineEndings("\n").Split('\n'))
             {
-                output.WriteLine($"  {line}");
+                output.WriteLine($"  {Shown(line)}");
             }
         }
     }
@@ -96,9 +97,9 @@ internal static class RolloutOutput
     public static string ProgressLine(Rollout rollout, RolloutStep step)
     {
         var where = step.Node.Length == 0 ? "coordinator" : step.Node;
-        var unit = step.Unit.Length == 0 ? "" : $" {step.Unit}";
-        var message = step.Message.Length == 0 ? "" : $": {OneLine(step.Message)}";
-        return $"[{step.Sequence}/{rollout.Steps.Count}] {step.Kind}{unit} on {where}: {step.State}{message}";
+        var unit = step.Unit.Length == 0 ? "" : $" {Shown(step.Unit)}";
+        var message = step.Message.Length == 0 ? "" : $": {Shown(OneLine(step.Message))}";
+        return $"[{step.Sequence}/{rollout.Steps.Count}] {Shown(step.Kind)}{unit} on {Shown(where)}: {Shown(step.State)}{message}";
     }
 
     public static void WriteJson(TextWriter output, IMessage message) => output.WriteLine(Json.Format(message));
@@ -114,7 +115,7 @@ internal static class RolloutOutput
         output.WriteLine("Not renewed:");
         foreach (var r in refused)
         {
-            output.WriteLine($"  {r.Node}: {r.Path} ({r.Subject}): {r.Reason}");
+            output.WriteLine($"  {Shown(r.Node)}: {Shown(r.Path)} ({Shown(r.Subject)}): {Shown(r.Reason)}");
         }
     }
 

@@ -7,7 +7,8 @@ internal sealed class TextTable(params string[] headers)
 
     public int RowCount => _rows.Count;
 
-    public void Add(params string[] cells) => _rows.Add(cells);
+    // every cell may hold a name or a message from outside; escaped before the widths are measured
+    public void Add(params string[] cells) => _rows.Add([.. cells.Select(TerminalText.Shown)]);
 
     public void WriteTo(TextWriter writer)
     {

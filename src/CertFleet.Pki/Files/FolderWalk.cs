@@ -44,7 +44,9 @@ internal sealed class FolderWalk(NodeRoot root, bool recursive)
                 }
                 status = root.Stat(entryHost, entryOnNode, followSymlinks: false);
             }
-            if (status is { Kind: FileKind.Regular })
+            // a name that is not UTF-8 was listed decoded, with U+FFFD: no file has that name, but the operator must hear
+            // of it (a certificate under it would otherwise be missed in silence), so it is listed and its read says why
+            if (status is { Kind: FileKind.Regular } || (status is null && NodePath.HasUndecodedName(name)))
             {
                 _found.Add(entryOnNode);
             }

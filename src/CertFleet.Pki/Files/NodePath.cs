@@ -7,6 +7,12 @@ internal static class NodePath
     public static IEnumerable<string> Components(string path) =>
         path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(part => part != ".");
 
+    /// <summary>
+    /// Whether a listed name was not UTF-8: .NET decodes file names as UTF-8 and puts U+FFFD for bytes that are not, so
+    /// such a name names no file and cannot be opened; a real name holding U+FFFD itself opens and never gets here.
+    /// </summary>
+    public static bool HasUndecodedName(string path) => path.Contains('\uFFFD', StringComparison.Ordinal);
+
     public static string RequireAbsolute(string pathOnNode)
     {
         if (string.IsNullOrEmpty(pathOnNode) || pathOnNode[0] != '/' || pathOnNode.Contains('\0'))

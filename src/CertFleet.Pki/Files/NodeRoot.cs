@@ -131,6 +131,10 @@ public sealed class NodeRoot
         var host = Resolve(pathOnNode);
         switch (Stat(host, pathOnNode, followSymlinks: true))
         {
+            case null when NodePath.HasUndecodedName(pathOnNode):
+                throw new PkiException($"{Describe(pathOnNode)}: the file's name is not valid UTF-8 (shown with U+FFFD in place of "
+                    + "the bytes that are not), so it cannot be opened under that name; rename it to a UTF-8 name (`mv` with a ? "
+                    + "wildcard in place of those bytes) and run again");
             case null:
                 return null;
             case { Kind: FileKind.Directory }:

@@ -1,13 +1,13 @@
 using System.Formats.Asn1;
 
-namespace CertFleet.Coordinator.Fleet;
+namespace CertFleet.Pki.Certificates;
 
 /// <summary>
 /// Whether bytes are DER and not merely BER. The Pki parser reads certificates as BER (files on disk may be sloppy),
-/// but what a node reports is read again by parsers that insist on DER (X500DistinguishedName in the metrics labels,
-/// X509Certificate2): a report must be strict DER once, at the door, so nothing downstream meets BER.
+/// but what a node reports is read again by parsers that insist on DER (X500DistinguishedName in the metrics labels
+/// and the CLI's views, X509Certificate2): a report is checked to be strict DER at the coordinator's door, and again by the CLI for a coordinator that did not.
 /// </summary>
-internal static class StrictDer
+public static class StrictDer
 {
     private const int MaxDepth = 32;
 
