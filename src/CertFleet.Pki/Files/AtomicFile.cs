@@ -19,10 +19,18 @@ public static class AtomicFile
     /// <summary>Deletes a file (if there) and flushes its folder, so the deletion survives a power loss.</summary>
     public static void Delete(string hostPath)
     {
+        var (path, _, name) = Split(hostPath);
         try
         {
-            File.Delete(hostPath);
-            FileOwnership.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(hostPath))!);
+            using var folder = FolderHandle.Open(Path.GetDirectoryName(path)!);
+            if (folder.Delete(name))
+            {
+                folder.Sync();
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // no folder, no file
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -92,12 +100,7 @@ public static class AtomicFile
     /// </summary>
     internal static PreparedFile PrepareNew(string hostPath, ReadOnlySpan<byte> content, FileStatus template)
     {
-        var path = Path.GetFullPath(hostPath);
-        if (Status(path) is not null)
-        {
-            throw new PkiException($"{path}: already exists; a new file is never written over another, nothing was changed");
-        }
-        return Prepare(path, content, template, withFaultPoints: true, createsNew: true);
+        return Prepare(hostPath, content, template, withFaultPoints: true, createsNew: true);
     }
 
     /// <summary>
@@ -108,54 +111,85 @@ public static class AtomicFile
     /// </summary>
     internal static PreparedFile PrepareSymlink(string hostPath, string target, FileStatus? owner, bool withFaultPoints)
     {
-        var (path, folder, name) = Split(hostPath);
-        if (Status(path) is { Kind: not FileKind.Symlink })
-        {
-            throw new PkiException($"{path}: not a symbolic link; a link is only ever put in the place of a link, nothing was changed");
-        }
-        var temporary = TemporaryPath(folder, name);
+        var (path, folderPath, name) = Split(hostPath);
+        var folder = OpenFolder(folderPath, path);
+        var temporary = TemporaryName(name);
         try
         {
-            File.CreateSymbolicLink(temporary, target);
-            if (owner is { } old)
+            if (Status(folder, name, path) is { Kind: not FileKind.Symlink })
             {
-                FileOwnership.SetSymlinkOwner(temporary, old.Uid, old.Gid);
+                throw new PkiException($"{path}: not a symbolic link; a link is only ever put in the place of a link, nothing was changed");
             }
+            folder.CreateSymlink(target, temporary, owner);
             // a link has no content of its own to flush: its folder entry is what must be on disk before the rename
-            FileOwnership.SyncDirectory(folder);
+            folder.Sync();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temporary);
+            TryDelete(folder, temporary);
+            folder.Dispose();
             throw new PkiException($"{path}: could not make the new symbolic link ({e.Message}); the old one is unchanged. {Advice(e)}", e);
+        }
+        catch (PkiException)
+        {
+            folder.Dispose();
+            throw;
         }
         if (withFaultPoints)
         {
             FaultPoints.Reached(FaultPoints.AtomicWriteAfterTempWritten);
         }
-        return new PreparedFile(path, temporary, withFaultPoints);
+        return new PreparedFile(path, folder, name, temporary, withFaultPoints);
     }
 
     private static PreparedFile Prepare(string hostPath, ReadOnlySpan<byte> content, FileStatus? template, bool withFaultPoints, bool createsNew = false)
     {
-        var (path, folder, name) = Split(hostPath);
-        var owner = template ?? Existing(path);
-        var temporary = TemporaryPath(folder, name);
+        var (path, folderPath, name) = Split(hostPath);
+        var folder = OpenFolder(folderPath, path);
+        var temporary = TemporaryName(name);
         try
         {
-            WriteTemporary(temporary, content, owner);
+            var existing = Existing(folder, name, path);
+            if (createsNew && existing is not null)
+            {
+                throw new PkiException($"{path}: already exists; a new file is never written over another, nothing was changed");
+            }
+            WriteTemporary(folder, temporary, content, template ?? existing);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // the filter runs before any unwinding, so a simulated crash (another exception type) leaves the temporary
-            TryDelete(temporary);
+            TryDelete(folder, temporary);
+            folder.Dispose();
             throw new PkiException($"{path}: could not write the new file ({e.Message}); the original is unchanged. {Advice(e)}", e);
+        }
+        catch (PkiException)
+        {
+            folder.Dispose();
+            throw;
         }
         if (withFaultPoints)
         {
             FaultPoints.Reached(FaultPoints.AtomicWriteAfterTempWritten);
         }
-        return new PreparedFile(path, temporary, withFaultPoints, createsNew);
+        return new PreparedFile(path, folder, name, temporary, withFaultPoints, createsNew);
+    }
+
+    /// <summary>The folder a write goes through, opened once: see <see cref="FolderHandle"/> for why never by path.</summary>
+    private static FolderHandle OpenFolder(string folder, string forPath)
+    {
+        try
+        {
+            return FolderHandle.Open(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PkiException($"{forPath}: could not open its folder ({e.Message}); nothing was changed. {Advice(e)}", e);
+        }
+        catch (PkiException e)
+        {
+            throw new PkiException($"{forPath}: not written: {e.Message}", e);
+        }
     }
 
     private static (string Path, string Folder, string Name) Split(string hostPath)
@@ -170,26 +204,27 @@ public static class AtomicFile
         return (path, folder, name);
     }
 
-    private static string TemporaryPath(string folder, string name) =>
-        Path.Combine(folder, $".{name}{TemporaryMarker}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
+    private static string TemporaryName(string name) =>
+        $".{name}{TemporaryMarker}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
 
     internal static void RenameIntoPlace(PreparedFile prepared)
     {
         var path = prepared.HostPath;
+        var folder = prepared.Folder;
         try
         {
             if (prepared.CreatesNew)
             {
-                FileOwnership.LinkNew(prepared.TemporaryPath, path);
+                folder.LinkNew(prepared.TemporaryName, prepared.Name);
             }
             else
             {
-                FileOwnership.Rename(prepared.TemporaryPath, path);
+                folder.Rename(prepared.TemporaryName, prepared.Name);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(prepared.TemporaryPath);
+            TryDelete(folder, prepared.TemporaryName);
             var unchanged = prepared.CreatesNew ? "nothing was replaced" : "the original is unchanged";
             throw new PkiException($"{path}: could not write the new file ({e.Message}); {unchanged}. {Advice(e)}", e);
         }
@@ -197,7 +232,7 @@ public static class AtomicFile
         {
             // the file is complete under its new name; the temporary name is only a second name for it now, and a
             // crash before it goes leaves a temporary that RemoveStaleTemporaries deletes
-            TryDelete(prepared.TemporaryPath);
+            TryDelete(folder, prepared.TemporaryName);
         }
         if (prepared.WithFaultPoints)
         {
@@ -205,7 +240,7 @@ public static class AtomicFile
         }
         try
         {
-            FileOwnership.SyncDirectory(Path.GetDirectoryName(path)!);
+            folder.Sync();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -213,38 +248,32 @@ public static class AtomicFile
         }
     }
 
-    internal static void Discard(PreparedFile prepared) => TryDelete(prepared.TemporaryPath);
+    internal static void Discard(PreparedFile prepared) => TryDelete(prepared.Folder, prepared.TemporaryName);
 
-    private static void WriteTemporary(string temporary, ReadOnlySpan<byte> content, FileStatus? owner)
+    private static void WriteTemporary(FolderHandle folder, string temporary, ReadOnlySpan<byte> content, FileStatus? owner)
     {
         if (OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException(FileOwnership.LinuxOnly);
         }
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            BufferSize = 0,
-            UnixCreateMode = NewFileMode, // never readable by others, even for the moment before the mode is set
-        };
-        using var stream = new FileStream(temporary, options);
+        // never readable by others, even for the moment before the mode is set
+        using var handle = folder.CreateNew(temporary, NewFileMode);
+        using var stream = new FileStream(handle, FileAccess.Write, bufferSize: 0);
         stream.Write(content);
         if (owner is { } old)
         {
             // owner before mode: chown clears setuid/setgid bits
-            FileOwnership.SetOwner(stream.SafeFileHandle, old.Uid, old.Gid, temporary);
+            FileOwnership.SetOwner(handle, old.Uid, old.Gid, Path.Combine(folder.HostPath, temporary));
         }
-        File.SetUnixFileMode(stream.SafeFileHandle, owner?.Permissions ?? NewFileMode);
+        File.SetUnixFileMode(handle, owner?.Permissions ?? NewFileMode);
         stream.Flush(flushToDisk: true);
     }
 
-    private static FileStatus? Status(string path)
+    private static FileStatus? Status(FolderHandle folder, string name, string path)
     {
         try
         {
-            return FileOwnership.Read(path, followSymlinks: false);
+            return folder.Stat(name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -252,9 +281,9 @@ public static class AtomicFile
         }
     }
 
-    private static FileStatus? Existing(string path)
+    private static FileStatus? Existing(FolderHandle folder, string name, string path)
     {
-        var status = Status(path);
+        var status = Status(folder, name, path);
         return status switch
         {
             null or { Kind: FileKind.Regular } => status,
@@ -273,11 +302,11 @@ public static class AtomicFile
         _ => "Check the disk and the folder, then run again.",
     };
 
-    private static void TryDelete(string path)
+    private static void TryDelete(FolderHandle folder, string name)
     {
         try
         {
-            File.Delete(path);
+            folder.Delete(name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

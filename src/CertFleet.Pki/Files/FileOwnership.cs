@@ -16,11 +16,17 @@ internal static class FileOwnership
     private const int TypeSymlink = 0xA000;
 
     /// <summary>The status of a path, or null when it (or a folder on the way) does not exist.</summary>
-    public static unsafe FileStatus? Read(string hostPath, bool followSymlinks)
+    public static FileStatus? Read(string hostPath, bool followSymlinks) => Read(LibC.AtFdCwd, hostPath, hostPath, followSymlinks);
+
+    /// <summary>
+    /// The status of <paramref name="name"/> relative to an open folder (<paramref name="directoryFd"/>; "" for the
+    /// folder itself), or null when it does not exist; <paramref name="hostPath"/> names it in errors.
+    /// </summary>
+    public static unsafe FileStatus? Read(int directoryFd, string name, string hostPath, bool followSymlinks)
     {
         LibC.StatxBuffer buffer;
-        var flags = followSymlinks ? 0 : LibC.AtSymlinkNoFollow;
-        if (LibC.Statx(LibC.AtFdCwd, hostPath, flags, LibC.StatxBasicStats, &buffer) != 0)
+        var flags = (followSymlinks ? 0 : LibC.AtSymlinkNoFollow) | (name.Length == 0 ? LibC.AtEmptyPath : 0);
+        if (LibC.Statx(directoryFd, name, flags, LibC.StatxBasicStats, &buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno is LibC.ENOENT or LibC.ENOTDIR)
@@ -44,57 +50,6 @@ internal static class FileOwnership
         if (LibC.FChown(file, uid, gid) != 0)
         {
             throw Failure(hostPathForMessages, Marshal.GetLastPInvokeError(), $"setting owner {uid}:{gid}");
-        }
-    }
-
-    /// <summary>lchown(2): the owner of a symlink itself, which a chown through the link would give its target.</summary>
-    public static void SetSymlinkOwner(string hostPath, uint uid, uint gid)
-    {
-        if (LibC.LChown(hostPath, uid, gid) != 0)
-        {
-            throw Failure(hostPath, Marshal.GetLastPInvokeError(), $"setting the link's owner {uid}:{gid}");
-        }
-    }
-
-    /// <summary>
-    /// link(2): gives a file a second name, failing when that name exists; with the first name deleted afterwards it
-    /// is a rename that never replaces anything (rename(2) always would).
-    /// </summary>
-    public static void LinkNew(string existing, string newPath)
-    {
-        if (LibC.Link(existing, newPath) != 0)
-        {
-            throw Failure(newPath, Marshal.GetLastPInvokeError(), "putting the new file in place without replacing anything");
-        }
-    }
-
-    /// <summary>rename(2): atomic replacement of the target, which .NET's File.Move does not promise.</summary>
-    public static void Rename(string from, string to)
-    {
-        if (LibC.Rename(from, to) != 0)
-        {
-            throw Failure(to, Marshal.GetLastPInvokeError(), "renaming the new file into place");
-        }
-    }
-
-    /// <summary>Makes a folder's entries (a rename, a new file) durable.</summary>
-    public static void SyncDirectory(string hostDirectory)
-    {
-        var directory = LibC.OpenDir(hostDirectory);
-        if (directory == 0)
-        {
-            throw Failure(hostDirectory, Marshal.GetLastPInvokeError(), "opening the folder to flush it");
-        }
-        try
-        {
-            if (LibC.FSync(LibC.DirFd(directory)) != 0)
-            {
-                throw Failure(hostDirectory, Marshal.GetLastPInvokeError(), "flushing the folder to disk");
-            }
-        }
-        finally
-        {
-            LibC.CloseDir(directory);
         }
     }
 
@@ -129,7 +84,7 @@ internal static class FileOwnership
         Directory.CreateDirectory(hostPath, mode);
     }
 
-    private static Exception Failure(string hostPath, int errno, string? doing = null)
+    internal static Exception Failure(string hostPath, int errno, string? doing = null)
     {
         var reason = Marshal.GetPInvokeErrorMessage(errno);
         var message = doing is null ? $"{hostPath}: {reason}" : $"{hostPath}: {doing}: {reason}";

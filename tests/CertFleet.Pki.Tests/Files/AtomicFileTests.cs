@@ -29,6 +29,114 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void Replace_FolderInAUsersHomeSwappedForALinkToAnotherFolder_RefusedNamingTheLinkAndNothingWrittenThere()
+    {
+        // alice's ~/.kube/config is an administrator's kubeconfig CertFleet rewrites; between the scan and the write
+        // alice puts a link in the place of ~/.kube, pointing at a folder only root may write
+        var home = Path.Combine(_folder, "home-alice");
+        var target = Path.Combine(_folder, "root-only");
+        Directory.CreateDirectory(home);
+        Directory.CreateDirectory(target);
+        File.CreateSymbolicLink(Path.Combine(home, ".kube"), target);
+        ProcessRunner.RunChecked("chown", "-h", "65534:65534", home, Path.Combine(home, ".kube"));
+
+        var refused = Assert.Throws<PkiException>(() => AtomicFile.Replace(Path.Combine(home, ".kube", "config"), "alice's content"u8));
+
+        Assert.Contains($"{home}/.kube: is a symbolic link that user 65534", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(target));
+    }
+
+    [Theory]
+    [InlineData("777")] // a folder anyone may change, not sticky
+    [InlineData("1777")] // as /tmp, but the link is not root's
+    public void Replace_LinkOnTheWayInAFolderOthersMayChange_Refused(string mode)
+    {
+        var shared = Path.Combine(_folder, "shared");
+        var target = Path.Combine(_folder, "root-only");
+        Directory.CreateDirectory(shared);
+        Directory.CreateDirectory(target);
+        File.CreateSymbolicLink(Path.Combine(shared, "pki"), target);
+        if (mode == "1777")
+        {
+            ProcessRunner.RunChecked("chown", "-h", "65534:65534", Path.Combine(shared, "pki"));
+        }
+        FileFacts.Chmod(shared, mode);
+
+        var refused = Assert.Throws<PkiException>(() => AtomicFile.Replace(Path.Combine(shared, "pki", "ca.crt"), "new"u8));
+        FileFacts.Chmod(shared, "755");
+
+        Assert.Contains($"{shared}/pki: is a symbolic link that ", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(target));
+    }
+
+    [Fact]
+    public void Replace_LinkOnTheWayThatOnlyRootCouldHaveMade_IsFollowed()
+    {
+        // /etc/kubernetes -> /data/kubernetes, made by the operator: root's link in a folder only root may change
+        var real = Path.Combine(_folder, "data", "kubernetes");
+        Directory.CreateDirectory(real);
+        File.CreateSymbolicLink(Path.Combine(_folder, "kubernetes"), "data/kubernetes");
+        File.WriteAllText(Path.Combine(real, "ca.crt"), "old");
+
+        AtomicFile.Replace(Path.Combine(_folder, "kubernetes", "ca.crt"), "new"u8);
+
+        Assert.Equal("new", File.ReadAllText(Path.Combine(real, "ca.crt")));
+        Assert.True(File.Exists(Path.Combine(_folder, "kubernetes")) is false && Directory.Exists(Path.Combine(_folder, "kubernetes")));
+    }
+
+    [Fact]
+    public void Replace_FolderSwappedForALinkAfterTheTemporaryWasWritten_RenamesInTheFolderItOpenedAndNeverThroughTheLink()
+    {
+        var home = Path.Combine(_folder, "home-bob");
+        var kube = Path.Combine(home, ".kube");
+        var target = Path.Combine(_folder, "root-only");
+        Directory.CreateDirectory(kube);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(kube, "config"), "old");
+        ProcessRunner.RunChecked("chown", "-R", "65534:65534", home);
+
+        FaultPoints.OnReached = point =>
+        {
+            if (point == FaultPoints.AtomicWriteAfterTempWritten)
+            {
+                // the folder moves away and a link to a folder of the attacker's choosing takes its name
+                Directory.Move(kube, kube + "-moved");
+                File.CreateSymbolicLink(kube, target);
+            }
+        };
+        try
+        {
+            AtomicFile.Replace(Path.Combine(kube, "config"), "new"u8);
+        }
+        finally
+        {
+            FaultPoints.OnReached = null;
+        }
+
+        Assert.Empty(Directory.GetFileSystemEntries(target));
+        Assert.Equal("new", File.ReadAllText(Path.Combine(kube + "-moved", "config")));
+        Assert.Single(Directory.GetFileSystemEntries(kube + "-moved"));
+    }
+
+    [Theory]
+    [InlineData("775")]
+    [InlineData("777")]
+    public void Replace_InARealFolderOthersMayWrite_Written(string mode)
+    {
+        // no link on the way: the write goes through the folder opened, whatever others do to its name afterwards
+        var folder = Path.Combine(_folder, "kubernetes");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "ca.crt");
+        File.WriteAllText(path, "old");
+        FileFacts.Chmod(folder, mode);
+
+        AtomicFile.Replace(path, "new"u8);
+        FileFacts.Chmod(folder, "755");
+
+        Assert.Equal("new", File.ReadAllText(path));
+    }
+
+    [Fact]
     public void Replace_FileOwnedByAnotherUser_KeepsOwnerAndGroup()
     {
         var path = Existing("etcd-server.key", "old key", "600");
