@@ -23,6 +23,8 @@ internal static class AuditKinds
 
     /// <summary>A node's remaining steps that an operator skipped when resuming (--skip-node).</summary>
     public const string StepSkipped = "step-skipped";
+    /// <summary>Automatic renewal did not start a rollout for a certificate an automatic rollout had just renewed (reported again).</summary>
+    public const string AutoRenewalHeld = "auto-renewal-held";
     public const string RolloutRolledBack = "rollout-rolled-back";
     public const string NodeRemoved = "node-removed";
 }

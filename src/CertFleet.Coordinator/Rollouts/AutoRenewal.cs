@@ -1,3 +1,4 @@
+using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Protocol.V1;
 using Microsoft.Extensions.Hosting;
@@ -7,17 +8,28 @@ namespace CertFleet.Coordinator.Rollouts;
 
 /// <summary>
 /// --auto-renew-within: once a minute, when a renewable certificate in the fleet expires within the threshold,
-/// no rollout is unfinished and now is inside the --window (when given), starts a rollout by itself.
+/// no rollout is unfinished and now is inside the --window (when given), starts a rollout by itself. A certificate
+/// an automatic rollout renewed, and that completed, is not renewed automatically again for <see cref="HoldFor"/>
+/// when its node reports it again: a node that keeps reporting its old certificate (a hostile agent, or a backup put
+/// back) would otherwise start a rollout, restarts and a signature every minute. The hold is audited once; an
+/// operator's `certfleet renew` is never held.
 /// </summary>
 internal sealed partial class AutoRenewal(
     CoordinatorOptions options,
     RolloutPlanner planner,
     RolloutStore store,
     IRolloutAdmin admin,
+    AuditLog audit,
     TimeProvider time,
     ILogger<AutoRenewal> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
+
+    /// <summary>Long enough that a loop costs one rollout a day, short enough that a real problem is retried.</summary>
+    public static readonly TimeSpan HoldFor = TimeSpan.FromHours(24);
+
+    // the holds already audited, so a node reporting the same certificate every minute is one record, not 1,440 a day
+    private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
 
     /// <summary>One check; the rollout it started, or null.</summary>
     public async Task<Rollout?> CheckAsync(CancellationToken cancellationToken)
@@ -41,6 +53,10 @@ internal sealed partial class AutoRenewal(
         {
             return null;
         }
+        if (AllRenewedRecently(planned))
+        {
+            return null;
+        }
         try
         {
             var rollout = await admin.StartAsync(request, automatic: true, cancellationToken).ConfigureAwait(false);
@@ -53,6 +69,41 @@ internal sealed partial class AutoRenewal(
             Log.NotStarted(logger, e.Message);
             return null;
         }
+    }
+
+    /// <summary>Whether every certificate due is one a completed automatic rollout renewed within <see cref="HoldFor"/> (audited once).</summary>
+    private bool AllRenewedRecently(PlannedRollout planned)
+    {
+        var since = time.GetUtcNow() - HoldFor;
+        var renewedBy = new Dictionary<RolloutTarget, string>();
+        foreach (var rollout in store.List().Where(r => r is { Automatic: true, State: RolloutStates.Completed }
+            && r.FinishedAt?.ToDateTimeOffset() >= since))
+        {
+            foreach (var target in store.Targets(rollout.Id))
+            {
+                renewedBy.TryAdd(target, rollout.Id);
+            }
+        }
+        if (planned.Targets.Count == 0 || !planned.Targets.All(renewedBy.ContainsKey))
+        {
+            return false;
+        }
+        foreach (var target in planned.Targets)
+        {
+            var rolloutId = renewedBy[target];
+            if (_announced.Add($"{rolloutId}/{target.Node}/{target.Fingerprint}"))
+            {
+                Log.Held(logger, target.Node, target.Fingerprint, rolloutId);
+                audit.Append(new AuditRecord(AuditKinds.AutoRenewalHeld, "coordinator")
+                {
+                    Node = target.Node, RolloutId = rolloutId,
+                    Reason = $"{target.Node} reports again the certificate (sha256 {target.Fingerprint}) that automatic rollout {rolloutId} "
+                        + $"renewed; not renewed automatically again before {HoldFor.TotalHours:0} h: check the node's files "
+                        + "(`certfleet verify`), or renew it now with `certfleet renew`",
+                });
+            }
+        }
+        return true;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -90,6 +141,9 @@ internal sealed partial class AutoRenewal(
 
         [LoggerMessage(EventId = 3041, Level = LogLevel.Information, Message = "Automatic renewal did not start a rollout: {Reason}")]
         public static partial void NotStarted(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 3043, Level = LogLevel.Warning, Message = "Automatic renewal held: {Node} reports again the certificate {Fingerprint} that rollout {Rollout} renewed")]
+        public static partial void Held(ILogger logger, string node, string fingerprint, string rollout);
 
         [LoggerMessage(EventId = 3042, Level = LogLevel.Error, Message = "Automatic renewal check failed")]
         public static partial void CheckFailed(ILogger logger, Exception exception);

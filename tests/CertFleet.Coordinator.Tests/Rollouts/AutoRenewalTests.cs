@@ -1,5 +1,6 @@
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
+using CertFleet.Protocol.V1;
 using CertFleet.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -59,6 +60,39 @@ public sealed class AutoRenewalTests(EcClusterPkiFixture fixture) : IClassFixtur
         Assert.True(bed.Store.FindUnfinished()!.Automatic);
     }
 
+    [Fact]
+    public async Task CheckAsync_NodeReportsItsOldCertificatesAgainAfterAnAutomaticRenewal_StartsNoRolloutUntilTheHoldEnds()
+    {
+        using var bed = FleetTestbed.Create(fixture, configure: o => o with { AutoRenewWithin = TimeSpan.FromDays(30) });
+        await ReportAllAsync(bed);
+        var autoRenewal = AutoRenewalOf(bed);
+        var first = await autoRenewal.CheckAsync(CancellationToken.None);
+        Assert.NotNull(first);
+        await bed.RunAsync();
+        Assert.Equal(RolloutStates.Completed, bed.Store.Find(first.Id)!.State);
+
+        // worker-1 reports its old, expiring files again, as a hostile agent (or a backup put back) would
+        ProcessRunner.RunChecked("cp", "-a", fixture.NodeRoot("worker-1") + "/.", bed.HostPath("worker-1", "/"));
+        await ReportAllAsync(bed);
+        var checks = new List<Rollout?>();
+        for (var minute = 0; minute < 3; minute++)
+        {
+            bed.Time.Advance(AutoRenewal.Period);
+            checks.Add(await autoRenewal.CheckAsync(CancellationToken.None));
+        }
+        bed.Time.Advance(AutoRenewal.HoldFor);
+        var afterTheHold = await autoRenewal.CheckAsync(CancellationToken.None);
+
+        Assert.All(checks, Assert.Null);
+        var held = bed.Audit.Read(null, null).Where(e => e.Kind == "auto-renewal-held").ToList();
+        Assert.NotEmpty(held);
+        Assert.All(held, e => Assert.Equal("worker-1", e.Node));
+        Assert.All(held, e => Assert.Equal(first.Id, e.RolloutId));
+        Assert.Equal(held.Count, held.Select(e => e.Reason).Distinct().Count());
+        Assert.NotNull(afterTheHold);
+        Assert.Equal(2, (await bed.Admin.ListAsync(CancellationToken.None)).Rollouts.Count);
+    }
+
     [Theory]
     [InlineData("2026-11-28T02:00:00Z", true)]
     [InlineData("2026-11-28T03:59:59Z", true)]
@@ -95,5 +129,5 @@ public sealed class AutoRenewalTests(EcClusterPkiFixture fixture) : IClassFixtur
     }
 
     private static AutoRenewal AutoRenewalOf(FleetTestbed bed) =>
-        new(bed.Options, bed.Planner, bed.Store, bed.Admin, bed.Time, NullLogger<AutoRenewal>.Instance);
+        new(bed.Options, bed.Planner, bed.Store, bed.Admin, bed.Audit, bed.Time, NullLogger<AutoRenewal>.Instance);
 }
