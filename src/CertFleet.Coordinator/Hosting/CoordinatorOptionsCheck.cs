@@ -55,6 +55,14 @@ internal static class CoordinatorOptionsCheck
 
     private static void CheckAuthority(ClusterAuthorityFiles pair, List<string> problems)
     {
+        var modes = new[] { SecretFileMode.Refusal(pair.KeyPath, "--ca-key") }
+            .Append(pair.PassphraseFile is { } passphrase ? SecretFileMode.Refusal(passphrase, "the CA key's passphrase file") : null)
+            .OfType<string>().ToList();
+        if (modes.Count > 0)
+        {
+            problems.AddRange(modes);
+            return; // nothing is read from a file someone else may have put there
+        }
         var certificate = Read(pair.CertificatePath, "--ca-cert", problems, (text, path) =>
             Pem.Read(text, path).FirstOrDefault(b => b.Label == "CERTIFICATE") is { } block
                 ? CertificateInfo.Parse(block.Der, path)

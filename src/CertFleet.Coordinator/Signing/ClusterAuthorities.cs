@@ -81,6 +81,11 @@ internal sealed partial class ClusterAuthorities : IDisposable
     private CertificateAuthority Load(ClusterAuthorityFiles files)
     {
         var certificate = ReadCertificate(files.CertificatePath);
+        foreach (var warning in new[] { SecretFileMode.Warning(files.KeyPath, "--ca-key"),
+            files.PassphraseFile is { } passphrase ? SecretFileMode.Warning(passphrase, "the CA key's passphrase file") : null }.OfType<string>())
+        {
+            Log.ReadableSecret(_logger, warning);
+        }
         var key = ClusterAuthorityKey.Read(files); // decrypts an encrypted PKCS#8 key with its passphrase file
         if (!key.Matches(certificate))
         {
@@ -131,6 +136,9 @@ internal sealed partial class ClusterAuthorities : IDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "{Warning}")]
+        public static partial void ReadableSecret(ILogger logger, string warning);
+
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Signing with renewed CA certificate {Subject} from {File} (valid until {NotAfter:u})")]
         public static partial void RenewedAuthorityLoaded(ILogger logger, string subject, string file, DateTimeOffset notAfter);
 

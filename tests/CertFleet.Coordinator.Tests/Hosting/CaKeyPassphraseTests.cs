@@ -90,6 +90,25 @@ public sealed class CaKeyPassphraseTests : IDisposable
         Assert.NotNull(plan);
     }
 
+    [Fact]
+    public void Parse_CaKeyOrItsFolderWritableByOtherUsers_RefusedWithTheChmodToRun()
+    {
+        var passphrase = Path.Combine(_credentials, "ca-pass");
+        File.SetUnixFileMode(_encryptedKey, (UnixFileMode)0x1b6); // 0666: anyone may put their own key here
+        var writableKey = Parse(["--ca-key-passphrase-file", passphrase], null);
+        File.SetUnixFileMode(_encryptedKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetUnixFileMode(_folder, (UnixFileMode)0x1ff); // 0777, not sticky: anyone may rename another file over it
+        var writableFolder = Parse(["--ca-key-passphrase-file", passphrase], null);
+        File.SetUnixFileMode(_folder, (UnixFileMode)0x1ed); // 0755
+        File.SetUnixFileMode(_encryptedKey, (UnixFileMode)0x1a4); // 0644, as kubeasz and OpenSSL 1.0.2 leave CA keys: a warning, not a refusal
+        var readableKey = Parse(["--ca-key-passphrase-file", passphrase], null);
+
+        Assert.Contains(writableKey.Problems, p => p.Contains($"--ca-key {_encryptedKey}: mode 0666 lets other users replace it; run `chmod 600 {_encryptedKey}`", StringComparison.Ordinal));
+        Assert.Contains(writableFolder.Problems, p => p.Contains($"its folder {_folder} (mode 0777) lets other users put another file in its place", StringComparison.Ordinal));
+        Assert.Empty(readableKey.Problems);
+        Assert.Contains("chmod 600", CertFleet.Coordinator.Hosting.SecretFileMode.Warning(_encryptedKey, "--ca-key"), StringComparison.Ordinal);
+    }
+
     private CoordinatorCommandLine Parse(string[] extra, string? credentialsDirectory) =>
         CoordinatorCommandLine.Parse(["--listen", "127.0.46.7:7443", "--state-dir", Path.Combine(_folder, "state"),
             "--ca-cert", _caCert, "--ca-key", _encryptedKey, .. extra], name => name == "CREDENTIALS_DIRECTORY" ? credentialsDirectory : null);
