@@ -13,12 +13,12 @@ public sealed record AgentOptionsResult(AgentOptions? Options, IReadOnlyList<str
 public static class AgentOptionsParser
 {
     private static readonly string[] Keys =
-        ["coordinator", "node", "root", "state-dir", "token", "ca-hash", "restart-command", "health-command", "report-interval", "gate-timeout"];
+        ["coordinator", "node", "root", "state-dir", "token", "token-file", "ca-hash", "restart-command", "health-command", "report-interval", "gate-timeout"];
 
     private static readonly HashSet<string> NoRepeatableKeys = [];
 
     public const string Usage =
-        "usage: certfleet-agent --coordinator URL --node NAME [--root DIR] [--state-dir DIR] [--token T --ca-hash sha256:HEX]\n" +
+        "usage: certfleet-agent --coordinator URL --node NAME [--root DIR] [--state-dir DIR] [--token T | --token-file F] [--ca-hash sha256:HEX]\n" +
         "                       [--restart-command CMD] [--health-command CMD] [--report-interval 5m] [--gate-timeout 60s]\n" +
         "                       [--config FILE]   (default /etc/certfleet/agent.conf when it exists; lines `key: value`)";
 
@@ -118,7 +118,7 @@ public static class AgentOptionsParser
         {
             errors.Add($"--node '{node}': a node name has no spaces, slashes or control characters");
         }
-        var token = settings.GetValueOrDefault("token");
+        var token = Token(settings, errors);
         byte[]? caHash = null;
         if (settings.TryGetValue("ca-hash", out var hashText))
         {
@@ -130,11 +130,13 @@ public static class AgentOptionsParser
         }
         if (token is not null && !settings.ContainsKey("ca-hash"))
         {
-            errors.Add("--token needs --ca-hash sha256:HEX, which pins the coordinator's CA; copy both from the join command");
+            errors.Add($"--{(settings.ContainsKey("token-file") ? "token-file" : "token")} needs --ca-hash sha256:HEX, which pins the coordinator's CA; copy both from the join command");
         }
         if (token is { Length: 0 })
         {
-            errors.Add("--token is empty; copy it from `certfleet token create`");
+            errors.Add(settings.TryGetValue("token-file", out var tokenFile)
+                ? $"--token-file {tokenFile}: holds no token; put the token from `certfleet token create` in it"
+                : "--token is empty; copy it from `certfleet token create`");
         }
         var reportInterval = Duration(settings, "report-interval", AgentOptions.DefaultReportInterval, errors);
         var gateTimeout = Duration(settings, "gate-timeout", AgentOptions.DefaultGateTimeout, errors);
@@ -167,6 +169,43 @@ public static class AgentOptionsParser
             GateTimeout = gateTimeout,
         };
         return new AgentOptionsResult(options, []);
+    }
+
+    /// <summary>
+    /// The enrollment token from --token, or from the file --token-file names: a command line is visible to every user
+    /// in `ps` and /proc while the agent runs, a file of mode 0600 is not (and systemd's LoadCredential= can hand one over).
+    /// </summary>
+    private static string? Token(Dictionary<string, string> settings, List<string> errors)
+    {
+        if (!settings.TryGetValue("token-file", out var file))
+        {
+            return settings.GetValueOrDefault("token");
+        }
+        if (settings.ContainsKey("token"))
+        {
+            errors.Add("--token and --token-file both given; give the token one way (--token-file keeps it out of `ps`)");
+            return null;
+        }
+        if (file.Length == 0)
+        {
+            errors.Add("--token-file is empty; give the file that holds the token from `certfleet token create`");
+            return null;
+        }
+        try
+        {
+            if (new FileInfo(file) is { Exists: true, Length: > 4096 })
+            {
+                errors.Add($"--token-file {file}: larger than a token (4 KiB); give the file that holds only the token");
+                return null;
+            }
+            // `echo TOKEN > file` leaves a newline that is not part of it
+            return File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"--token-file {file}: cannot be read ({e.Message}); check the path and that root may read it");
+            return null;
+        }
     }
 
     private static TimeSpan Duration(Dictionary<string, string> settings, string key, TimeSpan fallback, List<string> errors)

@@ -33,6 +33,7 @@ internal static class TokenCommand
             }
             context.Output.WriteLine($"# Token valid until {response.ExpiresAt?.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC, for one enrollment.");
             context.Output.WriteLine("# On the node, as root, add --node NAME (and --root, --restart-command, ... as needed):");
+            context.Output.WriteLine("# (to keep the token out of `ps`, put it in a file of mode 0600 and give --token-file FILE instead of --token)");
             context.Output.WriteLine($"certfleet-agent --coordinator {response.CoordinatorUrl} --token {response.Token} --ca-hash {response.CaHash}");
             return ExitCodes.Success;
         }));

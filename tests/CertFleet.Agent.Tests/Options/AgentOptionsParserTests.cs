@@ -23,6 +23,24 @@ public sealed class AgentOptionsParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_TokenFile_ReadsTheTokenWithoutItsNewlineAndRefusesTokenTwiceOrAMissingFile()
+    {
+        var file = Path.Combine(_folder, "token");
+        File.WriteAllText(file, "abc123.def456\n");
+        string[] node = ["--coordinator", "https://coordinator:7443", "--node", "worker-1", "--ca-hash", Hash];
+
+        var fromFile = AgentOptionsParser.Parse([.. node, "--token-file", file], NoDefaultConfig);
+        var both = AgentOptionsParser.Parse([.. node, "--token-file", file, "--token", "abc123.def456"], NoDefaultConfig);
+        var missing = AgentOptionsParser.Parse([.. node, "--token-file", Path.Combine(_folder, "absent")], NoDefaultConfig);
+        var withoutHash = AgentOptionsParser.Parse(["--coordinator", "https://coordinator:7443", "--node", "worker-1", "--token-file", file], NoDefaultConfig);
+
+        Assert.Equal("abc123.def456", fromFile.Options?.Token);
+        Assert.Contains(both.Errors, e => e.Contains("--token and --token-file both given", StringComparison.Ordinal));
+        Assert.Contains(missing.Errors, e => e.StartsWith($"--token-file {Path.Combine(_folder, "absent")}: cannot be read", StringComparison.Ordinal));
+        Assert.Contains(withoutHash.Errors, e => e.StartsWith("--token-file needs --ca-hash", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Parse_SeveralMistakes_ListsEveryOneAtOnce()
     {
         var result = AgentOptionsParser.Parse(
