@@ -6,7 +6,8 @@ namespace CertFleet.EndToEnd.Tests.Soak;
 /// How much the soak does: 20 rollouts by default, as the reliability issue asks (4 min 41 s on this 2-core
 /// machine, fleet start included). CERTFLEET_SOAK_ROLLOUTS changes the count; CERTFLEET_SOAK_SEED replays the
 /// kills of a failed run (the seed is in every failure message). The whole test stops with a failure at
-/// <see cref="WallClock"/>: 2 minutes plus 20 s a rollout.
+/// <see cref="WallClock"/>: 2 minutes plus 45 s a rollout. The cap only guards against a hang: a rollout takes 12-15 s
+/// on a quiet machine and 25-35 s beside the other test assemblies, so a cap near the quiet figure failed healthy runs.
 /// </summary>
 internal sealed record SoakSettings(int Rollouts, int Seed)
 {
@@ -15,7 +16,7 @@ internal sealed record SoakSettings(int Rollouts, int Seed)
     public const int DefaultRollouts = 20;
 
     /// <summary>The hard cap for the whole test, fleet start and end checks included.</summary>
-    public TimeSpan WallClock => TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(20 * Rollouts);
+    public TimeSpan WallClock => TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(45 * Rollouts);
 
     /// <summary>Kept back from the cap for the checks after the last rollout.</summary>
     public static readonly TimeSpan EndChecks = TimeSpan.FromSeconds(45);
