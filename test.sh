@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every CertFleet test. Installs what the tests need when it is missing
-# (openssl, the etcd server and client, cfssl for the guide layouts, systemd-analyze, a C compiler from Debian's
-# packages), so it passes on a fresh machine. Usage: ./test.sh [extra dotnet test arguments]
+# (openssl, the etcd server and client, cfssl for the guide layouts, systemd-analyze, a C compiler, Prometheus and
+# Alertmanager from Debian's packages), so it passes on a fresh machine. Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,6 +16,10 @@ command -v cfssl >/dev/null && command -v cfssljson >/dev/null || missing+=(gola
 # the packaging tests: systemd-analyze checks the units; the NativeAOT agent in the .deb links with gcc or clang
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v gcc >/dev/null || command -v clang >/dev/null || missing+=(gcc)
+# the monitoring tests: promtool checks and tests the shipped alert rules, a private Prometheus evaluates the dashboard's
+# queries and a private Alertmanager receives the coordinator's alerts (each started by its test on loopback)
+command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} (needed by the tests)"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
@@ -23,9 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # Debian's etcd-server package starts a default member on 127.0.0.1:2379; the tests run their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then
-  systemctl stop etcd || true
-fi
+# Debian's prometheus packages start theirs on :9090 and :9093 where systemd runs; the tests run their own on other ports.
+for service in etcd prometheus prometheus-alertmanager; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+    systemctl stop "$service" || true
+  fi
+done
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log="$(mktemp)"

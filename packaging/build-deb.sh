@@ -58,6 +58,9 @@ install -m 0600 "$here/etc/certfleet/agent.conf" "$pkg/etc/certfleet/agent.conf"
 install -m 0644 "$here/etc/certfleet/coordinator.conf" "$pkg/etc/certfleet/coordinator.conf"
 install -d "$pkg/usr/share/doc/certfleet"
 install -m 0644 "$repo/README.md" "$repo/SECURITY.md" "$pkg/usr/share/doc/certfleet/"
+# the alert rules and the Grafana dashboard for the coordinator's /metrics (README, "Prometheus")
+install -d "$pkg/usr/share/certfleet/monitoring"
+install -m 0644 "$here"/monitoring/certfleet-alerts.yml "$here"/monitoring/certfleet-dashboard.json "$pkg/usr/share/certfleet/monitoring/"
 
 install -d "$pkg/DEBIAN"
 install -m 0755 "$here"/debian/postinst "$here"/debian/prerm "$here"/debian/postrm "$pkg/DEBIAN/"

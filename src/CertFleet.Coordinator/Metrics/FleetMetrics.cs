@@ -26,12 +26,16 @@ internal sealed class FleetMetrics
     private readonly Lock _refreshing = new();
 
     // a scrape sees the same certificates as the last one nearly always: parse each DER once, not at every scrape
+    private readonly SourceErrorCounts _sourceErrorCounts = new();
     private Dictionary<ByteString, ParsedCertificate?> _parsed = [];
 
     private readonly Gauge _notAfter;
     private readonly Gauge _notBefore;
     private readonly Gauge _expired;
     private readonly Gauge _readErrors;
+    private readonly Gauge _sourceUp;
+    private readonly Gauge _sourceBundles;
+    private readonly Counter _sourceErrors;
     private readonly Gauge _nodes;
     private readonly Gauge _agentsConnected;
     private readonly Gauge _nodeConnected;
@@ -55,6 +59,13 @@ internal sealed class FleetMetrics
         // v3's gauge (internal/collector.go), which the chart's X509ExporterReadErrors rule watches with delta()
         _readErrors = factory.CreateGauge("x509_read_errors",
             "Files the nodes' last reports could not read, plus reported certificates that do not parse.");
+        // v4's per-source series (pkg/registry/collector.go), one source per node: its agent's scan of the node's files
+        _sourceUp = factory.CreateGauge("x509_source_up",
+            "1 while the node's agent is connected and its last report was accepted, 0 otherwise.", SourceLabels.Names);
+        _sourceBundles = factory.CreateGauge("x509_source_bundles", "Certificate files in the node's last report.", SourceLabels.Names);
+        _sourceErrors = factory.CreateCounter("x509_source_errors_total",
+            "Errors in the node's reports since this coordinator started: files the agent could not read or parse, "
+            + "certificates the coordinator refused, reports refused whole.", SourceLabels.ErrorNames);
         _nodes = factory.CreateGauge("certfleet_nodes", "Enrolled nodes.");
         _agentsConnected = factory.CreateGauge("certfleet_agents_connected", "Nodes whose agent is connected now.");
         _nodeConnected = factory.CreateGauge("certfleet_node_connected", "1 while the node's agent is connected, else 0.", "node");
@@ -81,6 +92,7 @@ internal sealed class FleetMetrics
             var nodes = _fleet.Nodes();
             RefreshCertificates(nodes, now);
             RefreshNodes(nodes, now);
+            RefreshSources(nodes);
             RefreshRollouts();
             _signingRefusals.IncTo(_audit.Count(AuditKinds.Refused));
         }
@@ -166,6 +178,33 @@ internal sealed class FleetMetrics
             {
                 gauge.RemoveLabelled(labels);
             }
+        }
+    }
+
+    private void RefreshSources(IReadOnlyList<NodeRecord> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            var source = SourceLabels.Of(node.Name);
+            _sourceUp.WithLabels(source).Set(node.Connected && node.Inventory is not null && node.ReportRefusal is null ? 1 : 0);
+            _sourceBundles.WithLabels(source).Set(node.Inventory?.Certificates.Select(c => c.Path).Distinct(StringComparer.Ordinal).Count() ?? 0);
+            // every node has its series from the start, so the dashboard counts sources and increase() sees the first errors
+            _sourceErrors.WithLabels(SourceLabels.Error(node.Name)).Inc(_sourceErrorCounts.NewErrors(node));
+        }
+        var names = nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        _sourceErrorCounts.Forget(names);
+        RemoveGone(_sourceUp, names);
+        RemoveGone(_sourceBundles, names);
+        RemoveGone(_sourceErrors, names);
+    }
+
+    /// <summary>Removes the series of nodes no longer enrolled (their label <c>node</c> is not in <paramref name="names"/>).</summary>
+    private static void RemoveGone<TChild>(Collector<TChild> collector, HashSet<string> names)
+        where TChild : ChildBase
+    {
+        foreach (var labels in collector.GetAllLabelValues().Where(l => !names.Contains(l[SourceLabels.NodeIndex(l)])).ToList())
+        {
+            collector.RemoveLabelled(labels);
         }
     }
 

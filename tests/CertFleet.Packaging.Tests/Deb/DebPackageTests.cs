@@ -69,6 +69,9 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
         Assert.Equal("-rw-r--r--", entries["/lib/systemd/system/certfleet-coordinator.service"].Mode);
         Assert.Equal("-rw-------", entries["/etc/certfleet/agent.conf"].Mode); // it will hold the bootstrap token
         Assert.Equal("-rw-r--r--", entries["/etc/certfleet/coordinator.conf"].Mode);
+        // the monitoring the README points Prometheus and Grafana at
+        Assert.Equal("-rw-r--r--", entries["/usr/share/certfleet/monitoring/certfleet-alerts.yml"].Mode);
+        Assert.Equal("-rw-r--r--", entries["/usr/share/certfleet/monitoring/certfleet-dashboard.json"].Mode);
     }
 
     [DebFact]
