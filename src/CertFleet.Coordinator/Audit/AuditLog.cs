@@ -146,6 +146,15 @@ internal sealed partial class AuditLog : IDisposable
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>The sequence number of the newest record (0 for an empty trail): a reader that wants only what comes next starts after it.</summary>
+    public long LastSequence()
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM audit";
+        return (long)command.ExecuteScalar()!;
+    }
+
     /// <summary>The records of <paramref name="node"/> (null: every node) from <paramref name="since"/> on, oldest first.</summary>
     public IReadOnlyList<AuditEvent> Read(string? node, DateTimeOffset? since) => ReadPage(node, since, 0, int.MaxValue, long.MaxValue).Events;
 

@@ -9,7 +9,7 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         Usage: certfleet-coordinator --listen HOST:PORT --state-dir DIR [--ca-cert FILE --ca-key FILE]...
                                      [--ca-key-passphrase-credential NAME | --ca-key-passphrase-file F]...
                                      [--metrics-listen HOST:PORT] [--auto-renew-within D [--window "Sat 02:00-04:00"]]
-                                     [--config FILE]
+                                     [--notify-webhook URL] [--notify-alertmanager URL] [--config FILE]
 
           --config FILE             `key: value` lines with these options' names (listen: HOST:PORT, one ca-cert and
                                     one ca-key line per CA); default /etc/certfleet/coordinator.conf when it exists.
@@ -24,11 +24,14 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
           --metrics-listen HOST:PORT  Prometheus metrics over plain HTTP (GET /metrics)
           --auto-renew-within D     start a rollout by itself when a certificate expires within D (30d, 12h)
           --window "DAY HH:MM-HH:MM"  only start automatic rollouts inside this weekly window (UTC)
+          --notify-webhook URL      POST a JSON event there when a certificate enters its last 28 days, a rollout
+                                    starts, completes or halts, a renewal is refused or an agent is lost (retried)
+          --notify-alertmanager URL  push the fleet's alerts to this Alertmanager (its v2 API), resolved when they end
         """;
 
     private static readonly HashSet<string> ValueOptions =
         ["--listen", "--state-dir", "--ca-cert", "--ca-key", "--metrics-listen", "--auto-renew-within", "--window",
-            "--ca-key-passphrase-credential", "--ca-key-passphrase-file"];
+            "--ca-key-passphrase-credential", "--ca-key-passphrase-file", "--notify-webhook", "--notify-alertmanager"];
 
     private static readonly HashSet<string> RepeatableOptions =
         ["--ca-cert", "--ca-key", "--ca-key-passphrase-credential", "--ca-key-passphrase-file"];
@@ -170,8 +173,12 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             }
         }
 
+        var webhook = NotifyUrl(single, "--notify-webhook", problems);
+        var alertmanager = NotifyUrl(single, "--notify-alertmanager", problems);
         var options = new CoordinatorOptions
         {
+            NotifyWebhook = webhook,
+            NotifyAlertmanager = alertmanager,
             Listen = single.GetValueOrDefault("--listen", ""),
             StateDirectory = single.GetValueOrDefault("--state-dir", ""),
             ClusterAuthorities = authorities,
@@ -186,6 +193,30 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             problems.Add(CoordinatorOptionsCheck.WindowWithoutThreshold);
         }
         return new CoordinatorCommandLine(problems.Count == 0 ? options : null, problems, HelpRequested: false);
+    }
+
+    /// <summary>
+    /// An http(s) URL with a host and no user or password in it (the URL is logged; a receiver that needs a secret can
+    /// take it in a path segment the operator keeps out of logs, or behind a local proxy). Alertmanager's base URL
+    /// ends with a slash so "api/v2/alerts" goes under any path prefix it is served at.
+    /// </summary>
+    private static Uri? NotifyUrl(Dictionary<string, string> single, string option, List<string> problems)
+    {
+        if (!single.TryGetValue(option, out var text))
+        {
+            return null;
+        }
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0)
+        {
+            problems.Add($"{option} '{text}': give an http:// or https:// URL, e.g. {(option == "--notify-webhook" ? "https://hooks.example/certfleet" : "http://alertmanager.example:9093/")}");
+            return null;
+        }
+        if (url.UserInfo.Length > 0)
+        {
+            problems.Add($"{option}: a user or password in the URL would be written to the log; leave it out");
+            return null;
+        }
+        return option == "--notify-alertmanager" && !url.AbsolutePath.EndsWith('/') ? new Uri(url + "/") : url;
     }
 
     private static string? CredentialPath(string name, Func<string, string?> environment, out string? problem)

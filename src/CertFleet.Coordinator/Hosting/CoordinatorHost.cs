@@ -5,6 +5,7 @@ using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Api;
 using CertFleet.Coordinator.Identity;
 using CertFleet.Coordinator.Metrics;
+using CertFleet.Coordinator.Notifications;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.State;
 using CertFleet.Pki;
@@ -58,6 +59,7 @@ public static partial class CoordinatorHost
         });
         AddCoordinator(builder.Services, options);
         builder.Services.AddRollouts();
+        builder.Services.AddNotifications();
         configure?.Invoke(builder.Services);
 
         builder.WebHost.ConfigureKestrel(kestrel =>

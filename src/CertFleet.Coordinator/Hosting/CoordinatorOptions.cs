@@ -26,6 +26,18 @@ public sealed record CoordinatorOptions
 
     public RenewalWindow? Window { get; init; }
 
+    /// <summary>Where a JSON POST goes for each fleet event (notify-webhook); null: none.</summary>
+    public Uri? NotifyWebhook { get; init; }
+
+    /// <summary>An Alertmanager (notify-alertmanager) the fleet's alerts are pushed to, by its v2 API; null: none.</summary>
+    public Uri? NotifyAlertmanager { get; init; }
+
+    /// <summary>How often the fleet is read for notifications and alerts are pushed again.</summary>
+    public TimeSpan NotifyInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A webhook POST that failed is tried again after this, then twice as long each time.</summary>
+    public TimeSpan NotifyRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a restart step waits for its gate before it fails.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(120);
 }

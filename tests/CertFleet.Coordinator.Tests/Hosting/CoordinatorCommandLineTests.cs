@@ -35,6 +35,30 @@ public sealed class CoordinatorCommandLineTests : IDisposable
         Assert.Equal("127.0.30.9:9100", options.MetricsListen);
     }
 
+    [Theory]
+    [InlineData("--notify-webhook", "hooks.example/certfleet", "give an http:// or https:// URL")]
+    [InlineData("--notify-webhook", "ftp://hooks.example/", "give an http:// or https:// URL")]
+    [InlineData("--notify-alertmanager", "https://admin:secret@am.example:9093/", "a user or password in the URL would be written to the log")]
+    public void Parse_NotifyUrlThatIsNotOne_NamesTheOptionAndWhatToGive(string option, string value, string problem)
+    {
+        var parsed = CoordinatorCommandLine.Parse(["--listen", "127.0.30.9:7443", "--state-dir", _folder, option, value]);
+
+        Assert.Null(parsed.Options);
+        Assert.Contains(parsed.Problems, p => p.StartsWith(option, StringComparison.Ordinal) && p.Contains(problem, StringComparison.Ordinal));
+        Assert.DoesNotContain(parsed.Problems, p => p.Contains("secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_NotifyUrls_AlertmanagerBaseEndsWithASlashSoItsApiGoesUnderIt()
+    {
+        var parsed = CoordinatorCommandLine.Parse(["--listen", "127.0.30.9:7443", "--state-dir", _folder,
+            "--notify-webhook", "https://hooks.example/certfleet?channel=ops", "--notify-alertmanager", "http://am.example:9093/prefix"]);
+
+        Assert.Empty(parsed.Problems);
+        Assert.Equal("https://hooks.example/certfleet?channel=ops", parsed.Options!.NotifyWebhook!.ToString());
+        Assert.Equal("http://am.example:9093/prefix/api/v2/alerts", new Uri(parsed.Options.NotifyAlertmanager!, "api/v2/alerts").ToString());
+    }
+
     [Fact]
     public void Parse_MissingListenAndStateDir_NamesBoth()
     {

@@ -37,7 +37,8 @@ public sealed class TestCoordinator : IAsyncDisposable
     public X509Certificate2 FleetCa => Authority.Certificate;
 
     public static async Task<TestCoordinator> StartAsync(string listen, string? stateDirectory = null,
-        Action<IServiceCollection>? configure = null, IReadOnlyList<ClusterAuthorityFiles>? authorities = null, string? metricsListen = null)
+        Action<IServiceCollection>? configure = null, IReadOnlyList<ClusterAuthorityFiles>? authorities = null, string? metricsListen = null,
+        Func<CoordinatorOptions, CoordinatorOptions>? adjust = null)
     {
         var options = new CoordinatorOptions
         {
@@ -46,6 +47,7 @@ public sealed class TestCoordinator : IAsyncDisposable
             ClusterAuthorities = authorities ?? [],
             MetricsListen = metricsListen,
         };
+        options = adjust?.Invoke(options) ?? options;
         var app = CoordinatorHost.Build(options, configure);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await app.StartAsync(timeout.Token);
