@@ -63,7 +63,7 @@ public sealed class InstallFailureTests(EcClusterPkiFixture pki) : IClassFixture
         {
             var result = agent.Get<InstallHandler>().Handle(request);
 
-            AssertRefused(result, agent, root, before, folder + "/", "is denied");
+            AssertRefused(result, agent, root, before, folder + "/", "creating the temporary file: Operation not permitted");
         }
         finally
         {
