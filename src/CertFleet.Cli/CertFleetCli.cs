@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using CertFleet.Cli.Commands;
 using CertFleet.Cli.Demo;
 using CertFleet.Cli.Fleet;
@@ -28,7 +29,8 @@ internal static class CertFleetCli
         }
     }
 
-    private static async Task<int> DispatchAsync(string[] args, CliContext context)
+    /// <summary>The whole command tree; its tests walk it to find options without a mode in <see cref="OptionModes"/>.</summary>
+    internal static RootCommand Create(CliContext context)
     {
         var config = new Option<string>("--config")
         {
@@ -36,7 +38,7 @@ internal static class CertFleetCli
             HelpName = "FILE",
             Recursive = true,
         };
-        var root = new RootCommand("CertFleet: keeps the certificates of a binary-deployed Kubernetes cluster from expiring.")
+        return new RootCommand("CertFleet: keeps the certificates of a binary-deployed Kubernetes cluster from expiring.")
         {
             config,
             CheckExpirationCommand.Create(context),
@@ -51,12 +53,22 @@ internal static class CertFleetCli
             NodeCommand.Create(context, config),
             DemoCommand.Create(context),
         };
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+    }
+
+    private static async Task<int> DispatchAsync(string[] args, CliContext context)
+    {
+        var parsed = Create(context).Parse(args);
+        // an option in a mode where it means nothing is refused like a parse error: before anything is read or contacted
+        var errors = parsed.Errors.Select(e => e.Message).ToList();
+        if (errors.Count == 0 && parsed.Action is not HelpAction)
         {
-            foreach (var error in parsed.Errors)
+            errors.AddRange(OptionModes.Refusals(parsed));
+        }
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
             {
-                context.Error.WriteLine($"certfleet: {error.Message}");
+                context.Error.WriteLine($"certfleet: {error}");
             }
             context.Error.WriteLine("Run 'certfleet --help' for usage.");
             return ExitCodes.InvalidInput;
