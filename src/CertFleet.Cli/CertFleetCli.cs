@@ -8,7 +8,10 @@ using CertFleet.Pki;
 
 namespace CertFleet.Cli;
 
-/// <summary>The `certfleet` command: parses, dispatches to one command class per verb, turns input errors into messages.</summary>
+/// <summary>
+/// The `certfleet` command: parses, dispatches to one command class per verb, turns input errors into messages and
+/// anything unexpected into one line and <see cref="ExitCodes.Failed"/>.
+/// </summary>
 internal static class CertFleetCli
 {
     public static int Run(string[] args, CliContext context) => RunAsync(args, context).GetAwaiter().GetResult();
@@ -18,15 +21,20 @@ internal static class CertFleetCli
         ArgumentNullException.ThrowIfNull(context);
         // nothing from outside reaches the terminal raw, whichever command prints it
         context = context with { Output = new TerminalWriter(context.Output), Error = new TerminalWriter(context.Error) };
+        int exitCode;
         try
         {
-            return await DispatchAsync(args, context).ConfigureAwait(false);
-        }
-        finally
-        {
+            exitCode = await DispatchAsync(args, context).ConfigureAwait(false);
             context.Output.Flush();
-            context.Error.Flush();
         }
+        catch (Exception e)
+        {
+            // one line, not a stack trace: the operator needs what failed; the type tells a bug report where to look
+            context.Error.WriteLine($"certfleet: {TerminalText.Shown(OneLine(e.Message))} ({e.GetType().Name})");
+            exitCode = ExitCodes.Failed;
+        }
+        context.Error.Flush();
+        return exitCode;
     }
 
     /// <summary>The whole command tree; its tests walk it to find options without a mode in <see cref="OptionModes"/>.</summary>
@@ -88,4 +96,6 @@ internal static class CertFleetCli
             return ExitCodes.InvalidInput;
         }
     }
+
+    private static string OneLine(string message) => string.Join("; ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
