@@ -113,9 +113,10 @@ internal static class OptionModes
     /// <summary>One message per option given where it means nothing; none when every option fits the mode.</summary>
     public static IReadOnlyList<string> Refusals(ParseResult parsed)
     {
-        var chain = Chain(parsed.CommandResult).Select(r => r.Command).ToList();
+        var results = Chain(parsed.CommandResult);
+        var chain = results.Select(r => r.Command).ToList();
         var path = PathOf(chain);
-        var given = Chain(parsed.CommandResult).SelectMany(r => r.Children.OfType<OptionResult>()).Where(r => !r.Implicit).ToList();
+        var given = results.SelectMany(r => r.Children.OfType<OptionResult>()).Where(r => !r.Implicit).ToList();
         var mode = Commands.GetValueOrDefault(path, CommandModes.Both);
         if (mode == CommandModes.Both)
         {
