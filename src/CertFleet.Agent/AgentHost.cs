@@ -18,8 +18,6 @@ namespace CertFleet.Agent;
 /// </summary>
 public static class AgentHost
 {
-    private const int InvalidArguments = 2;
-
     public static IHost Build(AgentOptions options, Action<IServiceCollection>? configure = null) =>
         Build(options, configure, ownsProcess: false);
 
@@ -71,7 +69,7 @@ public static class AgentHost
         if (parsed.HelpRequested)
         {
             Console.WriteLine(AgentOptionsParser.Usage);
-            return 0;
+            return ExitCodes.Success;
         }
         if (parsed.Options is not { } options)
         {
@@ -80,15 +78,36 @@ public static class AgentHost
                 Console.Error.WriteLine($"certfleet-agent: {error}");
             }
             Console.Error.WriteLine(AgentOptionsParser.Usage);
-            return InvalidArguments;
+            return ExitCodes.InvalidInput;
         }
         using var host = Build(options, configure: null, ownsProcess: true);
         var exit = host.Services.GetRequiredService<AgentExit>(); // before RunAsync, which disposes the services
-        await host.RunAsync();
+        // a BackgroundService that throws only stops the host, which then ends as if asked to (exit 0 on .NET 10), and
+        // Restart=on-failure would leave the agent down: its task is looked at after the host stopped
+        var background = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
+        try
+        {
+            await host.RunAsync();
+        }
+        catch (Exception e)
+        {
+            // a hosted service failed to start; the host logged it with its stack trace
+            exit.Fail(ExitCodes.Failed, Unexpected(e));
+        }
+        var fault = background.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null);
+        if (exit.Code == ExitCodes.Success && fault is not null)
+        {
+            exit.Fail(ExitCodes.Failed, Unexpected(fault));
+        }
         if (exit.Reason is { } reason)
         {
             Console.Error.WriteLine($"certfleet-agent: {reason}");
         }
         return exit.Code;
     }
+
+    /// <summary>One line for stderr; the stack trace is in the log, where the host wrote it.</summary>
+    private static string Unexpected(Exception e) =>
+        $"stopped by an unexpected error: {string.Join("; ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))} "
+        + $"({e.GetType().Name}; the log has its stack trace)";
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using CertFleet.Cli.Commands;
 using CertFleet.Cli.Demo;
 using CertFleet.Cli.Fleet;
@@ -7,7 +8,10 @@ using CertFleet.Pki;
 
 namespace CertFleet.Cli;
 
-/// <summary>The `certfleet` command: parses, dispatches to one command class per verb, turns input errors into messages.</summary>
+/// <summary>
+/// The `certfleet` command: parses, dispatches to one command class per verb, turns input errors into messages and
+/// anything unexpected into one line and <see cref="ExitCodes.Failed"/>.
+/// </summary>
 internal static class CertFleetCli
 {
     public static int Run(string[] args, CliContext context) => RunAsync(args, context).GetAwaiter().GetResult();
@@ -17,18 +21,24 @@ internal static class CertFleetCli
         ArgumentNullException.ThrowIfNull(context);
         // nothing from outside reaches the terminal raw, whichever command prints it
         context = context with { Output = new TerminalWriter(context.Output), Error = new TerminalWriter(context.Error) };
+        int exitCode;
         try
         {
-            return await DispatchAsync(args, context).ConfigureAwait(false);
-        }
-        finally
-        {
+            exitCode = await DispatchAsync(args, context).ConfigureAwait(false);
             context.Output.Flush();
-            context.Error.Flush();
         }
+        catch (Exception e)
+        {
+            // one line, not a stack trace: the operator needs what failed; the type tells a bug report where to look
+            context.Error.WriteLine($"certfleet: {TerminalText.Shown(OneLine(e.Message))} ({e.GetType().Name})");
+            exitCode = ExitCodes.Failed;
+        }
+        context.Error.Flush();
+        return exitCode;
     }
 
-    private static async Task<int> DispatchAsync(string[] args, CliContext context)
+    /// <summary>The whole command tree; its tests walk it to find options without a mode in <see cref="OptionModes"/>.</summary>
+    internal static RootCommand Create(CliContext context)
     {
         var config = new Option<string>("--config")
         {
@@ -36,7 +46,7 @@ internal static class CertFleetCli
             HelpName = "FILE",
             Recursive = true,
         };
-        var root = new RootCommand("CertFleet: keeps the certificates of a binary-deployed Kubernetes cluster from expiring.")
+        return new RootCommand("CertFleet: keeps the certificates of a binary-deployed Kubernetes cluster from expiring.")
         {
             config,
             CheckExpirationCommand.Create(context),
@@ -51,12 +61,22 @@ internal static class CertFleetCli
             NodeCommand.Create(context, config),
             DemoCommand.Create(context),
         };
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+    }
+
+    private static async Task<int> DispatchAsync(string[] args, CliContext context)
+    {
+        var parsed = Create(context).Parse(args);
+        // an option in a mode where it means nothing is refused like a parse error: before anything is read or contacted
+        var errors = parsed.Errors.Select(e => e.Message).ToList();
+        if (errors.Count == 0 && parsed.Action is not HelpAction)
         {
-            foreach (var error in parsed.Errors)
+            errors.AddRange(OptionModes.Refusals(parsed));
+        }
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
             {
-                context.Error.WriteLine($"certfleet: {error.Message}");
+                context.Error.WriteLine($"certfleet: {error}");
             }
             context.Error.WriteLine("Run 'certfleet --help' for usage.");
             return ExitCodes.InvalidInput;
@@ -76,4 +96,6 @@ internal static class CertFleetCli
             return ExitCodes.InvalidInput;
         }
     }
+
+    private static string OneLine(string message) => string.Join("; ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

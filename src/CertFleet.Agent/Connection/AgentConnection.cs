@@ -31,7 +31,6 @@ internal sealed partial class AgentConnection(
     TimeProvider time,
     ILogger<AgentConnection> logger) : BackgroundService
 {
-    private const int EnrollmentRefused = 3;
     private const int RecentStepsInHello = 20;
 
     private static readonly string Version =
@@ -47,7 +46,7 @@ internal sealed partial class AgentConnection(
         catch (Exception e) when (e is EnrollmentRejectedException or PkiException)
         {
             Log.Stopping(logger, e.Message);
-            exit.Fail(EnrollmentRefused, e.Message);
+            exit.Fail(ExitCodes.EnrollmentRefused, e.Message);
             lifetime.StopApplication();
             return;
         }
@@ -62,7 +61,7 @@ internal sealed partial class AgentConnection(
                         + $"(the coordinator was unreachable while it could be renewed); enroll again: `certfleet token create --node {options.Node}`, "
                         + "then start the agent once with --token T --ca-hash H";
                     Log.Stopping(logger, reason);
-                    exit.Fail(EnrollmentRefused, reason);
+                    exit.Fail(ExitCodes.EnrollmentRefused, reason);
                     lifetime.StopApplication();
                     return;
                 }
@@ -85,6 +84,16 @@ internal sealed partial class AgentConnection(
                 catch (Exception e) when (e is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidOperationException)
                 {
                     Log.Disconnected(logger, options.Coordinator, e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message);
+                }
+                catch (PkiException e)
+                {
+                    // the node's files cannot be scanned (its --root folder went away) or the renewed identity cannot be
+                    // read: reconnecting cannot fix either, and an agent that reports nothing must not look alive.
+                    // Failed, not 0: systemd restarts it, and the restart says what is wrong at its start
+                    Log.Stopping(logger, e.Message);
+                    exit.Fail(ExitCodes.Failed, e.Message);
+                    lifetime.StopApplication();
+                    return;
                 }
                 var delay = ReconnectBackoff.Delay(attempt, Random.Shared);
                 Log.Reconnecting(logger, delay.TotalSeconds);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CertFleet.Cli.Fleet;
 using CertFleet.Cli.Output;
+using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Commands;
 
@@ -12,12 +13,16 @@ internal static class PlanCommand
         var request = new RolloutRequestOptions();
         var command = new Command("plan", "Show what a fleet renewal would renew on which node, and the ordered steps");
         request.AddTo(command, withBatch: true);
-        command.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
-        {
-            var plan = await connection.Admin.PlanWholeAsync(request.ToRequest(parsed), cancellation);
-            RolloutOutput.WritePlan(context.Output, plan);
-            return ExitCodes.Success;
-        }));
+        command.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config),
+            connection => ShowAsync(context, connection.Admin, request.ToRequest(parsed), cancellation)));
         return command;
+    }
+
+    /// <summary>Prints the plan of <paramref name="request"/>; `renew --dry-run` without --local prints it through here too, so the two never differ.</summary>
+    public static async Task<int> ShowAsync(CliContext context, AdminService.AdminServiceClient admin, RolloutRequest request, CancellationToken cancellation)
+    {
+        var plan = await admin.PlanWholeAsync(request, cancellation);
+        RolloutOutput.WritePlan(context.Output, plan);
+        return ExitCodes.Success;
     }
 }

@@ -10,7 +10,8 @@ namespace CertFleet.Cli.Commands;
 /// `certfleet renew --local [--root DIR] [--ca] [--days N] [--ca-days N] [--dry-run]` renews, with their existing
 /// keys, every certificate this machine holds the CA key for, and says what to restart.
 /// `certfleet renew [--all | --expiring-within D] [--ca] [--batch N] [--wait]` renews the whole fleet through the
-/// coordinator, restarting services in the runbook's order.
+/// coordinator, restarting services in the runbook's order; with --dry-run it prints that renewal's plan, as
+/// `certfleet plan` does, and starts nothing. Which option goes with which mode is <see cref="OptionModes"/>'s.
 /// </summary>
 internal static class RenewCommand
 {
@@ -30,7 +31,10 @@ internal static class RenewCommand
             DefaultValueFactory = _ => (int)RenewalOptions.DefaultAuthorityValidity.TotalDays,
             HelpName = "N",
         };
-        var dryRun = new Option<bool>("--dry-run") { Description = "With --local: print the plan and change nothing" };
+        var dryRun = new Option<bool>("--dry-run")
+        {
+            Description = "Change nothing: with --local, print what would be renewed here; without, print the fleet's plan (as `certfleet plan`) and start no rollout",
+        };
         var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end; exit non-zero when it halts" };
         days.Validators.Add(r => RequirePositive(r, "--days"));
         caDays.Validators.Add(r => RequirePositive(r, "--ca-days"));
@@ -56,6 +60,17 @@ internal static class RenewCommand
             var request = fleet.ToRequest(parsed);
             request.LeafDays = parsed.GetValue(days);
             request.AuthorityDays = parsed.GetValue(caDays);
+            if (parsed.GetValue(dryRun))
+            {
+                return FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
+                {
+                    var exitCode = await PlanCommand.ShowAsync(context, connection.Admin, request, cancellation);
+                    // on stderr: stdout stays exactly what `certfleet plan` prints, for a script comparing the two
+                    context.Error.WriteLine("certfleet: dry run: this is the plan; no rollout was started and nothing changed. "
+                        + "Run the same command without --dry-run to start it.");
+                    return exitCode;
+                });
+            }
             return FleetCommandRunner.RunAsync(context, parsed.GetValue(config),
                 connection => FleetRenewal.RunAsync(context, connection.Admin, request, parsed.GetValue(wait), cancellation));
         });

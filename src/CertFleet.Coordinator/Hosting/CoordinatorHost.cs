@@ -114,7 +114,9 @@ public static partial class CoordinatorHost
 
     public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error);
 
-    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <param name="configure">tests add a failing service here, as <see cref="Build"/>'s</param>
+    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error,
+        Action<IServiceCollection>? configure = null)
     {
         var commandLine = CoordinatorCommandLine.Parse(args);
         if (commandLine.HelpRequested)
@@ -141,15 +143,27 @@ public static partial class CoordinatorHost
         WebApplication app;
         try
         {
-            app = Build(commandLine.Options);
+            app = Build(commandLine.Options, configure);
         }
         catch (Exception e) when (e is PkiException or CoordinatorOptionsException)
         {
             await error.WriteLineAsync($"certfleet-coordinator: {e.Message}").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
         }
+        catch (Exception e)
+        {
+            // nothing expected it (the database could not be opened, ...): there is no host to log it yet
+            using (var loggers = LoggerFactory.Create(logging => logging.AddConsole()))
+            {
+                Log.CouldNotStart(loggers.CreateLogger("CertFleet.Coordinator"), e);
+            }
+            await error.WriteLineAsync($"certfleet-coordinator: {UnexpectedFailure.Describe(e)}").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
         await using (app.ConfigureAwait(false))
         {
+            // a BackgroundService that throws only stops the host, which then ends as if asked to: its task is looked at after
+            var background = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
             try
             {
                 await app.RunAsync().ConfigureAwait(false);
@@ -158,6 +172,17 @@ public static partial class CoordinatorHost
             {
                 // the address is in use, or not an address of this machine
                 await error.WriteLineAsync($"certfleet-coordinator: cannot listen on {commandLine.Options.Listen}: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
+            catch (Exception e)
+            {
+                // a hosted service failed to start; the host logged it with its stack trace
+                await error.WriteLineAsync($"certfleet-coordinator: {UnexpectedFailure.Describe(e)}").ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
+            if (UnexpectedFailure.Of(background) is { } fault)
+            {
+                await error.WriteLineAsync($"certfleet-coordinator: {UnexpectedFailure.Describe(fault)}").ConfigureAwait(false);
                 return ExitCodes.Failed;
             }
         }
@@ -213,5 +238,8 @@ public static partial class CoordinatorHost
     {
         [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "certfleet-coordinator started at {Url} (listening on {Listen}), state dir {StateDirectory}, {CaCount} cluster CA(s), fleet CA {CaHash}")]
         public static partial void Started(ILogger logger, string url, string listen, string stateDirectory, int caCount, string caHash);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "certfleet-coordinator could not start")]
+        public static partial void CouldNotStart(ILogger logger, Exception exception);
     }
 }
