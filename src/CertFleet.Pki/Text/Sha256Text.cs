@@ -28,8 +28,12 @@ public static class Sha256Text
         return Prefix + Convert.ToHexStringLower(digest);
     }
 
-    /// <summary>A fingerprint kept as hex (uppercase, no prefix, as on the wire) in the form users see.</summary>
-    public static string FormatHex(string hexDigest) => Format(Convert.FromHexString(hexDigest));
+    /// <summary>
+    /// A fingerprint kept as hex (uppercase, no prefix, as on the wire and in the state database) in the form users
+    /// see; a value that is not 64 hex digits, as a peer may send, is shown as it is rather than thrown on.
+    /// </summary>
+    public static string FormatFingerprint(string hexDigest) =>
+        hexDigest.Length == SHA256.HashSizeInBytes * 2 && hexDigest.All(char.IsAsciiHexDigit) ? Format(Convert.FromHexString(hexDigest)) : hexDigest;
 
     /// <summary>Reads <paramref name="text"/>; when it is not a SHA-256 hash, <paramref name="problem"/> says why in a few words.</summary>
     public static bool TryParse(string? text, [NotNullWhen(true)] out byte[]? digest, out string problem)

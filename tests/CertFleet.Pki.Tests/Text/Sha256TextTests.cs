@@ -19,9 +19,18 @@ public sealed class Sha256TextTests
     }
 
     [Fact]
-    public void FormatHex_UppercaseFingerprint_SameFormAsADigest()
+    public void FormatFingerprint_UppercaseHex_SameFormAsADigest()
     {
-        Assert.Equal("sha256:" + Hex, Sha256Text.FormatHex(Hex.ToUpperInvariant()));
+        Assert.Equal("sha256:" + Hex, Sha256Text.FormatFingerprint(Hex.ToUpperInvariant()));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("ABC")]
+    [InlineData("not a fingerprint at all, but 64 characters long, from a peer...")]
+    public void FormatFingerprint_NotAFingerprint_ShownAsItIs(string text)
+    {
+        Assert.Equal(text, Sha256Text.FormatFingerprint(text));
     }
 
     [Theory]
