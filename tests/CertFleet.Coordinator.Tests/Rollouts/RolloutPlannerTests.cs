@@ -37,6 +37,19 @@ public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture, CenturyCaPk
     }
 
     [Fact]
+    public async Task PlanAsync_ExpiringWithinTheLongestDuration_PlansWhatAllPlans()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+
+        // `plan --expiring-within 10675199d2h48m5s`: now + that is past year 9999, which threw before
+        var longest = await bed.Admin.PlanAsync(new RolloutRequest { ExpiringWithinSeconds = 922_337_203_685 }, CancellationToken.None);
+        var all = await bed.Admin.PlanAsync(new RolloutRequest { All = true }, CancellationToken.None);
+
+        Assert.NotEmpty(longest.Certificates);
+        Assert.Equal(all.Certificates.Select(c => (c.Node, c.Path, c.KubeconfigUser)), longest.Certificates.Select(c => (c.Node, c.Path, c.KubeconfigUser)));
+    }
+
+    [Fact]
     public async Task PlanAsync_BatchOfTwo_BothWorkersRestartTogether()
     {
         using var bed = FleetTestbed.Create(fixture);
