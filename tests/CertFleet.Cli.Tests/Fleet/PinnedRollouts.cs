@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Protocol.V1;
@@ -20,6 +21,9 @@ internal sealed class PinnedRollouts : IRolloutAdmin
 
     /// <summary>The states `renew --wait` sees, one update each, after the running rollout it started.</summary>
     public IReadOnlyList<string> Watched { get; set; } = ["completed"];
+
+    /// <summary>Every plan and start request, in order.</summary>
+    public ConcurrentQueue<RolloutRequest> Requests { get; } = new();
 
     public static string IdOf(string state) => $"r-20261128-0900-{state}";
 
@@ -101,9 +105,17 @@ internal sealed class PinnedRollouts : IRolloutAdmin
         return plan;
     }
 
-    public Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken) => Task.FromResult(Plan());
+    public Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue(request);
+        return Task.FromResult(Plan());
+    }
 
-    public Task<Rollout> StartAsync(RolloutRequest request, bool automatic, CancellationToken cancellationToken) => Task.FromResult(Of("running"));
+    public Task<Rollout> StartAsync(RolloutRequest request, bool automatic, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue(request);
+        return Task.FromResult(Of("running"));
+    }
 
     public Task<ListRolloutsResponse> ListAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new ListRolloutsResponse { Rollouts = { Listed } });
