@@ -3,7 +3,7 @@ using CertFleet.Pki.Text;
 
 namespace CertFleet.Cli.Fleet;
 
-/// <summary>An option whose value is a duration in the one grammar of the three programs (README "Durations").</summary>
+/// <summary>An option whose value is a duration in the one grammar of the three programs (README "Durations and hashes").</summary>
 internal static class DurationOption
 {
     public static Option<TimeSpan?> Create(string name, string description) => new(name)

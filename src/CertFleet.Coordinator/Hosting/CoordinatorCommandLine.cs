@@ -24,7 +24,7 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
           --ca-key-passphrase-file F  the same from a file (mode 0600); give one per --ca-key in order, or one for all
           --metrics-listen HOST:PORT  Prometheus metrics over plain HTTP (GET /metrics)
           --auto-renew-within D     start a rollout by itself when a certificate expires within D (30d, 2w, 1d12h;
-                                    README "Durations")
+                                    README "Durations and hashes")
           --window "DAY HH:MM-HH:MM"  only start automatic rollouts inside this weekly window (UTC)
         """;
 

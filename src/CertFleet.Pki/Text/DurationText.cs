@@ -4,7 +4,7 @@ using System.Text;
 namespace CertFleet.Pki.Text;
 
 /// <summary>
-/// Durations as operators write them to all three programs (README "Durations"): a whole number and a unit,
+/// Durations as operators write them to all three programs (README "Durations and hashes"): a whole number and a unit,
 /// <c>s</c>, <c>m</c>, <c>h</c>, <c>d</c> or <c>w</c> in either case (90s, 15m, 12h, 30d, 2w), or several such
 /// parts from the largest unit down, each unit once (1h30m, 1d12h). More than zero; at most what a
 /// <see cref="TimeSpan"/> holds (an option may allow less, and says so). Spaces around the value are ignored,

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace CertFleet.Pki.Text;
 
 /// <summary>
-/// SHA-256 hashes as operators see and type them (README "Hashes"): <c>sha256:</c> and 64 lowercase hex digits,
+/// SHA-256 hashes as operators see and type them (README "Durations and hashes"): <c>sha256:</c> and 64 lowercase hex digits,
 /// the form of the join command's <c>--ca-hash</c> (as kubeadm's <c>--discovery-token-ca-cert-hash</c>) and of
 /// every certificate fingerprint a message shows. Read back with the prefix in either case or left out (as kubeadm
 /// allows), the digits in either case, spaces around ignored. Fingerprints used as keys on the wire and in the
