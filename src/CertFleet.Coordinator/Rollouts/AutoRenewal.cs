@@ -77,7 +77,7 @@ internal sealed partial class AutoRenewal(
     {
         var since = time.GetUtcNow() - HoldFor;
         var renewedBy = new Dictionary<RolloutTarget, string>();
-        foreach (var rollout in store.List().Where(r => r is { Automatic: true, State: RolloutStates.Completed }
+        foreach (var rollout in store.List().Where(r => r is { Automatic: true, State: RolloutState.Completed }
             && r.FinishedAt?.ToDateTimeOffset() >= since))
         {
             foreach (var target in store.Targets(rollout.Id))

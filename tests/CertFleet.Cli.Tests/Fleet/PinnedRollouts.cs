@@ -32,7 +32,7 @@ internal sealed class PinnedRollouts : IRolloutAdmin
         var rollout = new Rollout
         {
             Id = IdOf(state),
-            State = state,
+            State = RolloutText.ParseRolloutState(state),
             Automatic = state == "completed",
             CreatedAt = At(0),
             Request = new RolloutRequest { ExpiringWithinSeconds = 2_592_000, BatchSize = 2, LeafDays = 365, ExcludeNodes = { "worker-9" } },
@@ -52,7 +52,7 @@ internal sealed class PinnedRollouts : IRolloutAdmin
                 break;
             case "halted":
                 rollout.HaltReason = "restart of kube-apiserver.service on master-1 failed: not healthy within 60 s\nmaster-1 was rolled back";
-                rollout.Steps[1].State = "rolled-back";
+                rollout.Steps[1].State = StepState.RolledBack;
                 rollout.Steps.Add(Step(3, 3, "restart", "master-1", "kube-apiserver.service", "failed", "did not become healthy: \"livez\" said <no>",
                     "GET https://127.0.0.1:6443/livez: connection refused\n\tretried 60 times \\ gave up\nexit status 7"));
                 rollout.Steps.Add(Step(5, 3, "rollback", "master-1", "kube-apiserver.service", "succeeded", "restored 4 files"));
@@ -72,7 +72,7 @@ internal sealed class PinnedRollouts : IRolloutAdmin
                 break;
             case "rolled-back":
                 rollout.FinishedAt = At(3600);
-                rollout.Steps[1].State = "rolled-back";
+                rollout.Steps[1].State = StepState.RolledBack;
                 rollout.Steps.Add(Step(3, 3, "restart", "master-1", "etcd.service", "succeeded"));
                 rollout.Steps.Add(Step(4, 4, "rollback", "master-1", "etcd.service", "succeeded", "restored 4 files"));
                 rollout.Steps.Add(Step(5, 4, "rollback", "worker-1", "", "failed", "node worker-1 is not connected"));
@@ -98,9 +98,9 @@ internal sealed class PinnedRollouts : IRolloutAdmin
             NotAfter = At(86_400), NewNotAfter = At(86_400 * 365.0),
         });
         plan.Refused.Add(Of("running").Refused[0]);
-        plan.Steps.Add(new PlannedStep { Sequence = 1, Batch = 1, Kind = "renew-ca" });
-        plan.Steps.Add(new PlannedStep { Sequence = 2, Batch = 2, Kind = "install", Node = "master-1" });
-        plan.Steps.Add(new PlannedStep { Sequence = 3, Batch = 3, Kind = "restart", Node = "master-1", Unit = "kube-apiserver.service" });
+        plan.Steps.Add(new PlannedStep { Sequence = 1, Batch = 1, Kind = StepKind.RenewCa });
+        plan.Steps.Add(new PlannedStep { Sequence = 2, Batch = 2, Kind = StepKind.Install, Node = "master-1" });
+        plan.Steps.Add(new PlannedStep { Sequence = 3, Batch = 3, Kind = StepKind.Restart, Node = "master-1", Unit = "kube-apiserver.service" });
         plan.Warnings.Add("the CA certificate CN=kubernetes expires before the leaves it signs; add --ca");
         return plan;
     }
@@ -147,7 +147,8 @@ internal sealed class PinnedRollouts : IRolloutAdmin
     private static RolloutStep Step(int sequence, int batch, string kind, string node, string unit, string state, string message = "", string probe = "") =>
         new()
         {
-            Sequence = sequence, Batch = batch, Kind = kind, Node = node, Unit = unit, State = state, Message = message, ProbeOutput = probe,
+            Sequence = sequence, Batch = batch, Kind = RolloutText.ParseStepKind(kind), Node = node, Unit = unit, State = RolloutText.ParseStepState(state),
+            Message = message, ProbeOutput = probe,
             StartedAt = state == "pending" ? null : At(sequence * 10),
             FinishedAt = state is "pending" or "running" ? null : At(sequence * 10 + 5.5),
         };

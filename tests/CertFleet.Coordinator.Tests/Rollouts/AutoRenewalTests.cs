@@ -69,7 +69,7 @@ public sealed class AutoRenewalTests(EcClusterPkiFixture fixture) : IClassFixtur
         var first = await autoRenewal.CheckAsync(CancellationToken.None);
         Assert.NotNull(first);
         await bed.RunAsync();
-        Assert.Equal(RolloutStates.Completed, bed.Store.Find(first.Id)!.State);
+        Assert.Equal(RolloutState.Completed, bed.Store.Find(first.Id)!.State);
 
         // worker-1 reports its old, expiring files again, as a hostile agent (or a backup put back) would
         ProcessRunner.RunChecked("cp", "-a", fixture.NodeRoot("worker-1") + "/.", bed.HostPath("worker-1", "/"));
