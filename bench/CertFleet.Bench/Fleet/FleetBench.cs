@@ -84,7 +84,7 @@ internal static class FleetBench
                     deadline: Deadline(), cancellationToken: token);
                 rollout = await UntilDoneAsync(admin, rollout.Id, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            Check(rollout!.State == "completed", $"rollout {rollout.Id} ended {rollout.State}: {rollout.HaltReason}");
+            Check(rollout!.State == RolloutState.Completed, $"rollout {rollout.Id} ended {rollout.State.ToText()}: {rollout.HaltReason}");
             var renewed = nodes.Sum(n => n.RenewedAfter(renewStart.AddDays(300)));
             Check(renewed == 2 * agents.Count, $"{renewed} of {2 * agents.Count} certificates were renewed on the agents");
             ResultLine.Note($"renewed {renewed} certificates on {agents.Count} nodes ({rollout.Steps.Count} steps, "
@@ -140,12 +140,12 @@ internal static class FleetBench
         while (true)
         {
             var rollout = await admin.Admin.GetRolloutAsync(new RolloutId { Id = id }, deadline: Deadline(), cancellationToken: token);
-            if (rollout.State != "running")
+            if (rollout.State != RolloutState.Running)
             {
                 return rollout;
             }
             Check(clock.Elapsed < PhaseLimit, $"rollout {id} still running after {PhaseLimit.TotalMinutes} min "
-                + $"({rollout.Steps.Count(s => s.State == "succeeded")} of {rollout.Steps.Count} steps done)");
+                + $"({rollout.Steps.Count(s => s.State == StepState.Succeeded)} of {rollout.Steps.Count} steps done)");
             await Task.Delay(Poll, token).ConfigureAwait(false);
         }
     }

@@ -1,5 +1,6 @@
 using CertFleet.Pki;
 using CertFleet.Pki.Signing;
+using CertFleet.Pki.Text;
 using CertFleet.Protocol.V1;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,7 @@ internal sealed partial class CsrHandler(NodeAccess node, ILogger<CsrHandler> lo
             var csr = new GeneratedCsr { Fingerprint = fingerprint };
             if (entries.Count == 0)
             {
-                csr.Error = $"no certificate with fingerprint {fingerprint} on this node (it may have been replaced since the last report)";
+                csr.Error = $"no certificate with fingerprint {Sha256Text.FormatFingerprint(fingerprint)} on this node (it may have been replaced since the last report)";
             }
             else if (withKey?.Key is not { } key)
             {
@@ -41,7 +42,7 @@ internal sealed partial class CsrHandler(NodeAccess node, ILogger<CsrHandler> lo
             }
             if (csr.Error.Length > 0)
             {
-                Log.NotMade(logger, fingerprint, csr.Error);
+                Log.NotMade(logger, Sha256Text.FormatFingerprint(fingerprint), csr.Error);
             }
             response.Csrs.Add(csr);
         }

@@ -3,6 +3,7 @@ using CertFleet.Pki;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Renewal;
+using CertFleet.Pki.Text;
 using CertFleet.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
@@ -62,7 +63,7 @@ internal sealed partial class InstallHandler(
         {
             replacements = request.Replacements.ToDictionary(
                 r => r.OldFingerprint.ToUpperInvariant(),
-                r => CertificateInfo.Parse(r.CertificateDer.Span, $"replacement for {r.OldFingerprint}"),
+                r => CertificateInfo.Parse(r.CertificateDer.Span, $"replacement for {Sha256Text.FormatFingerprint(r.OldFingerprint)}"),
                 StringComparer.Ordinal);
         }
         catch (Exception e) when (e is PkiException or ArgumentException)

@@ -1,6 +1,7 @@
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Signing;
+using CertFleet.Pki.Text;
 using CertFleet.Protocol.V1;
 
 namespace CertFleet.Agent.Handlers;
@@ -26,7 +27,7 @@ internal static class SelfSignedRenewals
             var entry = inventory.Certificates.FirstOrDefault(e => e.Certificate.Sha256Fingerprint == fingerprint && e.Key is not null);
             if (entry is null)
             {
-                return $"the certificate {fingerprint} to renew self-signed is not on this node with its key (it may have been replaced since the last report); ask for a fresh inventory";
+                return $"the certificate {Sha256Text.FormatFingerprint(fingerprint)} to renew self-signed is not on this node with its key (it may have been replaced since the last report); ask for a fresh inventory";
             }
             if (entry.Owner != RenewalOwner.KubeletSelfSigned)
             {

@@ -9,6 +9,12 @@ public sealed record AgentOptions
 
     public static readonly TimeSpan DefaultGateTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The longest --report-interval and --gate-timeout: .NET's timers (PeriodicTimer, CancelAfter) take at most
+    /// 2^32-2 ms, about 49.7 days, and throw beyond, which would stop the agent long after it started.
+    /// </summary>
+    public static readonly TimeSpan LongestTimer = TimeSpan.FromDays(49);
+
     public required Uri Coordinator { get; init; }
 
     public required string Node { get; init; }

@@ -1,5 +1,5 @@
-using System.Globalization;
 using CertFleet.Pki.Configuration;
+using CertFleet.Pki.Text;
 
 namespace CertFleet.Agent.Options;
 
@@ -122,10 +122,9 @@ public static class AgentOptionsParser
         byte[]? caHash = null;
         if (settings.TryGetValue("ca-hash", out var hashText))
         {
-            caHash = ParseHash(hashText);
-            if (caHash is null)
+            if (!Sha256Text.TryParse(hashText, out caHash, out var problem))
             {
-                errors.Add($"--ca-hash '{hashText}': expected sha256: followed by 64 hex digits, as `certfleet token create --print-join-command` prints it");
+                errors.Add(Sha256Text.Error("--ca-hash", hashText, problem));
             }
         }
         if (token is not null && !settings.ContainsKey("ca-hash"))
@@ -214,25 +213,17 @@ public static class AgentOptionsParser
         {
             return fallback;
         }
-        if (DurationText.TryParse(text, out var duration))
+        if (!DurationText.TryParse(text, out var duration, out var problem))
         {
-            return duration;
+            errors.Add(DurationText.Error($"--{key}", text, problem));
+            return fallback;
         }
-        errors.Add($"--{key} '{text}': expected a duration such as 30s, 5m or 1h");
-        return fallback;
-    }
-
-    /// <summary>"sha256:" and 64 hex digits (the prefix may be left out, as kubeadm allows).</summary>
-    internal static byte[]? ParseHash(string text)
-    {
-        var hex = text.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? text[7..] : text;
-        if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit))
+        if (duration > AgentOptions.LongestTimer)
         {
-            return null;
+            errors.Add($"--{key} '{text}' is longer than {DurationText.Format(AgentOptions.LongestTimer)}, the longest timer the agent can run; "
+                + $"give at most {DurationText.Format(AgentOptions.LongestTimer)}");
+            return fallback;
         }
-        return Convert.FromHexString(hex);
+        return duration;
     }
-
-    internal static string FormatHash(ReadOnlySpan<byte> hash) =>
-        "sha256:" + Convert.ToHexString(hash).ToLower(CultureInfo.InvariantCulture);
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using CertFleet.Cli.Fleet;
 using CertFleet.Cli.Output;
+using CertFleet.Pki.Text;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
 
@@ -48,15 +49,18 @@ internal static class AuditCommand
         CustomParser = result =>
         {
             var text = result.Tokens.Single().Value;
-            if (Durations.TryParse(text, out var back))
+            if (DurationText.TryParse(text, out var back, out var problem))
             {
-                return context.Time.GetUtcNow() - back;
+                var now = context.Time.GetUtcNow();
+                // further back than year 1 is from the beginning, not an overflow
+                return back < now - DateTimeOffset.MinValue ? now - back : DateTimeOffset.MinValue;
             }
             if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
             {
                 return time;
             }
-            result.AddError($"--since: '{text}' is neither an ISO 8601 time (2026-11-28T09:00Z) nor a duration (24h, 7d)");
+            result.AddError($"--since '{text}' is neither an ISO 8601 time (2026-11-28T09:00Z) nor a duration back from now ({problem}); "
+                + $"write a time, or {DurationText.Grammar}");
             return null;
         },
     };

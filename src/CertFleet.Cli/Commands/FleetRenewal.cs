@@ -21,12 +21,12 @@ internal static class FleetRenewal
             return ExitCodes.Success;
         }
 
-        var shown = new Dictionary<int, string>();
+        var shown = new Dictionary<int, StepState>();
         using var watch = admin.WatchRollout(new RolloutId { Id = rollout.Id }, cancellationToken: cancellation);
         await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellation))
         {
             rollout = update;
-            foreach (var step in update.Steps.Where(s => s.State != "pending"))
+            foreach (var step in update.Steps.Where(s => s.State != StepState.Pending))
             {
                 if (shown.GetValueOrDefault(step.Sequence) != step.State)
                 {
@@ -40,14 +40,14 @@ internal static class FleetRenewal
         RolloutOutput.WriteRefused(context.Output, rollout.Refused.Except(refusedAtStart).ToList());
         switch (rollout.State)
         {
-            case "completed":
+            case RolloutState.Completed:
                 context.Output.WriteLine($"Rollout {rollout.Id} completed: every step succeeded.");
                 return ExitCodes.Success;
-            case "halted":
-                var failed = rollout.Steps.FirstOrDefault(s => s.State == "failed");
-                var where = failed is null ? "" : $" at {Shown(failed.Kind)} {Shown(failed.Unit)} on {Shown(failed.Node)}".Replace("  ", " ", StringComparison.Ordinal);
+            case RolloutState.Halted:
+                var failed = rollout.Steps.FirstOrDefault(s => s.State == StepState.Failed);
+                var where = failed is null ? "" : $" at {Shown(failed.Kind.ToText())} {Shown(failed.Unit)} on {Shown(failed.Node)}".Replace("  ", " ", StringComparison.Ordinal);
                 context.Error.WriteLine($"certfleet: rollout {rollout.Id} halted{where}: {Shown(rollout.HaltReason)}");
-                RolloutOutput.WriteProbeOutput(context.Error, rollout.Steps.Where(s => s.State == "failed"));
+                RolloutOutput.WriteProbeOutput(context.Error, rollout.Steps.Where(s => s.State == StepState.Failed));
                 context.Error.WriteLine($"Fix the cause, then 'certfleet rollout resume {rollout.Id}' (or abort it, or 'certfleet rollback --rollout {rollout.Id}').");
                 if (failed is not null)
                 {
@@ -55,7 +55,7 @@ internal static class FleetRenewal
                 }
                 return ExitCodes.ProblemsFound;
             default:
-                context.Error.WriteLine($"certfleet: rollout {rollout.Id} ended {rollout.State}");
+                context.Error.WriteLine($"certfleet: rollout {rollout.Id} ended {rollout.State.ToText()}");
                 return ExitCodes.ProblemsFound;
         }
     }

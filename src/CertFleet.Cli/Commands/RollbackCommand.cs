@@ -38,9 +38,9 @@ internal static class RollbackCommand
                 RolloutOutput.WriteRollout(context.Output, rollout);
             }
             // this call's rollback steps are the rollout's last batch
-            var rollbacks = rollout.Steps.Where(s => s.Kind == "rollback").ToList();
+            var rollbacks = rollout.Steps.Where(s => s.Kind == StepKind.Rollback).ToList();
             var last = rollbacks.Count == 0 ? 0 : rollbacks.Max(s => s.Batch);
-            var failed = rollbacks.Where(s => s.Batch == last && s.State == "failed").ToList();
+            var failed = rollbacks.Where(s => s.Batch == last && s.State == StepState.Failed).ToList();
             foreach (var step in failed)
             {
                 context.Error.WriteLine($"certfleet: {Shown(step.Node)} was not rolled back: {Shown(step.Message)}");
@@ -53,7 +53,7 @@ internal static class RollbackCommand
             if (parsed.GetValue(output) != "json")
             {
                 var nodes = string.Join(", ", rollbacks.Where(s => s.Batch == last).Select(s => s.Node));
-                context.Output.WriteLine($"Rolled back {nodes}: the files from before rollout {id} are back and their units restarted; rollout {id} is {rollout.State}.");
+                context.Output.WriteLine($"Rolled back {nodes}: the files from before rollout {id} are back and their units restarted; rollout {id} is {rollout.State.ToText()}.");
             }
             return ExitCodes.Success;
         }));

@@ -17,7 +17,7 @@ internal static class StatusCommand
             var status = await connection.Admin.GetWholeStatusAsync(cancellation);
             // the rollout that owns the fleet now, if any: a halted one waits for the operator
             var rollouts = await connection.Admin.ListAllRolloutsAsync(cancellation);
-            var unfinished = rollouts.Rollouts.FirstOrDefault(r => r.State is "running" or "halted");
+            var unfinished = rollouts.Rollouts.FirstOrDefault(r => r.State is RolloutState.Running or RolloutState.Halted);
             var now = context.Time.GetUtcNow();
             if (parsed.GetValue(output) == "json")
             {

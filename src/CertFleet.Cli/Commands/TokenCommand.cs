@@ -15,7 +15,7 @@ internal static class TokenCommand
             Description = "The role the node is enrolled with (masters may hold control-plane identities)",
             DefaultValueFactory = _ => "worker",
         }.AcceptOnlyFromAmong("master", "worker");
-        var ttl = Durations.Option("--ttl", "How long the token stays valid (default 1h)");
+        var ttl = DurationOption.Create("--ttl", "How long the token stays valid (default 1h)");
         var printJoin = new Option<bool>("--print-join-command") { Description = "Print the certfleet-agent command a node runs to enroll" };
         var create = new Command("create", "Create a single-use bootstrap token for enrolling an agent") { node, role, ttl, printJoin };
         create.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CertFleet.Pki.Text;
 using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Fleet;
@@ -12,7 +13,7 @@ internal sealed class RolloutRequestOptions
     public Option<bool> All { get; } = new("--all") { Description = "Renew every renewable certificate, whatever its expiry" };
 
     public Option<TimeSpan?> ExpiringWithin { get; } =
-        Durations.Option("--expiring-within", "Renew only certificates expiring within this (default 30d)");
+        DurationOption.Create("--expiring-within", $"Renew only certificates expiring within this (default {DurationText.Format(DefaultExpiringWithin)})");
 
     public Option<bool> Authorities { get; } = new("--ca") { Description = "Renew the CA certificates too (same key), first" };
 

@@ -39,17 +39,17 @@ internal static class FleetStatusOutput
             output.WriteLine("COULD NOT READ");
             unreadable.ForEach(output.WriteLine);
         }
-        if (rollout is { State: "halted" })
+        if (rollout is { State: RolloutState.Halted })
         {
             output.WriteLine();
             output.WriteLine($"Rollout {Shown(rollout.Id)} is HALTED: {Shown(rollout.HaltReason.ReplaceLineEndings("; "))}");
-            RolloutOutput.WriteProbeOutput(output, rollout.Steps.Where(s => s.State == "failed"));
+            RolloutOutput.WriteProbeOutput(output, rollout.Steps.Where(s => s.State == StepState.Failed));
             output.WriteLine($"Then: certfleet rollout resume {Shown(rollout.Id)} | certfleet rollout abort {Shown(rollout.Id)} | certfleet rollback --rollout {Shown(rollout.Id)}");
         }
         else if (rollout is not null)
         {
             output.WriteLine();
-            output.WriteLine($"Rollout {Shown(rollout.Id)} is {Shown(rollout.State)} (certfleet rollout show {Shown(rollout.Id)}).");
+            output.WriteLine($"Rollout {Shown(rollout.Id)} is {Shown(rollout.State.ToText())} (certfleet rollout show {Shown(rollout.Id)}).");
         }
     }
 
@@ -84,7 +84,7 @@ internal static class FleetStatusOutput
             {
                 json.WriteStartObject("rollout");
                 json.WriteString("id", rollout.Id);
-                json.WriteString("state", rollout.State);
+                json.WriteString("state", rollout.State.ToText());
                 json.WriteString("haltReason", rollout.HaltReason);
                 json.WriteEndObject();
             }

@@ -36,7 +36,7 @@ internal static class RolloutOutput
             var steps = new TextTable("STEP", "BATCH", "ACTION", "NODE", "UNIT");
             foreach (var s in plan.Steps)
             {
-                steps.Add(s.Sequence.ToString(CultureInfo.InvariantCulture), s.Batch.ToString(CultureInfo.InvariantCulture), s.Kind,
+                steps.Add(s.Sequence.ToString(CultureInfo.InvariantCulture), s.Batch.ToString(CultureInfo.InvariantCulture), s.Kind.ToText(),
                     s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit);
             }
             steps.WriteTo(output);
@@ -50,7 +50,7 @@ internal static class RolloutOutput
 
     public static void WriteRollout(TextWriter output, Rollout rollout)
     {
-        output.WriteLine($"Rollout {Shown(rollout.Id)}: {Shown(rollout.State)}{(rollout.Automatic ? " (automatic)" : "")}, "
+        output.WriteLine($"Rollout {Shown(rollout.Id)}: {Shown(rollout.State.ToText())}{(rollout.Automatic ? " (automatic)" : "")}, "
             + $"started {Moment(rollout.CreatedAt)}{(rollout.FinishedAt is null ? "" : $", finished {Moment(rollout.FinishedAt)}")}");
         if (rollout.HaltReason.Length > 0)
         {
@@ -59,8 +59,8 @@ internal static class RolloutOutput
         var table = new TextTable("STEP", "BATCH", "ACTION", "NODE", "UNIT", "STATE", "MESSAGE");
         foreach (var s in rollout.Steps)
         {
-            table.Add(s.Sequence.ToString(CultureInfo.InvariantCulture), s.Batch.ToString(CultureInfo.InvariantCulture), s.Kind,
-                s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit, s.State, OneLine(s.Message));
+            table.Add(s.Sequence.ToString(CultureInfo.InvariantCulture), s.Batch.ToString(CultureInfo.InvariantCulture), s.Kind.ToText(),
+                s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit, s.State.ToText(), OneLine(s.Message));
         }
         table.WriteTo(output);
         WriteProbeOutput(output, rollout.Steps);
@@ -73,7 +73,7 @@ internal static class RolloutOutput
         foreach (var s in steps.Where(s => s.ProbeOutput.Trim().Length > 0))
         {
             output.WriteLine();
-            output.WriteLine($"Probe output of step {s.Sequence} ({Shown(s.Kind)} {Shown(s.Unit)} on {Shown(s.Node)}, {Shown(s.State)}):".Replace("  ", " ", StringComparison.Ordinal));
+            output.WriteLine($"Probe output of step {s.Sequence} ({Shown(s.Kind.ToText())} {Shown(s.Unit)} on {Shown(s.Node)}, {Shown(s.State.ToText())}):".Replace("  ", " ", StringComparison.Ordinal));
             foreach (var line in s.ProbeOutput.Trim().ReplaceLineEndings("\n").Split('\n'))
             {
                 output.WriteLine($"  {Shown(line)}");
@@ -86,8 +86,8 @@ internal static class RolloutOutput
         var table = new TextTable("ROLLOUT", "STATE", "STARTED", "FINISHED", "STEPS DONE", "HOW");
         foreach (var r in list.Rollouts)
         {
-            var done = r.Steps.Count(s => s.State is "succeeded" or "skipped");
-            table.Add(r.Id, r.State, Moment(r.CreatedAt), r.FinishedAt is null ? "-" : Moment(r.FinishedAt),
+            var done = r.Steps.Count(s => s.State is StepState.Succeeded or StepState.Skipped);
+            table.Add(r.Id, r.State.ToText(), Moment(r.CreatedAt), r.FinishedAt is null ? "-" : Moment(r.FinishedAt),
                 $"{done}/{r.Steps.Count}", r.Automatic ? "automatic" : "operator");
         }
         table.WriteTo(output);
@@ -99,10 +99,28 @@ internal static class RolloutOutput
         var where = step.Node.Length == 0 ? "coordinator" : step.Node;
         var unit = step.Unit.Length == 0 ? "" : $" {Shown(step.Unit)}";
         var message = step.Message.Length == 0 ? "" : $": {Shown(OneLine(step.Message))}";
-        return $"[{step.Sequence}/{rollout.Steps.Count}] {Shown(step.Kind)}{unit} on {Shown(where)}: {Shown(step.State)}{message}";
+        return $"[{step.Sequence}/{rollout.Steps.Count}] {Shown(step.Kind.ToText())}{unit} on {Shown(where)}: {Shown(step.State.ToText())}{message}";
     }
 
-    public static void WriteJson(TextWriter output, IMessage message) => output.WriteLine(Json.Format(message));
+    /// <summary>A message as JSON; rollouts and plans as they always printed, with their states and kinds as words (<see cref="RolloutJson"/>).</summary>
+    public static void WriteJson(TextWriter output, IMessage message)
+    {
+        switch (message)
+        {
+            case Rollout rollout:
+                RolloutJson.Write(output, rollout);
+                break;
+            case ListRolloutsResponse list:
+                RolloutJson.Write(output, list);
+                break;
+            case RolloutPlan plan:
+                RolloutJson.Write(output, plan);
+                break;
+            default:
+                output.WriteLine(Json.Format(message));
+                break;
+        }
+    }
 
     /// <summary>"Not renewed:" and a line per refused certificate (node, path, subject, reason); nothing when none.</summary>
     public static void WriteRefused(TextWriter output, IReadOnlyCollection<RefusedCertificate> refused)

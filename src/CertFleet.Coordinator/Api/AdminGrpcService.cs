@@ -138,7 +138,7 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
         {
             await foreach (var rollout in admin.WatchAsync(request.Id, context.CancellationToken).ConfigureAwait(false))
             {
-                await responseStream.WriteAsync(rollout, context.CancellationToken).ConfigureAwait(false);
+                await responseStream.WriteAsync(LegacyRolloutText.Fill(rollout), context.CancellationToken).ConfigureAwait(false);
             }
             return true;
         }).ConfigureAwait(false);
@@ -176,7 +176,7 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
     private Task<T> Rollouts<T>(ServerCallContext context, Func<IRolloutAdmin, Task<T>> call)
     {
         var admin = RolloutAdmin(context);
-        return RpcErrors.Map(() => call(admin));
+        return RpcErrors.Map(async () => LegacyRolloutText.Fill(await call(admin).ConfigureAwait(false)));
     }
 
     private IRolloutAdmin RolloutAdmin(ServerCallContext context)

@@ -1,4 +1,5 @@
 using CertFleet.Pki.Configuration;
+using CertFleet.Pki.Text;
 
 namespace CertFleet.Coordinator.Hosting;
 
@@ -22,7 +23,8 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
                                     $CREDENTIALS_DIRECTORY/NAME (LoadCredential=NAME:/path in the unit)
           --ca-key-passphrase-file F  the same from a file (mode 0600); give one per --ca-key in order, or one for all
           --metrics-listen HOST:PORT  Prometheus metrics over plain HTTP (GET /metrics)
-          --auto-renew-within D     start a rollout by itself when a certificate expires within D (30d, 12h)
+          --auto-renew-within D     start a rollout by itself when a certificate expires within D (30d, 2w, 1d12h;
+                                    README "Durations and hashes")
           --window "DAY HH:MM-HH:MM"  only start automatic rollouts inside this weekly window (UTC)
           --notify-webhook URL      POST a JSON event there when a certificate enters its last 28 days, a rollout
                                     starts, completes or halts, a renewal is refused or an agent is lost (retried)
@@ -154,13 +156,13 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         TimeSpan? autoRenew = null;
         if (single.TryGetValue("--auto-renew-within", out var within))
         {
-            if (DurationText.TryParse(within, out var duration))
+            if (DurationText.TryParse(within, out var duration, out var problem))
             {
                 autoRenew = duration;
             }
             else
             {
-                problems.Add($"--auto-renew-within '{within}' is not a duration; give a number with d, h, m or s, e.g. 30d");
+                problems.Add(DurationText.Error("--auto-renew-within", within, problem));
             }
         }
         RenewalWindow? window = null;

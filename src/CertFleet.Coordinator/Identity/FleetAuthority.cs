@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Pki;
 using CertFleet.Pki.Files;
+using CertFleet.Pki.Text;
 using CertFleet.Protocol.Trust;
 
 namespace CertFleet.Coordinator.Identity;
@@ -50,7 +51,7 @@ internal sealed partial class FleetAuthority : IDisposable
             Log.AuthorityCreated(logger, _files.Folder);
             return (FleetCertificates.CreateAuthority(key, Now, AuthorityValidity), key);
         });
-        CaHash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+        CaHash = Sha256Text.Format(SHA256.HashData(Certificate.PublicKey.ExportSubjectPublicKeyInfo()));
 
         _hosts = ServerNames(listen);
         _server = LoadServer();

@@ -212,14 +212,14 @@ internal sealed class FleetMetrics
     {
         var rollouts = _rollouts.List();
         // every state always has a series, so a query over one state does not vanish when it drops to zero
-        foreach (var state in new[] { RolloutStates.Running, RolloutStates.Halted, RolloutStates.Completed, RolloutStates.Aborted, RolloutStates.RolledBack })
+        foreach (var state in Enum.GetValues<RolloutState>().Where(s => s != RolloutState.Unspecified))
         {
-            _rolloutsByState.WithLabels(state).Set(rollouts.Count(r => r.State == state));
+            _rolloutsByState.WithLabels(state.ToText()).Set(rollouts.Count(r => r.State == state));
         }
         var steps = rollouts.SelectMany(r => r.Steps).ToList();
-        foreach (var state in new[] { StepStates.Pending, StepStates.Running, StepStates.Succeeded, StepStates.Failed, StepStates.RolledBack, StepStates.Skipped })
+        foreach (var state in Enum.GetValues<StepState>().Where(s => s != StepState.Unspecified))
         {
-            _stepsByState.WithLabels(state).Set(steps.Count(s => s.State == state));
+            _stepsByState.WithLabels(state.ToText()).Set(steps.Count(s => s.State == state));
         }
     }
 

@@ -23,7 +23,7 @@ internal sealed class FleetWatch(string coordinator)
     /// <summary>How long a refusal stays an alert: the shipped Prometheus rule looks back an hour too.</summary>
     public static readonly TimeSpan RefusalAlertFor = TimeSpan.FromHours(1);
 
-    private readonly Dictionary<string, string> _rolloutStates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RolloutState> _rolloutStates = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _due = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _disconnectedSince = new(StringComparer.Ordinal);
     private readonly HashSet<string> _lost = new(StringComparer.Ordinal);
@@ -127,7 +127,7 @@ internal sealed class FleetWatch(string coordinator)
         {
             var known = _rolloutStates.TryGetValue(rollout.Id, out var before);
             _rolloutStates[rollout.Id] = rollout.State;
-            if (rollout.State == RolloutStates.Halted)
+            if (rollout.State == RolloutState.Halted)
             {
                 alerts.Add(new FleetAlert(Labels("CertFleetRolloutHalted", "critical", ("rollout", rollout.Id)),
                     Annotations($"Rollout {rollout.Id} is halted", $"{rollout.HaltReason} Then: certfleet rollout show {rollout.Id}, fix the cause, certfleet rollout resume {rollout.Id}"),
@@ -156,10 +156,10 @@ internal sealed class FleetWatch(string coordinator)
     /// <summary>The event of a rollout that is no longer running (halted included: it waits for the operator), or null.</summary>
     private static (string Kind, string Summary)? Ended(Rollout rollout) => rollout.State switch
     {
-        RolloutStates.Completed => (FleetEventKinds.RolloutCompleted, $"rollout {rollout.Id} completed: {rollout.Steps.Count} steps"),
-        RolloutStates.Halted => (FleetEventKinds.RolloutHalted, $"rollout {rollout.Id} halted: {rollout.HaltReason}"),
-        RolloutStates.Aborted => (FleetEventKinds.RolloutAborted, $"rollout {rollout.Id} was aborted"),
-        RolloutStates.RolledBack => (FleetEventKinds.RolloutRolledBack, $"rollout {rollout.Id} was rolled back"),
+        RolloutState.Completed => (FleetEventKinds.RolloutCompleted, $"rollout {rollout.Id} completed: {rollout.Steps.Count} steps"),
+        RolloutState.Halted => (FleetEventKinds.RolloutHalted, $"rollout {rollout.Id} halted: {rollout.HaltReason}"),
+        RolloutState.Aborted => (FleetEventKinds.RolloutAborted, $"rollout {rollout.Id} was aborted"),
+        RolloutState.RolledBack => (FleetEventKinds.RolloutRolledBack, $"rollout {rollout.Id} was rolled back"),
         _ => null,
     };
 

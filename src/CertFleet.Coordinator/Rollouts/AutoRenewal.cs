@@ -1,5 +1,6 @@
 using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Hosting;
+using CertFleet.Pki.Text;
 using CertFleet.Protocol.V1;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -60,7 +61,7 @@ internal sealed partial class AutoRenewal(
         try
         {
             var rollout = await admin.StartAsync(request, automatic: true, cancellationToken).ConfigureAwait(false);
-            Log.Started(logger, rollout.Id, planned.Plan.Certificates.Count, within);
+            Log.Started(logger, rollout.Id, planned.Plan.Certificates.Count, DurationText.Format(within));
             return rollout;
         }
         catch (InvalidOperationException e)
@@ -76,7 +77,7 @@ internal sealed partial class AutoRenewal(
     {
         var since = time.GetUtcNow() - HoldFor;
         var renewedBy = new Dictionary<RolloutTarget, string>();
-        foreach (var rollout in store.List().Where(r => r is { Automatic: true, State: RolloutStates.Completed }
+        foreach (var rollout in store.List().Where(r => r is { Automatic: true, State: RolloutState.Completed }
             && r.FinishedAt?.ToDateTimeOffset() >= since))
         {
             foreach (var target in store.Targets(rollout.Id))
@@ -93,11 +94,11 @@ internal sealed partial class AutoRenewal(
             var rolloutId = renewedBy[target];
             if (_announced.Add($"{rolloutId}/{target.Node}/{target.Fingerprint}"))
             {
-                Log.Held(logger, target.Node, target.Fingerprint, rolloutId);
+                Log.Held(logger, target.Node, Sha256Text.FormatFingerprint(target.Fingerprint), rolloutId);
                 audit.Append(new AuditRecord(AuditKinds.AutoRenewalHeld, "coordinator")
                 {
                     Node = target.Node, RolloutId = rolloutId,
-                    Reason = $"{target.Node} reports again the certificate (sha256 {target.Fingerprint}) that automatic rollout {rolloutId} "
+                    Reason = $"{target.Node} reports again the certificate {Sha256Text.FormatFingerprint(target.Fingerprint)} that automatic rollout {rolloutId} "
                         + $"renewed; not renewed automatically again before {HoldFor.TotalHours:0} h: check the node's files "
                         + "(`certfleet verify`), or renew it now with `certfleet renew`",
                 });
@@ -137,7 +138,7 @@ internal sealed partial class AutoRenewal(
     private static partial class Log
     {
         [LoggerMessage(EventId = 3040, Level = LogLevel.Warning, Message = "Automatic renewal started rollout {Rollout}: {Certificates} certificates expire within {Within}")]
-        public static partial void Started(ILogger logger, string rollout, int certificates, TimeSpan within);
+        public static partial void Started(ILogger logger, string rollout, int certificates, string within);
 
         [LoggerMessage(EventId = 3041, Level = LogLevel.Information, Message = "Automatic renewal did not start a rollout: {Reason}")]
         public static partial void NotStarted(ILogger logger, string reason);

@@ -8,5 +8,5 @@ internal sealed record RolloutTarget(string Node, string Fingerprint);
 /// <summary>The plan shown to the operator and what the runner needs besides it: which certificate on which node.</summary>
 internal sealed record PlannedRollout(RolloutRequest Request, RolloutPlan Plan, IReadOnlyList<RolloutTarget> Targets)
 {
-    public bool IsEmpty => Targets.Count == 0 && !Plan.Steps.Any(s => s.Kind == StepKinds.RenewCa);
+    public bool IsEmpty => Targets.Count == 0 && !Plan.Steps.Any(s => s.Kind == StepKind.RenewCa);
 }

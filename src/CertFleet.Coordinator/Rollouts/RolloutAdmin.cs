@@ -44,7 +44,7 @@ internal sealed partial class RolloutAdmin(
             var rollout = new Rollout
             {
                 Id = RolloutIds.New(now),
-                State = RolloutStates.Running,
+                State = RolloutState.Running,
                 Automatic = automatic,
                 CreatedAt = Timestamp.FromDateTimeOffset(now),
                 Request = planned.Request,
@@ -52,7 +52,7 @@ internal sealed partial class RolloutAdmin(
             rollout.Refused.AddRange(planned.Plan.Refused);
             rollout.Steps.AddRange(planned.Plan.Steps.Select(s => new RolloutStep
             {
-                Sequence = s.Sequence, Batch = s.Batch, Kind = s.Kind, Node = s.Node, Unit = s.Unit, State = StepStates.Pending,
+                Sequence = s.Sequence, Batch = s.Batch, Kind = s.Kind, Node = s.Node, Unit = s.Unit, State = StepState.Pending,
             }));
             store.Create(rollout, planned.Targets);
             AuditStart(rollout, planned.Plan);
@@ -97,23 +97,23 @@ internal sealed partial class RolloutAdmin(
         {
             var rollout = Get(id);
             var skip = SkippedNodes(rollout, skipNodes);
-            if (rollout.State != RolloutStates.Halted)
+            if (rollout.State != RolloutState.Halted)
             {
-                throw new InvalidOperationException($"rollout {id} is {rollout.State}; only a halted rollout can be resumed");
+                throw new InvalidOperationException($"rollout {id} is {rollout.State.ToText()}; only a halted rollout can be resumed");
             }
             var retried = RolloutRetry.Plan(rollout, skip);
-            if (!store.Transition(id, [RolloutStates.Halted], RolloutStates.Running, "", null, retried))
+            if (!store.Transition(id, [RolloutState.Halted], RolloutState.Running, "", null, retried))
             {
-                throw new InvalidOperationException($"rollout {id} changed meanwhile ({Get(id).State}); look at it again");
+                throw new InvalidOperationException($"rollout {id} changed meanwhile ({Get(id).State.ToText()}); look at it again");
             }
-            Log.Resumed(logger, id, retried.Count(s => s.State == StepStates.Pending));
+            Log.Resumed(logger, id, retried.Count(s => s.State == StepState.Pending));
             audit.Append(new AuditRecord(AuditKinds.RolloutResumed, "admin")
             {
                 RolloutId = id, Detail = skip.Count == 0 ? "" : $"skipping {string.Join(", ", skip.Order(StringComparer.Ordinal))}",
             });
             foreach (var node in skip.Order(StringComparer.Ordinal))
             {
-                var skipped = retried.Where(s => s.Node == node && s.State == StepStates.Skipped).Select(s => s.Sequence).Order().ToList();
+                var skipped = retried.Where(s => s.Node == node && s.State == StepState.Skipped).Select(s => s.Sequence).Order().ToList();
                 Log.Skipped(logger, id, node, skipped.Count);
                 audit.Append(new AuditRecord(AuditKinds.StepSkipped, "admin")
                 {
@@ -134,20 +134,20 @@ internal sealed partial class RolloutAdmin(
     public Task<Rollout> AbortAsync(string id, CancellationToken cancellationToken)
     {
         var rollout = Get(id);
-        if (!RolloutStates.IsUnfinished(rollout.State))
+        if (!rollout.State.IsUnfinished())
         {
-            throw new InvalidOperationException($"rollout {id} is already {rollout.State}");
+            throw new InvalidOperationException($"rollout {id} is already {rollout.State.ToText()}");
         }
-        var skipped = rollout.Steps.Where(s => s.State == StepStates.Pending).ToList();
+        var skipped = rollout.Steps.Where(s => s.State == StepState.Pending).ToList();
         foreach (var step in skipped)
         {
-            step.State = StepStates.Skipped;
+            step.State = StepState.Skipped;
             step.Message = "the rollout was aborted";
         }
-        if (!store.Transition(id, [RolloutStates.Running, RolloutStates.Halted], RolloutStates.Aborted, rollout.HaltReason,
+        if (!store.Transition(id, [RolloutState.Running, RolloutState.Halted], RolloutState.Aborted, rollout.HaltReason,
             Timestamp.FromDateTimeOffset(time.GetUtcNow()), skipped))
         {
-            throw new InvalidOperationException($"rollout {id} finished meanwhile ({Get(id).State})");
+            throw new InvalidOperationException($"rollout {id} finished meanwhile ({Get(id).State.ToText()})");
         }
         // Steps in flight finish; their files are renewed ones with the same keys, so the fleet stays consistent.
         Log.Aborted(logger, id, skipped.Count);
@@ -184,7 +184,7 @@ internal sealed partial class RolloutAdmin(
         {
             var rollout = Get(id);
             yield return rollout;
-            while (rollout.State == RolloutStates.Running)
+            while (rollout.State == RolloutState.Running)
             {
                 await changes.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var now = Get(id);
@@ -282,7 +282,7 @@ internal sealed partial class RolloutAdmin(
         if (store.FindUnfinished() is { } unfinished)
         {
             throw new InvalidOperationException(
-                $"rollout {unfinished.Id} is {unfinished.State}; one rollout at a time: resume or abort it first (`certfleet rollout show {unfinished.Id}`)");
+                $"rollout {unfinished.Id} is {unfinished.State.ToText()}; one rollout at a time: resume or abort it first (`certfleet rollout show {unfinished.Id}`)");
         }
     }
 

@@ -80,7 +80,8 @@ internal sealed partial class RolloutPlanner(
                     }
                     continue;
                 }
-                if (expiringWithin is { } within && certificate.NotAfter > now + within)
+                // NotAfter - now, never now + within: --expiring-within may be as long as a TimeSpan, past year 9999
+                if (expiringWithin is { } within && certificate.NotAfter - now > within)
                 {
                     continue;
                 }

@@ -14,14 +14,14 @@ internal static class RolloutRetry
     public static IReadOnlyList<RolloutStep> Plan(Rollout rollout, IReadOnlySet<string> skipNodes)
     {
         var steps = rollout.Steps.ToList();
-        var retried = steps.Where(s => s.State is StepStates.Failed or StepStates.RolledBack && s.Kind != StepKinds.Rollback)
+        var retried = steps.Where(s => s.State is StepState.Failed or StepState.RolledBack && s.Kind != StepKind.Rollback)
             .Where(s => !steps.Any(later => later.Sequence > s.Sequence && later.Kind == s.Kind && later.Node == s.Node && later.Unit == s.Unit))
             .ToList();
         var changed = new List<RolloutStep>();
         var next = steps.Max(s => s.Sequence);
-        foreach (var step in steps.Where(s => s.State == StepStates.Pending && skipNodes.Contains(s.Node)))
+        foreach (var step in steps.Where(s => s.State == StepState.Pending && skipNodes.Contains(s.Node)))
         {
-            step.State = StepStates.Skipped;
+            step.State = StepState.Skipped;
             step.Message = $"{SkippedBecause(step.Node)}; this step never ran";
             changed.Add(step);
         }
@@ -29,14 +29,14 @@ internal static class RolloutRetry
         foreach (var step in retried.Where(s => skipNodes.Contains(s.Node)))
         {
             var skipped = Copy(step, ++next, step.Batch);
-            skipped.State = StepStates.Skipped;
-            skipped.Message = $"{SkippedBecause(step.Node)}; step {step.Sequence} ({step.State}) is not sent again";
+            skipped.State = StepState.Skipped;
+            skipped.Message = $"{SkippedBecause(step.Node)}; step {step.Sequence} ({step.State.ToText()}) is not sent again";
             changed.Add(skipped);
         }
         retried.RemoveAll(s => skipNodes.Contains(s.Node));
 
-        var installs = retried.Where(s => s.Kind == StepKinds.Install).ToList();
-        var others = retried.Where(s => s.Kind != StepKinds.Install).ToList();
+        var installs = retried.Where(s => s.Kind == StepKind.Install).ToList();
+        var others = retried.Where(s => s.Kind != StepKind.Install).ToList();
         if (installs.Count > 0 && others.Count > 0)
         {
             // make room: the reinstalls get their own batch just before the first retried restart
@@ -63,6 +63,6 @@ internal static class RolloutRetry
 
     private static RolloutStep Copy(RolloutStep step, int sequence, int batch) => new()
     {
-        Sequence = sequence, Batch = batch, Kind = step.Kind, Node = step.Node, Unit = step.Unit, State = StepStates.Pending,
+        Sequence = sequence, Batch = batch, Kind = step.Kind, Node = step.Node, Unit = step.Unit, State = StepState.Pending,
     };
 }

@@ -18,7 +18,7 @@ internal sealed partial class RolloutRollback(RolloutStore store, RolloutStepExe
     public async Task<Rollout> RollBackAsync(string id, string node, CancellationToken cancellationToken)
     {
         var rollout = store.Find(id) ?? throw new KeyNotFoundException($"no rollout '{id}'; `certfleet rollout list` shows them");
-        if (rollout.State == RolloutStates.Running)
+        if (rollout.State == RolloutState.Running)
         {
             throw new InvalidOperationException(
                 $"rollout {id} is running; stop it first with `certfleet rollout abort {id}`, then roll it back");
@@ -36,23 +36,23 @@ internal sealed partial class RolloutRollback(RolloutStore store, RolloutStepExe
         foreach (var install in installs)
         {
             var units = rollout.Steps
-                .Where(s => s is { Kind: StepKinds.Restart, State: StepStates.Succeeded } && s.Node == install.Node && s.Sequence > install.Sequence)
+                .Where(s => s is { Kind: StepKind.Restart, State: StepState.Succeeded } && s.Node == install.Node && s.Sequence > install.Sequence)
                 .OrderBy(s => s.Batch).ThenBy(s => s.Sequence).Select(s => s.Unit).Distinct(StringComparer.Ordinal).ToList();
             var step = new RolloutStep
             {
-                Sequence = ++next, Batch = batch, Kind = StepKinds.Rollback, Node = install.Node, Unit = string.Join(" ", units),
-                State = StepStates.Running, StartedAt = Now(),
+                Sequence = ++next, Batch = batch, Kind = StepKind.Rollback, Node = install.Node, Unit = string.Join(" ", units),
+                State = StepState.Running, StartedAt = Now(),
             };
             store.SaveSteps(id, step);
             Log.RollingBack(logger, id, install.Node, step.Unit);
             var outcome = await executor.RollbackAsync(rollout, step, RolloutStepExecutor.StepId(id, install), units, cancellationToken).ConfigureAwait(false);
-            step.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
+            step.State = outcome.Ok ? StepState.Succeeded : StepState.Failed;
             step.Message = outcome.Message;
             step.ProbeOutput = outcome.ProbeOutput;
             step.FinishedAt = Now();
             if (outcome.Ok)
             {
-                install.State = StepStates.RolledBack;
+                install.State = StepState.RolledBack;
                 store.SaveSteps(id, step, install);
             }
             else
@@ -66,8 +66,8 @@ internal sealed partial class RolloutRollback(RolloutStore store, RolloutStepExe
         var whole = !Installed(after).Any();
         if (whole)
         {
-            store.Transition(id, [RolloutStates.Halted, RolloutStates.Aborted, RolloutStates.Completed, RolloutStates.RolledBack],
-                RolloutStates.RolledBack, after.HaltReason, Now());
+            store.Transition(id, [RolloutState.Halted, RolloutState.Aborted, RolloutState.Completed, RolloutState.RolledBack],
+                RolloutState.RolledBack, after.HaltReason, Now());
         }
         audit.Append(new AuditRecord(AuditKinds.RolloutRolledBack, "admin")
         {
@@ -80,10 +80,10 @@ internal sealed partial class RolloutRollback(RolloutStore store, RolloutStepExe
 
     /// <summary>The newest install per node whose files may be on the node now (a running one may have written them).</summary>
     private static IEnumerable<RolloutStep> Installed(Rollout rollout) =>
-        rollout.Steps.Where(s => s.Kind == StepKinds.Install)
+        rollout.Steps.Where(s => s.Kind == StepKind.Install)
             .GroupBy(s => s.Node, StringComparer.Ordinal)
             .Select(g => g.MaxBy(s => s.Sequence)!)
-            .Where(s => s.State is StepStates.Succeeded or StepStates.Running)
+            .Where(s => s.State is StepState.Succeeded or StepState.Running)
             .OrderBy(s => s.Batch).ThenBy(s => s.Sequence);
 
     private Timestamp Now() => Timestamp.FromDateTimeOffset(time.GetUtcNow());

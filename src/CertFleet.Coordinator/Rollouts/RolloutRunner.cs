@@ -30,7 +30,7 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
         await _single.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (store.FindUnfinished() is { State: RolloutStates.Running } rollout)
+            if (store.FindUnfinished() is { State: RolloutState.Running } rollout)
             {
                 await RunAsync(rollout.Id, cancellationToken).ConfigureAwait(false);
             }
@@ -77,12 +77,12 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
     private async Task RunAsync(string id, CancellationToken cancellationToken)
     {
         Log.Running(logger, id);
-        while (store.Find(id) is { State: RolloutStates.Running } rollout)
+        while (store.Find(id) is { State: RolloutState.Running } rollout)
         {
-            var pending = rollout.Steps.Where(s => !StepStates.IsFinished(s.State)).ToList();
+            var pending = rollout.Steps.Where(s => !s.State.IsFinished()).ToList();
             if (pending.Count == 0)
             {
-                if (store.Transition(id, [RolloutStates.Running], RolloutStates.Completed, "", Now()))
+                if (store.Transition(id, [RolloutState.Running], RolloutState.Completed, "", Now()))
                 {
                     Log.Completed(logger, id, rollout.Steps.Count);
                     audit.Append(new AuditRecord(AuditKinds.RolloutCompleted, "coordinator") { RolloutId = id, Detail = $"{rollout.Steps.Count} steps" });
@@ -92,11 +92,11 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
             var batch = pending.Min(s => s.Batch);
             var steps = pending.Where(s => s.Batch == batch).OrderBy(s => s.Sequence).ToList();
             // "running" already: the coordinator stopped (or was killed) in the middle of it; the agent's journal knows the step id
-            var resumed = steps.Where(s => s.State == StepStates.Running).Select(s => s.Sequence).ToHashSet();
+            var resumed = steps.Where(s => s.State == StepState.Running).Select(s => s.Sequence).ToHashSet();
             var started = Now();
             foreach (var step in steps)
             {
-                step.State = StepStates.Running;
+                step.State = StepState.Running;
                 step.StartedAt ??= started;
             }
             // one commit marks the whole batch running: a commit (an fsync) per step made a batch of 2,000 wait seconds to start
@@ -114,20 +114,20 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
 
     private async Task<StepOutcome> RunStepAsync(Rollout rollout, RolloutStep step, bool resumed, CancellationToken cancellationToken)
     {
-        Log.StepStarted(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit);
+        Log.StepStarted(logger, rollout.Id, step.Sequence, step.Kind.ToText(), step.Node, step.Unit);
         var outcome = await executor.ExecuteAsync(rollout, step, resumed, cancellationToken).ConfigureAwait(false);
-        step.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
+        step.State = outcome.Ok ? StepState.Succeeded : StepState.Failed;
         step.Message = outcome.Message;
         step.ProbeOutput = outcome.ProbeOutput;
         step.FinishedAt = Now();
         store.SaveSteps(rollout.Id, step);
         if (outcome.Ok)
         {
-            Log.StepSucceeded(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit, outcome.Message);
+            Log.StepSucceeded(logger, rollout.Id, step.Sequence, step.Kind.ToText(), step.Node, step.Unit, outcome.Message);
         }
         else
         {
-            Log.StepFailed(logger, rollout.Id, step.Sequence, step.Kind, step.Node, step.Unit, outcome.Message, outcome.ProbeOutput);
+            Log.StepFailed(logger, rollout.Id, step.Sequence, step.Kind.ToText(), step.Node, step.Unit, outcome.Message, outcome.ProbeOutput);
         }
         return outcome;
     }
@@ -140,34 +140,34 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
         var nextSequence = rollout.Steps.Max(s => s.Sequence);
         foreach (var step in failed)
         {
-            var reason = $"{step.Kind} of {Describe(step)} failed: {step.Message}";
+            var reason = $"{step.Kind.ToText()} of {Describe(step)} failed: {step.Message}";
             if (!string.IsNullOrWhiteSpace(step.ProbeOutput))
             {
                 reason += $" (probe: {step.ProbeOutput.Trim()})";
             }
-            var install = rollout.Steps.LastOrDefault(s => s.Kind == StepKinds.Install && s.Node == step.Node
-                && s.State is StepStates.Succeeded or StepStates.Failed or StepStates.Running);
-            if (step.Kind is StepKinds.Install or StepKinds.Restart && install is not null)
+            var install = rollout.Steps.LastOrDefault(s => s.Kind == StepKind.Install && s.Node == step.Node
+                && s.State is StepState.Succeeded or StepState.Failed or StepState.Running);
+            if (step.Kind is StepKind.Install or StepKind.Restart && install is not null)
             {
                 var rollback = new RolloutStep
                 {
-                    Sequence = ++nextSequence, Batch = step.Batch, Kind = StepKinds.Rollback, Node = step.Node, Unit = step.Unit,
-                    State = StepStates.Running, StartedAt = Now(),
+                    Sequence = ++nextSequence, Batch = step.Batch, Kind = StepKind.Rollback, Node = step.Node, Unit = step.Unit,
+                    State = StepState.Running, StartedAt = Now(),
                 };
                 store.SaveSteps(rollout.Id, rollback);
                 Log.RollingBack(logger, rollout.Id, step.Node, step.Unit);
-                var units = step.Kind == StepKinds.Restart ? [step.Unit] : Array.Empty<string>();
+                var units = step.Kind == StepKind.Restart ? [step.Unit] : Array.Empty<string>();
                 // an agent that hung up mid-step (say, it restarted) is waited for: its node may hold the new files
                 var outcome = await executor.RollbackAsync(rollout, rollback, RolloutStepExecutor.StepId(rollout.Id, install), units, cancellationToken,
                     awaitConnection: true).ConfigureAwait(false);
-                rollback.State = outcome.Ok ? StepStates.Succeeded : StepStates.Failed;
+                rollback.State = outcome.Ok ? StepState.Succeeded : StepState.Failed;
                 rollback.Message = outcome.Message;
                 rollback.ProbeOutput = outcome.ProbeOutput;
                 rollback.FinishedAt = Now();
                 changed.Add(rollback);
                 if (outcome.Ok)
                 {
-                    install.State = StepStates.RolledBack;
+                    install.State = StepState.RolledBack;
                     changed.Add(install);
                     reason += $"; {step.Node} was rolled back to its previous files";
                 }
@@ -180,7 +180,7 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
             reasons.Add(reason);
         }
         var haltReason = string.Join(Environment.NewLine, reasons);
-        if (store.Transition(rollout.Id, [RolloutStates.Running], RolloutStates.Halted, haltReason, null, changed))
+        if (store.Transition(rollout.Id, [RolloutState.Running], RolloutState.Halted, haltReason, null, changed))
         {
             Log.Halted(logger, rollout.Id, haltReason);
             audit.Append(new AuditRecord(AuditKinds.RolloutHalted, "coordinator") { RolloutId = rollout.Id, Reason = haltReason });

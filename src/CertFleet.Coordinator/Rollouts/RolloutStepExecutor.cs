@@ -44,32 +44,32 @@ internal sealed class RolloutStepExecutor(
         ArgumentNullException.ThrowIfNull(step);
         try
         {
-            if (step.Kind is StepKinds.Install or StepKinds.Restart)
+            if (step.Kind is StepKind.Install or StepKind.Restart)
             {
                 var cameBack = await AwaitConnectionAsync(step.Node, cancellationToken).ConfigureAwait(false);
-                if ((resumed || cameBack) && step.Kind == StepKinds.Restart)
+                if ((resumed || cameBack) && step.Kind == StepKind.Restart)
                 {
                     await inventory.RefreshAsync(step.Node, cancellationToken).ConfigureAwait(false); // an install refreshes anyway
                 }
             }
             return step.Kind switch
             {
-                StepKinds.RenewCa => RenewAuthorities(rollout.Request),
-                StepKinds.Install => await InstallAsync(rollout, step, cancellationToken).ConfigureAwait(false),
-                StepKinds.Restart => await RestartAsync(rollout, step, cancellationToken).ConfigureAwait(false),
-                _ => new StepOutcome(false, $"unknown step kind '{step.Kind}'"),
+                StepKind.RenewCa => RenewAuthorities(rollout.Request),
+                StepKind.Install => await InstallAsync(rollout, step, cancellationToken).ConfigureAwait(false),
+                StepKind.Restart => await RestartAsync(rollout, step, cancellationToken).ConfigureAwait(false),
+                _ => new StepOutcome(false, $"unknown step kind '{step.Kind.ToText()}'"),
             };
         }
         catch (AgentUnavailableException e)
         {
             // the operator needs which node, which step and whether it went silent or away
-            var what = $"step {step.Sequence} ({step.Kind}{(step.Unit.Length > 0 ? " " + step.Unit : "")})";
+            var what = $"step {step.Sequence} ({step.Kind.ToText()}{(step.Unit.Length > 0 ? " " + step.Unit : "")})";
             var message = e.TimedOutAfter is { } waited
                 ? $"node {step.Node} did not answer {what} within {waited.TotalSeconds:0} s; check its certfleet-agent service"
                 : $"node {step.Node} lost its connection during {what}: {e.Message}";
-            if (step.Kind is StepKinds.Install or StepKinds.Restart)
+            if (step.Kind is StepKind.Install or StepKind.Restart)
             {
-                Audit(rollout, step, step.Kind == StepKinds.Install ? AuditKinds.InstallFailed : AuditKinds.RestartFailed, message);
+                Audit(rollout, step, step.Kind == StepKind.Install ? AuditKinds.InstallFailed : AuditKinds.RestartFailed, message);
             }
             return new StepOutcome(false, message);
         }

@@ -24,12 +24,12 @@ internal static class RolloutStepOrder
     {
         var steps = new List<PlannedStep>();
         var batch = 0;
-        void Add(int inBatch, string kind, string node, string unit) =>
+        void Add(int inBatch, StepKind kind, string node, string unit) =>
             steps.Add(new PlannedStep { Sequence = steps.Count + 1, Batch = inBatch, Kind = kind, Node = node, Unit = unit });
 
         if (renewAuthorities)
         {
-            Add(++batch, StepKinds.RenewCa, RolloutPlanner.CoordinatorNode, "");
+            Add(++batch, StepKind.RenewCa, RolloutPlanner.CoordinatorNode, "");
         }
         var affected = nodes.Where(n => unitsByNode.ContainsKey(n.Name)).ToList();
         if (affected.Count == 0)
@@ -39,7 +39,7 @@ internal static class RolloutStepOrder
         batch++;
         foreach (var node in affected)
         {
-            Add(batch, StepKinds.Install, node.Name, "");
+            Add(batch, StepKind.Install, node.Name, "");
         }
         var masters = affected.Where(n => n.Role == NodeRole.Master).ToList();
         IEnumerable<string> UnitsOf(NodeRecord node, Func<int, bool> rank) =>
@@ -52,7 +52,7 @@ internal static class RolloutStepOrder
             {
                 foreach (var unit in UnitsOf(node, r => r == rank))
                 {
-                    Add(++batch, StepKinds.Restart, node.Name, unit);
+                    Add(++batch, StepKind.Restart, node.Name, unit);
                 }
             }
         }
@@ -61,7 +61,7 @@ internal static class RolloutStepOrder
         {
             foreach (var unit in UnitsOf(node, r => r >= KubeletRank && r < OtherRank))
             {
-                Add(++batch, StepKinds.Restart, node.Name, unit);
+                Add(++batch, StepKind.Restart, node.Name, unit);
             }
         }
         // workers, a batch of nodes at a time: every unit a worker uses, whatever it is called, runs here
@@ -73,7 +73,7 @@ internal static class RolloutStepOrder
                 batch++;
                 foreach (var (node, unit) in units)
                 {
-                    Add(batch, StepKinds.Restart, node, unit);
+                    Add(batch, StepKind.Restart, node, unit);
                 }
             }
         }
@@ -82,7 +82,7 @@ internal static class RolloutStepOrder
         {
             foreach (var unit in UnitsOf(node, r => r >= OtherRank))
             {
-                Add(++batch, StepKinds.Restart, node.Name, unit);
+                Add(++batch, StepKind.Restart, node.Name, unit);
             }
         }
         return steps;

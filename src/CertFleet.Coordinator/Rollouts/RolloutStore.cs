@@ -2,6 +2,7 @@ using CertFleet.Coordinator.State;
 using CertFleet.Protocol.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Enum = System.Enum;
 using Microsoft.Data.Sqlite;
 
 namespace CertFleet.Coordinator.Rollouts;
@@ -9,6 +10,8 @@ namespace CertFleet.Coordinator.Rollouts;
 /// <summary>
 /// Rollouts and their steps in the state database, written after every transition so that a coordinator
 /// restart resumes a running rollout at its first unfinished step. Raises <see cref="Changed"/> after each write.
+/// States and kinds are kept in their text columns as operators read them (<see cref="RolloutText"/>), mapped here
+/// and only here.
 /// </summary>
 internal sealed class RolloutStore
 {
@@ -47,7 +50,7 @@ internal sealed class RolloutStore
                 INSERT INTO rollouts (id, created_at, state, automatic, finished_at, halt_reason, request, refused)
                 VALUES ($id, $created, $state, $automatic, NULL, '', $request, $refused)
                 """,
-                ("$id", rollout.Id), ("$created", Milliseconds(rollout.CreatedAt)), ("$state", rollout.State),
+                ("$id", rollout.Id), ("$created", Milliseconds(rollout.CreatedAt)), ("$state", rollout.State.ToText()),
                 ("$automatic", rollout.Automatic ? 1 : 0), ("$request", rollout.Request.ToByteArray()),
                 ("$refused", new Rollout { Refused = { rollout.Refused } }.ToByteArray()));
             foreach (var step in rollout.Steps)
@@ -68,15 +71,15 @@ internal sealed class RolloutStore
     /// Moves the rollout from one of <paramref name="from"/> to <paramref name="to"/>, atomically, saving the given
     /// steps with it; false (and nothing saved) when it was in another state, e.g. aborted meanwhile.
     /// </summary>
-    public bool Transition(string id, IReadOnlyCollection<string> from, string to, string haltReason, Timestamp? finishedAt, params IEnumerable<RolloutStep> steps)
+    public bool Transition(string id, IReadOnlyCollection<RolloutState> from, RolloutState to, string haltReason, Timestamp? finishedAt, params IEnumerable<RolloutStep> steps)
     {
         ArgumentNullException.ThrowIfNull(from);
         using (var connection = _database.Open())
         using (var transaction = connection.BeginTransaction())
         {
             var names = from.Select((_, i) => $"$from{i}").ToList();
-            var parameters = new List<(string, object?)> { ("$id", id), ("$state", to), ("$finished", Milliseconds(finishedAt)), ("$reason", haltReason) };
-            parameters.AddRange(from.Select((state, i) => (names[i], (object?)state)));
+            var parameters = new List<(string, object?)> { ("$id", id), ("$state", to.ToText()), ("$finished", Milliseconds(finishedAt)), ("$reason", haltReason) };
+            parameters.AddRange(from.Select((state, i) => (names[i], (object?)state.ToText())));
             using (var command = Command(connection, transaction,
                 $"UPDATE rollouts SET state = $state, finished_at = $finished, halt_reason = $reason WHERE id = $id AND state IN ({string.Join(", ", names)})",
                 parameters.ToArray()))
@@ -134,7 +137,7 @@ internal sealed class RolloutStore
 
     /// <summary>The running or halted rollout, if there is one.</summary>
     public Rollout? FindUnfinished() =>
-        Query("WHERE state IN ($running, $halted)", ("$running", RolloutStates.Running), ("$halted", RolloutStates.Halted)).FirstOrDefault();
+        Query("WHERE state IN ($running, $halted)", ("$running", RolloutState.Running.ToText()), ("$halted", RolloutState.Halted.ToText())).FirstOrDefault();
 
     /// <summary>Newest first.</summary>
     public IReadOnlyList<Rollout> List() => Query("");
@@ -187,7 +190,7 @@ internal sealed class RolloutStore
                 {
                     Id = reader.GetString(0),
                     CreatedAt = Timestamp(reader.GetInt64(1)),
-                    State = reader.GetString(2),
+                    State = RolloutText.ParseRolloutState(reader.GetString(2)),
                     Automatic = reader.GetInt64(3) != 0,
                     FinishedAt = reader.IsDBNull(4) ? null : Timestamp(reader.GetInt64(4)),
                     HaltReason = reader.GetString(5),
@@ -218,10 +221,10 @@ internal sealed class RolloutStore
             {
                 Sequence = reader.GetInt32(0),
                 Batch = reader.GetInt32(1),
-                Kind = reader.GetString(2),
+                Kind = RolloutText.ParseStepKind(reader.GetString(2)),
                 Node = reader.GetString(3),
                 Unit = reader.GetString(4),
-                State = reader.GetString(5),
+                State = RolloutText.ParseStepState(reader.GetString(5)),
                 Message = reader.GetString(6),
                 ProbeOutput = reader.GetString(7),
                 StartedAt = reader.IsDBNull(8) ? null : Timestamp(reader.GetInt64(8)),
@@ -236,8 +239,8 @@ internal sealed class RolloutStore
             INSERT OR REPLACE INTO rollout_steps
             VALUES ($id, $sequence, $batch, $kind, $node, $unit, $state, $message, $probe, $started, $finished)
             """,
-            ("$id", rolloutId), ("$sequence", step.Sequence), ("$batch", step.Batch), ("$kind", step.Kind), ("$node", step.Node),
-            ("$unit", step.Unit), ("$state", step.State), ("$message", step.Message), ("$probe", step.ProbeOutput),
+            ("$id", rolloutId), ("$sequence", step.Sequence), ("$batch", step.Batch), ("$kind", step.Kind.ToText()), ("$node", step.Node),
+            ("$unit", step.Unit), ("$state", step.State.ToText()), ("$message", step.Message), ("$probe", step.ProbeOutput),
             ("$started", Milliseconds(step.StartedAt)), ("$finished", Milliseconds(step.FinishedAt)));
 
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
@@ -253,6 +256,11 @@ internal sealed class RolloutStore
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
         {
+            if (value is Enum)
+            {
+                // it would be stored as its number, which no reader of the text columns expects
+                throw new ArgumentException($"{name} is an enum: store states and kinds as their text (RolloutText)", nameof(parameters));
+            }
             command.Parameters.AddWithValue(name, value ?? DBNull.Value);
         }
         return command;

@@ -45,13 +45,13 @@ public sealed class NoKeysInLogsTests(EcClusterPkiFixture pki) : IClassFixture<E
 
         var rollout = await coordinator.Admin.StartRolloutAsync(new RolloutRequest { All = true }, deadline: DateTime.UtcNow.Add(Limit));
         await WaitAsync(async () => (await coordinator.Admin.GetRolloutAsync(new RolloutId { Id = rollout.Id }, deadline: DateTime.UtcNow.Add(Limit))).State
-            is "completed" or "halted" or "aborted", "the rollout ends");
+            is RolloutState.Completed or RolloutState.Halted or RolloutState.Aborted, "the rollout ends");
         var ended = await coordinator.Admin.GetRolloutAsync(new RolloutId { Id = rollout.Id }, deadline: DateTime.UtcNow.Add(Limit));
         await host.StopAsync().WaitAsync(Limit);
 
-        Assert.Equal("completed", ended.State);
-        Assert.Contains(ended.Steps, s => s.Kind.Contains("install", StringComparison.OrdinalIgnoreCase) && s.State == "succeeded");
-        Assert.Contains(ended.Steps, s => s.Unit.StartsWith("kubelet", StringComparison.Ordinal) && s.State == "succeeded");
+        Assert.Equal(RolloutState.Completed, ended.State);
+        Assert.Contains(ended.Steps, s => s.Kind == StepKind.Install && s.State == StepState.Succeeded);
+        Assert.Contains(ended.Steps, s => s.Unit.StartsWith("kubelet", StringComparison.Ordinal) && s.State == StepState.Succeeded);
         var text = log.Text;
         Assert.Contains("Enrolled node worker-1", text, StringComparison.Ordinal); // the capture works
         Assert.DoesNotContain("PRIVATE KEY", text, StringComparison.OrdinalIgnoreCase);

@@ -76,7 +76,7 @@ public sealed class InventoryAndCsrTests(EcClusterPkiFixture pki) : IClassFixtur
             unknown =>
             {
                 Assert.True(unknown.CsrDer.IsEmpty);
-                Assert.Contains("no certificate with fingerprint AAAA", unknown.Error);
+                Assert.Contains("no certificate with fingerprint sha256:aaaa", unknown.Error);
             },
             keyless =>
             {

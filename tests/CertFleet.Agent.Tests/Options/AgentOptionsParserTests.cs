@@ -1,4 +1,5 @@
 using CertFleet.Agent.Options;
+using CertFleet.Pki.Text;
 using CertFleet.Testing;
 
 namespace CertFleet.Agent.Tests.Options;
@@ -71,6 +72,60 @@ public sealed class AgentOptionsParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_MalformedCaHash_ErrorNamesOptionValueProblemAndGrammar()
+    {
+        var result = AgentOptionsParser.Parse(["--coordinator", "https://c:7443", "--node", "n", "--token", "t", "--ca-hash", "sha256:abc"], NoDefaultConfig);
+
+        Assert.Equal("--ca-hash 'sha256:abc' is not a SHA-256 hash: 3 hex digits where a SHA-256 hash has 64; "
+            + "expected sha256: followed by 64 hex digits, as `certfleet token create --print-join-command` prints it", Assert.Single(result.Errors));
+    }
+
+    [Theory]
+    [InlineData("2w", 14 * 86400)] // weeks, as plan --expiring-within always took
+    [InlineData("1h30m", 5400)]
+    [InlineData("5M", 300)] // upper case, as --auto-renew-within always took
+    [InlineData("49d", 49 * 86400)]
+    public void Parse_DurationInTheOneGrammar_ReportIntervalAndGateTimeoutTakeIt(string text, int seconds)
+    {
+        var result = AgentOptionsParser.Parse(
+            ["--coordinator", "https://c:7443", "--node", "n", "--report-interval", text, "--gate-timeout", text], NoDefaultConfig);
+
+        var options = Assert.IsType<AgentOptions>(result.Options);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), options.ReportInterval);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), options.GateTimeout);
+    }
+
+    [Fact]
+    public void Parse_NotADuration_ErrorNamesOptionValueProblemAndGrammar()
+    {
+        var result = AgentOptionsParser.Parse(["--coordinator", "https://c:7443", "--node", "n", "--report-interval", "5 minutes"], NoDefaultConfig);
+
+        Assert.Equal("--report-interval '5 minutes' is not a duration: it has a space in it; write the parts together (1h30m); "
+            + "write a whole number and a unit, s, m, h, d or w (90s, 15m, 12h, 30d, 2w), or several from the largest unit down (1h30m)",
+            Assert.Single(result.Errors));
+    }
+
+    [Theory]
+    [InlineData("report-interval", "60d")]
+    [InlineData("gate-timeout", "366d")] // the old cap: taken, then the timer threw once the agent ran
+    [InlineData("gate-timeout", "49d1s")]
+    public void Parse_LongerThanATimerRuns_RefusedAtStartNamingTheLimit(string key, string text)
+    {
+        var result = AgentOptionsParser.Parse(["--coordinator", "https://c:7443", "--node", "n", $"--{key}", text], NoDefaultConfig);
+
+        Assert.Null(result.Options);
+        Assert.Equal($"--{key} '{text}' is longer than 49d, the longest timer the agent can run; give at most 49d", Assert.Single(result.Errors));
+    }
+
+    [Fact]
+    public void LongestTimer_IsWhatDotnetTimersTake()
+    {
+        // why the agent refuses longer: the timer it would start throws, long after the agent started
+        using var longest = new PeriodicTimer(AgentOptions.LongestTimer, TimeProvider.System);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PeriodicTimer(TimeSpan.FromDays(50), TimeProvider.System));
+    }
+
+    [Fact]
     public void Parse_EverythingGiven_DefaultsAndValuesAsExpected()
     {
         var result = AgentOptionsParser.Parse(
@@ -82,7 +137,7 @@ public sealed class AgentOptionsParserTests : IDisposable
         Assert.Equal("master-1", options.Node);
         Assert.Equal("/", options.Root);
         Assert.Equal("/var/lib/certfleet-agent", options.StateDirectory);
-        Assert.Equal(Hash, AgentOptionsParser.FormatHash(options.CaHash));
+        Assert.Equal(Hash, Sha256Text.Format(options.CaHash));
         Assert.Equal("bash x.sh restart {unit}", options.RestartCommand);
         Assert.Null(options.HealthCommand);
         Assert.Equal(TimeSpan.FromSeconds(30), options.ReportInterval);

@@ -74,7 +74,7 @@ public sealed class AuditCommandTests : IAsyncLifetime
         var (exitCode, _, error) = CliRun.Invoke("--config", Config, "audit", "--since", "yesterday");
 
         Assert.Equal(ExitCodes.InvalidInput, exitCode);
-        Assert.Contains("--since: 'yesterday' is neither an ISO 8601 time", error, StringComparison.Ordinal);
+        Assert.Contains("--since 'yesterday' is neither an ISO 8601 time", error, StringComparison.Ordinal);
     }
 
     [Fact]

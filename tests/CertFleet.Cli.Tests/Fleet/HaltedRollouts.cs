@@ -28,17 +28,17 @@ internal sealed class HaltedRollouts : IRolloutAdmin
 
     public static Rollout Halted()
     {
-        var rollout = new Rollout { Id = Id, State = "halted", HaltReason = Reason, Request = new RolloutRequest { All = true } };
-        rollout.Steps.Add(new RolloutStep { Sequence = 1, Batch = 1, Kind = "install", Node = "master-2", State = "rolled-back", Message = "4 files changed" });
-        rollout.Steps.Add(new RolloutStep { Sequence = 2, Batch = 1, Kind = "install", Node = "master-3", State = "succeeded", Message = "4 files changed" });
+        var rollout = new Rollout { Id = Id, State = RolloutState.Halted, HaltReason = Reason, Request = new RolloutRequest { All = true } };
+        rollout.Steps.Add(new RolloutStep { Sequence = 1, Batch = 1, Kind = StepKind.Install, Node = "master-2", State = StepState.RolledBack, Message = "4 files changed" });
+        rollout.Steps.Add(new RolloutStep { Sequence = 2, Batch = 1, Kind = StepKind.Install, Node = "master-3", State = StepState.Succeeded, Message = "4 files changed" });
         rollout.Steps.Add(new RolloutStep
         {
-            Sequence = 3, Batch = 2, Kind = "restart", Node = "master-2", Unit = "kube-apiserver.service", State = "failed",
+            Sequence = 3, Batch = 2, Kind = StepKind.Restart, Node = "master-2", Unit = "kube-apiserver.service", State = StepState.Failed,
             Message = "kube-apiserver.service did not become healthy", ProbeOutput = Probe,
         });
-        rollout.Steps.Add(new RolloutStep { Sequence = 4, Batch = 3, Kind = "restart", Node = "master-3", Unit = "kube-apiserver.service", State = "pending" });
-        rollout.Steps.Add(new RolloutStep { Sequence = 5, Batch = 2, Kind = "rollback", Node = "master-2", Unit = "kube-apiserver.service", State = "succeeded", Message = "restored" });
-        rollout.Steps.Add(new RolloutStep { Sequence = 6, Batch = 1, Kind = "install", Node = "master-1", State = "succeeded", Message = "4 files changed" });
+        rollout.Steps.Add(new RolloutStep { Sequence = 4, Batch = 3, Kind = StepKind.Restart, Node = "master-3", Unit = "kube-apiserver.service", State = StepState.Pending });
+        rollout.Steps.Add(new RolloutStep { Sequence = 5, Batch = 2, Kind = StepKind.Rollback, Node = "master-2", Unit = "kube-apiserver.service", State = StepState.Succeeded, Message = "restored" });
+        rollout.Steps.Add(new RolloutStep { Sequence = 6, Batch = 1, Kind = StepKind.Install, Node = "master-1", State = StepState.Succeeded, Message = "4 files changed" });
         return rollout;
     }
 
@@ -51,7 +51,7 @@ internal sealed class HaltedRollouts : IRolloutAdmin
     public Task<Rollout> StartAsync(RolloutRequest request, bool automatic, CancellationToken cancellationToken)
     {
         var running = Halted();
-        running.State = "running";
+        running.State = RolloutState.Running;
         running.HaltReason = "";
         return Task.FromResult(running);
     }
@@ -74,18 +74,18 @@ internal sealed class HaltedRollouts : IRolloutAdmin
         var rollout = (await Find(id)).Clone();
         Rollbacks.Enqueue(new RollbackRolloutRequest { RolloutId = id, Node = node });
         var sequence = rollout.Steps.Max(s => s.Sequence);
-        foreach (var install in rollout.Steps.Where(s => s is { Kind: "install", State: "succeeded" } && (node.Length == 0 || s.Node == node)).ToList())
+        foreach (var install in rollout.Steps.Where(s => s is { Kind: StepKind.Install, State: StepState.Succeeded } && (node.Length == 0 || s.Node == node)).ToList())
         {
             var reachable = install.Node != "master-3";
             rollout.Steps.Add(new RolloutStep
             {
-                Sequence = ++sequence, Batch = 4, Kind = "rollback", Node = install.Node, State = reachable ? "succeeded" : "failed",
+                Sequence = ++sequence, Batch = 4, Kind = StepKind.Rollback, Node = install.Node, State = reachable ? StepState.Succeeded : StepState.Failed,
                 Message = reachable ? "restored 4 files" : "node master-3 is not connected; check that its certfleet-agent service runs",
             });
         }
-        if (rollout.Steps.All(s => s.Kind != "rollback" || s.State == "succeeded"))
+        if (rollout.Steps.All(s => s.Kind != StepKind.Rollback || s.State == StepState.Succeeded))
         {
-            rollout.State = "rolled-back";
+            rollout.State = RolloutState.RolledBack;
         }
         _rollout = rollout;
         return rollout;

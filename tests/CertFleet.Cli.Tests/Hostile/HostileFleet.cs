@@ -70,7 +70,7 @@ internal sealed class HostileFleet : IFleetInventory, IRolloutAdmin
             },
         },
         Refused = { Refused() },
-        Steps = { new PlannedStep { Sequence = 1, Batch = 1, Kind = "restart", Node = "worker-" + Attack, Unit = Attack + ".service" } },
+        Steps = { new PlannedStep { Sequence = 1, Batch = 1, Kind = StepKind.Restart, Node = "worker-" + Attack, Unit = Attack + ".service" } },
         Warnings = { "warning from the node: " + Attack },
     });
 
@@ -88,7 +88,7 @@ internal sealed class HostileFleet : IFleetInventory, IRolloutAdmin
     public Task<Rollout> RollbackAsync(string id, string node, CancellationToken cancellationToken)
     {
         var rollout = Halted();
-        rollout.Steps.Add(new RolloutStep { Sequence = 3, Batch = 3, Kind = "rollback", Node = "worker-" + Attack, State = "failed", Message = "agent said " + Attack });
+        rollout.Steps.Add(new RolloutStep { Sequence = 3, Batch = 3, Kind = StepKind.Rollback, Node = "worker-" + Attack, State = StepState.Failed, Message = "agent said " + Attack });
         return Task.FromResult(rollout);
     }
 
@@ -115,14 +115,14 @@ internal sealed class HostileFleet : IFleetInventory, IRolloutAdmin
 
     private static Rollout Halted() => new()
     {
-        Id = RolloutId, State = "halted", HaltReason = "restart failed on the node: " + Attack,
+        Id = RolloutId, State = RolloutState.Halted, HaltReason = "restart failed on the node: " + Attack,
         CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
         Steps =
         {
-            new RolloutStep { Sequence = 1, Batch = 1, Kind = "install", Node = "worker-" + Attack, State = "succeeded", Message = "installed " + Attack },
+            new RolloutStep { Sequence = 1, Batch = 1, Kind = StepKind.Install, Node = "worker-" + Attack, State = StepState.Succeeded, Message = "installed " + Attack },
             new RolloutStep
             {
-                Sequence = 2, Batch = 2, Kind = "restart", Node = "worker-" + Attack, Unit = Attack + ".service", State = "failed",
+                Sequence = 2, Batch = 2, Kind = StepKind.Restart, Node = "worker-" + Attack, Unit = Attack + ".service", State = StepState.Failed,
                 Message = "did not become healthy: " + Attack, ProbeOutput = "probe said " + Attack,
             },
         },

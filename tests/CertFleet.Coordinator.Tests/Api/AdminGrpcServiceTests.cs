@@ -83,13 +83,42 @@ public sealed class AdminGrpcServiceTests : IAsyncLifetime
     {
         using var call = _coordinator.Admin().WatchRollout(new RolloutId { Id = "r-1" }, deadline: Deadline());
 
-        var states = new List<string>();
+        var states = new List<RolloutState>();
         await foreach (var rollout in call.ResponseStream.ReadAllAsync())
         {
             states.Add(rollout.State);
         }
 
-        Assert.Equal(["running", "completed"], states);
+        Assert.Equal([RolloutState.Running, RolloutState.Completed], states);
+    }
+
+    [Fact]
+    public async Task RolloutAnswers_Admin_AlsoCarryTheWordsACliOfTheReleaseBeforeReads()
+    {
+        // a `certfleet` of the release before reads states and kinds from these numbers, as strings
+        Assert.Equal((2, 3, 6, 3), (Rollout.StateTextFieldNumber, RolloutStep.KindTextFieldNumber, RolloutStep.StateTextFieldNumber,
+            PlannedStep.KindTextFieldNumber));
+        var admin = _coordinator.Admin();
+
+        var shown = await admin.GetRolloutAsync(new RolloutId { Id = "r-halted" }, deadline: Deadline());
+        var listed = Assert.Single((await admin.ListRolloutsAsync(new ListRolloutsRequest(), deadline: Deadline())).Rollouts);
+        var planned = Assert.Single((await admin.PlanAsync(new RolloutRequest { All = true }, deadline: Deadline())).Steps);
+        using var call = admin.WatchRollout(new RolloutId { Id = "r-halted" }, deadline: Deadline());
+        var watched = new List<Rollout>();
+        await foreach (var rollout in call.ResponseStream.ReadAllAsync())
+        {
+            watched.Add(rollout);
+        }
+
+#pragma warning disable CS0612 // the deprecated text fields are what is under test
+        foreach (var rollout in new[] { shown, listed, watched[0] })
+        {
+            Assert.Equal("halted", rollout.StateText);
+            Assert.Equal(["install rolled-back", "restart failed", "rollback succeeded"], rollout.Steps.Select(s => $"{s.KindText} {s.StateText}"));
+        }
+        Assert.Equal("completed", watched[^1].StateText);
+        Assert.Equal("renew-ca", planned.KindText);
+#pragma warning restore CS0612
     }
 
     [Fact]
@@ -106,12 +135,14 @@ public sealed class AdminGrpcServiceTests : IAsyncLifetime
     /// <summary>An IRolloutAdmin that throws each documented exception for a chosen id.</summary>
     private sealed class ScriptedRollouts : IRolloutAdmin
     {
-        public Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken) => Task.FromResult(new RolloutPlan());
+        public Task<RolloutPlan> PlanAsync(RolloutRequest request, CancellationToken cancellationToken) =>
+            Task.FromResult(new RolloutPlan { Steps = { new PlannedStep { Sequence = 1, Batch = 1, Kind = StepKind.RenewCa } } });
 
         public Task<Rollout> StartAsync(RolloutRequest request, bool automatic, CancellationToken cancellationToken) =>
-            Task.FromResult(new Rollout { Id = "r-1", State = "running", Automatic = automatic, Request = request });
+            Task.FromResult(new Rollout { Id = "r-1", State = RolloutState.Running, Automatic = automatic, Request = request });
 
-        public Task<ListRolloutsResponse> ListAsync(CancellationToken cancellationToken) => Task.FromResult(new ListRolloutsResponse());
+        public async Task<ListRolloutsResponse> ListAsync(CancellationToken cancellationToken) =>
+            new() { Rollouts = { await Find("r-halted") } };
 
         public Task<Rollout> GetAsync(string id, CancellationToken cancellationToken) => Find(id);
 
@@ -126,7 +157,7 @@ public sealed class AdminGrpcServiceTests : IAsyncLifetime
             var rollout = await Find(id);
             yield return rollout;
             await Task.Delay(50, cancellationToken);
-            yield return new Rollout { Id = id, State = "completed" };
+            yield return new Rollout { Id = id, State = RolloutState.Completed };
         }
 
         public Task<VerifyFleetResponse> VerifyFleetAsync(VerifyFleetRequest request, CancellationToken cancellationToken) =>
@@ -137,7 +168,17 @@ public sealed class AdminGrpcServiceTests : IAsyncLifetime
             "missing" => throw new KeyNotFoundException("rollout missing does not exist"),
             "done" => throw new InvalidOperationException("rollout done is completed"),
             "" => throw new ArgumentException("give a rollout id"),
-            _ => Task.FromResult(new Rollout { Id = id, State = "running" }),
+            "r-halted" => Task.FromResult(new Rollout
+            {
+                Id = id, State = RolloutState.Halted,
+                Steps =
+                {
+                    new RolloutStep { Sequence = 1, Kind = StepKind.Install, State = StepState.RolledBack },
+                    new RolloutStep { Sequence = 2, Kind = StepKind.Restart, State = StepState.Failed },
+                    new RolloutStep { Sequence = 3, Kind = StepKind.Rollback, State = StepState.Succeeded },
+                },
+            }),
+            _ => Task.FromResult(new Rollout { Id = id, State = RolloutState.Running }),
         };
     }
 }

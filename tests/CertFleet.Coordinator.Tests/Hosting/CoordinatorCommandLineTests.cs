@@ -59,6 +59,29 @@ public sealed class CoordinatorCommandLineTests : IDisposable
         Assert.Equal("http://am.example:9093/prefix/api/v2/alerts", new Uri(parsed.Options.NotifyAlertmanager!, "api/v2/alerts").ToString());
     }
 
+    [Theory]
+    [InlineData("2w", 14 * 86400)] // weeks, as plan --expiring-within always took
+    [InlineData("1d12h", 36 * 3600)]
+    [InlineData("30D", 30 * 86400)]
+    [InlineData("100000d", 100000L * 86400)] // the old cap, still taken
+    public void Parse_AutoRenewWithinInTheOneGrammar_Taken(string text, long seconds)
+    {
+        var parsed = CoordinatorCommandLine.Parse(["--listen", "127.0.30.9:7443", "--state-dir", _folder, "--auto-renew-within", text]);
+
+        Assert.Empty(parsed.Problems);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), parsed.Options!.AutoRenewWithin);
+    }
+
+    [Fact]
+    public void Parse_AutoRenewWithinNotADuration_ErrorNamesOptionValueProblemAndGrammar()
+    {
+        var parsed = CoordinatorCommandLine.Parse(["--listen", "127.0.30.9:7443", "--state-dir", _folder, "--auto-renew-within", "1mo"]);
+
+        Assert.Equal("--auto-renew-within '1mo' is not a duration: 'mo' is not a unit: months and years have no fixed length (write 30d or 365d); "
+            + "write a whole number and a unit, s, m, h, d or w (90s, 15m, 12h, 30d, 2w), or several from the largest unit down (1h30m)",
+            Assert.Single(parsed.Problems));
+    }
+
     [Fact]
     public void Parse_MissingListenAndStateDir_NamesBoth()
     {

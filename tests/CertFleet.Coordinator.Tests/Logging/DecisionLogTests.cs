@@ -65,7 +65,7 @@ public sealed class DecisionLogTests(EcClusterPkiFixture fixture) : IClassFixtur
         var signer = coordinator.Services.GetRequiredService<RenewalSigner>();
         Assert.Throws<SigningRefusedException>(() => signer.Sign(record, record.Inventory!.Certificates[0], [0x30, 0x00], TimeSpan.FromDays(365)));
 
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         Assert.Equal("worker-9", Assert.Single(Information(log, 200)).Property("Node"));
         var reported = Assert.Single(Information(log, 303));
         Assert.Equal("worker-9", reported.Property("Node"));

@@ -91,7 +91,7 @@ public sealed class FleetMetricsTests(EcClusterPkiFixture fixture) : IClassFixtu
 
         var admin = coordinator.Services.GetRequiredService<IRolloutAdmin>();
         var started = await admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
-        await Eventually.True(async () => (await admin.GetAsync(started.Id, CancellationToken.None)).State != RolloutStates.Running,
+        await Eventually.True(async () => (await admin.GetAsync(started.Id, CancellationToken.None)).State != RolloutState.Running,
             "the rollout ends", TimeSpan.FromMinutes(2));
         var rollout = await admin.GetAsync(started.Id, CancellationToken.None);
         foreach (var node in NodeNames)
@@ -101,7 +101,7 @@ public sealed class FleetMetricsTests(EcClusterPkiFixture fixture) : IClassFixtu
         }
         var after = await ScrapeAsync("127.0.20.2");
 
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         Assert.Equal(0, Value(before, "certfleet_rollouts", ("state", "completed")));
         Assert.Equal(1, Value(after, "certfleet_rollouts", ("state", "completed")));
         Assert.Equal(0, Value(after, "certfleet_rollouts", ("state", "running")));

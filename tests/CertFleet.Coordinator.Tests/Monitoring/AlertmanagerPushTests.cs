@@ -1,4 +1,4 @@
-using CertFleet.Coordinator.Rollouts;
+using CertFleet.Protocol.V1;
 using CertFleet.Coordinator.Tests.Support;
 using CertFleet.Testing;
 
@@ -23,7 +23,7 @@ public sealed class AlertmanagerPushTests(EcClusterPkiFixture fixture) : IClassF
         await Eventually.True(async () => !(await alertmanager.ActiveAlertsAsync()).Any(a => a["alertname"] == "CertFleetCertificateDue"),
             "every certificate-due alert resolved", TimeSpan.FromSeconds(30));
 
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         var apiserver = Assert.Single(whileDue, IsApiserverDue);
         Assert.Equal("critical", apiserver["severity"]); // 10 days left: under the 14-day line
         Assert.Equal("kube-apiserver", apiserver["subject_CN"]);
@@ -46,7 +46,7 @@ public sealed class AlertmanagerPushTests(EcClusterPkiFixture fixture) : IClassF
         await Eventually.True(async () => !(await alertmanager.ActiveAlertsAsync()).Any(a => a["alertname"] == "CertFleetRolloutHalted"),
             "the halt alert resolved", TimeSpan.FromSeconds(30));
 
-        Assert.Equal(RolloutStates.Halted, rollout.State);
+        Assert.Equal(RolloutState.Halted, rollout.State);
         Assert.Equal(rollout.Id, halted["rollout"]);
         Assert.Equal("critical", halted["severity"]);
     }

@@ -31,13 +31,13 @@ public sealed class FleetWatchTests
     public void Observe_RolloutsAtStartThenNewOnes_OnlyChangesAfterTheStartAreTold()
     {
         var watch = new FleetWatch("coordinator:8443");
-        var old = Rollout("r-old", RolloutStates.Completed);
-        var running = Rollout("r-1", RolloutStates.Running);
+        var old = Rollout("r-old", RolloutState.Completed);
+        var running = Rollout("r-1", RolloutState.Running);
 
-        var first = watch.Observe(Snapshot(Start, [], [old, Rollout("r-halted-before", RolloutStates.Halted)]));
+        var first = watch.Observe(Snapshot(Start, [], [old, Rollout("r-halted-before", RolloutState.Halted)]));
         var second = watch.Observe(Snapshot(Start.AddSeconds(30), [], [old, running]));
         var third = watch.Observe(Snapshot(Start.AddSeconds(60), [], [old, Halted(running, "gate failed")]));
-        var fourth = watch.Observe(Snapshot(Start.AddSeconds(90), [], [old, Rollout("r-quick", RolloutStates.Completed)]));
+        var fourth = watch.Observe(Snapshot(Start.AddSeconds(90), [], [old, Rollout("r-quick", RolloutState.Completed)]));
 
         Assert.Empty(first.Events);
         Assert.Single(first.Alerts, a => a.Labels["alertname"] == "CertFleetRolloutHalted" && a.Labels["rollout"] == "r-halted-before");
@@ -103,11 +103,11 @@ public sealed class FleetWatchTests
     private static Rollout Halted(Rollout rollout, string reason)
     {
         var halted = rollout.Clone();
-        halted.State = RolloutStates.Halted;
+        halted.State = RolloutState.Halted;
         halted.HaltReason = reason;
         return halted;
     }
 
-    private static Rollout Rollout(string id, string state) =>
+    private static Rollout Rollout(string id, RolloutState state) =>
         new() { Id = id, State = state, CreatedAt = Timestamp.FromDateTimeOffset(Start) };
 }

@@ -73,8 +73,8 @@ internal sealed class MonitoredFleet : IAsyncDisposable
         var now = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
         fleet.Coordinator.Services.GetRequiredService<RolloutStore>().Create(new Rollout
         {
-            Id = "r-20261206-000000-halt", State = RolloutStates.Halted, CreatedAt = now, Request = new RolloutRequest { All = true },
-            Steps = { new RolloutStep { Sequence = 1, Batch = 1, Kind = StepKinds.Restart, Node = "master-1", Unit = "etcd.service", State = StepStates.Failed } },
+            Id = "r-20261206-000000-halt", State = RolloutState.Halted, CreatedAt = now, Request = new RolloutRequest { All = true },
+            Steps = { new RolloutStep { Sequence = 1, Batch = 1, Kind = StepKind.Restart, Node = "master-1", Unit = "etcd.service", State = StepState.Failed } },
         }, []);
         fleet.Coordinator.Services.GetRequiredService<AuditLog>().Append(new AuditRecord(AuditKinds.Refused, "coordinator")
         {

@@ -63,7 +63,7 @@ internal sealed class NotifiedFleet : IAsyncDisposable
     public async Task<Rollout> RenewAllAsync()
     {
         var started = await Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
-        await Eventually.True(async () => (await Admin.GetAsync(started.Id, CancellationToken.None)).State != RolloutStates.Running,
+        await Eventually.True(async () => (await Admin.GetAsync(started.Id, CancellationToken.None)).State != RolloutState.Running,
             "the rollout ends", TimeSpan.FromMinutes(2));
         await ReportAsync();
         return await Admin.GetAsync(started.Id, CancellationToken.None);

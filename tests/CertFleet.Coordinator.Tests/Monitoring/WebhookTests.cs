@@ -24,7 +24,7 @@ public sealed class WebhookTests(EcClusterPkiFixture fixture) : IClassFixture<Ec
         await Eventually.True(() => Events(receiver, "rollout-completed").Count == 1, "rollout-completed arrives", TimeSpan.FromSeconds(20));
         await Task.Delay(TimeSpan.FromSeconds(1)); // a few more reads of the renewed fleet
 
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         var dueEvents = Events(receiver, "certificate-due");
         // every leaf of the two nodes expires in 10 days: each told once, with where it is and when it expires
         var apiserver = Assert.Single(dueEvents, e => e.GetProperty("node").GetString() == "master-1"
@@ -76,7 +76,7 @@ public sealed class WebhookTests(EcClusterPkiFixture fixture) : IClassFixture<Ec
         answering.SetResult();
         await Eventually.True(() => Events(receiver, "rollout-halted").Count == 1, "rollout-halted arrives once the receiver answers", TimeSpan.FromSeconds(60));
 
-        Assert.Equal(RolloutStates.Halted, rollout.State);
+        Assert.Equal(RolloutState.Halted, rollout.State);
         Assert.True(took < TimeSpan.FromSeconds(60), $"the rollout took {took} while the receiver hung");
         var halted = Assert.Single(Events(receiver, "rollout-halted"));
         Assert.Equal(rollout.Id, halted.GetProperty("rollout").GetString());

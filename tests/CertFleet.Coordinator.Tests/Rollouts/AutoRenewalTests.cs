@@ -69,7 +69,7 @@ public sealed class AutoRenewalTests(EcClusterPkiFixture fixture) : IClassFixtur
         var first = await autoRenewal.CheckAsync(CancellationToken.None);
         Assert.NotNull(first);
         await bed.RunAsync();
-        Assert.Equal(RolloutStates.Completed, bed.Store.Find(first.Id)!.State);
+        Assert.Equal(RolloutState.Completed, bed.Store.Find(first.Id)!.State);
 
         // worker-1 reports its old, expiring files again, as a hostile agent (or a backup put back) would
         ProcessRunner.RunChecked("cp", "-a", fixture.NodeRoot("worker-1") + "/.", bed.HostPath("worker-1", "/"));
@@ -89,6 +89,8 @@ public sealed class AutoRenewalTests(EcClusterPkiFixture fixture) : IClassFixtur
         Assert.All(held, e => Assert.Equal("worker-1", e.Node));
         Assert.All(held, e => Assert.Equal(first.Id, e.RolloutId));
         Assert.Equal(held.Count, held.Select(e => e.Reason).Distinct().Count());
+        // the fingerprint as every hash is shown to operators (Sha256Text)
+        Assert.All(held, e => Assert.Matches("reports again the certificate sha256:[0-9a-f]{64} that automatic rollout", e.Reason));
         Assert.NotNull(afterTheHold);
         Assert.Equal(2, (await bed.Admin.ListAsync(CancellationToken.None)).Rollouts.Count);
     }

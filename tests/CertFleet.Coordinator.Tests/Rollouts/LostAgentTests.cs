@@ -20,11 +20,11 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         await bed.RunAsync();
 
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Halted, rollout.State);
-        var step = rollout.Steps.Single(s => s is { Kind: StepKinds.Restart, Node: "master-1", Unit: "etcd.service" });
+        Assert.Equal(RolloutState.Halted, rollout.State);
+        var step = rollout.Steps.Single(s => s is { Kind: StepKind.Restart, Node: "master-1", Unit: "etcd.service" });
         Assert.Contains($"node master-1 did not answer step {step.Sequence} (restart etcd.service) within 120 s", rollout.HaltReason, StringComparison.Ordinal);
-        Assert.Equal(StepStates.Failed, step.State);
-        Assert.All(rollout.Steps.Where(s => s.Batch > step.Batch), s => Assert.Equal(StepStates.Pending, s.State));
+        Assert.Equal(StepState.Failed, step.State);
+        Assert.All(rollout.Steps.Where(s => s.Batch > step.Batch), s => Assert.Equal(StepState.Pending, s.State));
         Assert.DoesNotContain(bed.Gateway.Restarts, r => !r.Rollback);
     }
 
@@ -48,11 +48,11 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         await run;
 
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Halted, rollout.State);
-        var step = rollout.Steps.Single(s => s is { Kind: StepKinds.Restart, Node: "master-2", Unit: "kube-apiserver.service" });
+        Assert.Equal(RolloutState.Halted, rollout.State);
+        var step = rollout.Steps.Single(s => s is { Kind: StepKind.Restart, Node: "master-2", Unit: "kube-apiserver.service" });
         Assert.Contains($"node master-2 lost its connection during step {step.Sequence} (restart kube-apiserver.service)", rollout.HaltReason, StringComparison.Ordinal);
         Assert.DoesNotContain(bed.Gateway.Restarts, r => r is { Node: "master-3", Unit: "kube-apiserver.service" });
-        Assert.All(rollout.Steps.Where(s => s.Batch > step.Batch), s => Assert.Equal(StepStates.Pending, s.State));
+        Assert.All(rollout.Steps.Where(s => s.Batch > step.Batch), s => Assert.Equal(StepState.Pending, s.State));
         // the rollback could not reach the node either, and the reason says so
         Assert.Contains("rolling master-2 back failed too: node master-2 is not connected and did not come back within 10 s", rollout.HaltReason, StringComparison.Ordinal);
     }
@@ -75,13 +75,13 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
 
         var run = bed.RunAsync();
-        await AdvanceUntil(bed, () => bed.Store.Find(started.Id)!.Steps.Any(s => s is { Kind: StepKinds.Rollback, State: StepStates.Running }), TimeSpan.FromSeconds(1));
+        await AdvanceUntil(bed, () => bed.Store.Find(started.Id)!.Steps.Any(s => s is { Kind: StepKind.Rollback, State: StepState.Running }), TimeSpan.FromSeconds(1));
         bed.Gateway.Disconnected.TryRemove("master-2", out _);
         await AdvanceUntil(bed, () => run.IsCompleted, TimeSpan.FromMilliseconds(250));
         await run;
 
         var rollout = bed.Store.Find(started.Id)!;
-        Assert.Equal(RolloutStates.Halted, rollout.State);
+        Assert.Equal(RolloutState.Halted, rollout.State);
         Assert.Contains("master-2 was rolled back to its previous files", rollout.HaltReason, StringComparison.Ordinal);
         Assert.Empty(before.Differences(CertFleet.Testing.FolderSnapshot.Take(bed.Gateway.NodeDirectories["master-2"], excludeUnder: "var")));
     }
@@ -94,12 +94,12 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         bed.Gateway.Disconnected["worker-1"] = true; // gone after the plan
 
         var run = bed.RunAsync();
-        await AdvanceUntil(bed, () => bed.Store.Find(started.Id)!.Steps.Any(s => s is { Node: "worker-1", State: StepStates.Running }), TimeSpan.FromSeconds(2));
+        await AdvanceUntil(bed, () => bed.Store.Find(started.Id)!.Steps.Any(s => s is { Node: "worker-1", State: StepState.Running }), TimeSpan.FromSeconds(2));
         bed.Gateway.Disconnected.Clear();
         await AdvanceUntil(bed, () => run.IsCompleted, TimeSpan.FromMilliseconds(250));
         await run;
 
-        Assert.Equal(RolloutStates.Completed, bed.Store.Find(started.Id)!.State);
+        Assert.Equal(RolloutState.Completed, bed.Store.Find(started.Id)!.State);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class LostAgentTests(EcClusterPkiFixture fixture) : IClassFixture<
         await run;
 
         var rollout = bed.Store.Find(started.Id)!;
-        Assert.Equal(RolloutStates.Halted, rollout.State);
+        Assert.Equal(RolloutState.Halted, rollout.State);
         Assert.Contains("node worker-1 is not connected and did not come back within 10 s", rollout.HaltReason, StringComparison.Ordinal);
         Assert.DoesNotContain(bed.Gateway.Restarts, r => r.Node.StartsWith("worker", StringComparison.Ordinal));
     }

@@ -16,7 +16,7 @@ public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture, CenturyCaPk
 
         var plan = await bed.Admin.PlanAsync(new RolloutRequest { All = true }, CancellationToken.None);
 
-        var steps = plan.Steps.Select(s => $"{s.Batch} {s.Kind} {s.Node} {s.Unit}".TrimEnd()).ToList();
+        var steps = plan.Steps.Select(s => $"{s.Batch} {s.Kind.ToText()} {s.Node} {s.Unit}".TrimEnd()).ToList();
         string[] masters = ["master-1", "master-2", "master-3"];
         var expected = new List<string>();
         expected.AddRange(masters.Concat(["worker-1", "worker-2"]).Select(n => $"1 install {n}"));
@@ -37,13 +37,26 @@ public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture, CenturyCaPk
     }
 
     [Fact]
+    public async Task PlanAsync_ExpiringWithinTheLongestDuration_PlansWhatAllPlans()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+
+        // `plan --expiring-within 10675199d2h48m5s`: now + that is past year 9999, which threw before
+        var longest = await bed.Admin.PlanAsync(new RolloutRequest { ExpiringWithinSeconds = 922_337_203_685 }, CancellationToken.None);
+        var all = await bed.Admin.PlanAsync(new RolloutRequest { All = true }, CancellationToken.None);
+
+        Assert.NotEmpty(longest.Certificates);
+        Assert.Equal(all.Certificates.Select(c => (c.Node, c.Path, c.KubeconfigUser)), longest.Certificates.Select(c => (c.Node, c.Path, c.KubeconfigUser)));
+    }
+
+    [Fact]
     public async Task PlanAsync_BatchOfTwo_BothWorkersRestartTogether()
     {
         using var bed = FleetTestbed.Create(fixture);
 
         var plan = await bed.Admin.PlanAsync(new RolloutRequest { All = true, BatchSize = 2 }, CancellationToken.None);
 
-        var workerSteps = plan.Steps.Where(s => s.Node.StartsWith("worker", StringComparison.Ordinal) && s.Kind == StepKinds.Restart).ToList();
+        var workerSteps = plan.Steps.Where(s => s.Node.StartsWith("worker", StringComparison.Ordinal) && s.Kind == StepKind.Restart).ToList();
         Assert.Equal(4, workerSteps.Count);
         Assert.Single(workerSteps.Select(s => s.Batch).Distinct());
         Assert.True(workerSteps[0].Batch > plan.Steps.Where(s => s.Node.StartsWith("master", StringComparison.Ordinal)).Max(s => s.Batch));
@@ -94,7 +107,7 @@ public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture, CenturyCaPk
         var plan = await bed.Admin.PlanAsync(new RolloutRequest { All = true }, CancellationToken.None);
 
         Assert.Contains(plan.Warnings, w => w.Contains("CA CN=kubernetes expires on", StringComparison.Ordinal) && w.Contains("renew with --ca", StringComparison.Ordinal));
-        Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKinds.RenewCa);
+        Assert.DoesNotContain(plan.Steps, s => s.Kind == StepKind.RenewCa);
     }
 
     [Fact]
@@ -105,7 +118,7 @@ public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture, CenturyCaPk
         var plan = await bed.Admin.PlanAsync(new RolloutRequest { All = true, RenewAuthorities = true }, CancellationToken.None);
 
         var first = plan.Steps[0];
-        Assert.Equal((1, StepKinds.RenewCa), (first.Batch, first.Kind));
+        Assert.Equal((1, StepKind.RenewCa), (first.Batch, first.Kind));
         Assert.Equal(2, plan.Certificates.Count(c => c.IsAuthority && c.Node == RolloutPlanner.CoordinatorNode));
         var caCopies = plan.Certificates.Where(c => c.IsAuthority && c.Path == "/etc/kubernetes/pki/ca.crt").Select(c => c.Node).Order();
         Assert.Equal(["master-1", "master-2", "master-3", "worker-1", "worker-2"], caCopies);
@@ -127,7 +140,7 @@ public sealed class RolloutPlannerTests(EcClusterPkiFixture fixture, CenturyCaPk
         var planned = plan.Certificates.Where(c => c.IsAuthority && c.Subject == "CN=kubernetes").ToList();
         Assert.Equal([RolloutPlanner.CoordinatorNode, "master-1", "worker-1"], planned.Select(c => c.Node).Order(StringComparer.Ordinal));
         Assert.All(planned, c => Assert.Equal(notAfter, c.NewNotAfter.ToDateTimeOffset()));
-        Assert.Equal(RolloutStates.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
+        Assert.Equal(RolloutState.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
         foreach (var node in new[] { "master-1", "worker-1" })
         {
             var ca = bed.HostPath(node, "/etc/kubernetes/pki/ca.crt");

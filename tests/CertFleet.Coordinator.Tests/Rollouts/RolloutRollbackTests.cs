@@ -21,13 +21,13 @@ public sealed class RolloutRollbackTests(EcClusterPkiFixture fixture) : IClassFi
 
         var rollout = await bed.Admin.RollbackAsync(started.Id, "", CancellationToken.None);
 
-        Assert.Equal(RolloutStates.RolledBack, rollout.State);
+        Assert.Equal(RolloutState.RolledBack, rollout.State);
         foreach (var (node, snapshot) in before)
         {
             Assert.Empty(snapshot.Differences(FolderSnapshot.Take(bed.Gateway.NodeDirectories[node], excludeUnder: BackupsFolder)));
         }
-        Assert.All(rollout.Steps.Where(s => s.Kind == StepKinds.Install), s => Assert.Equal(StepStates.RolledBack, s.State));
-        Assert.All(rollout.Steps.Where(s => s.Kind == StepKinds.Rollback), s => Assert.Equal(StepStates.Succeeded, s.State));
+        Assert.All(rollout.Steps.Where(s => s.Kind == StepKind.Install), s => Assert.Equal(StepState.RolledBack, s.State));
+        Assert.All(rollout.Steps.Where(s => s.Kind == StepKind.Rollback), s => Assert.Equal(StepState.Succeeded, s.State));
         var restarts = bed.Gateway.Restarts.Skip(restartsBefore).ToList();
         Assert.All(restarts, r => Assert.True(r.Rollback));
         Assert.Equal(bed.Gateway.Restarts.Take(restartsBefore).Select(r => (r.Node, r.Unit)).Order(), restarts.Select(r => (r.Node, r.Unit)).Order());
@@ -52,10 +52,10 @@ public sealed class RolloutRollbackTests(EcClusterPkiFixture fixture) : IClassFi
 
         var rollout = await bed.Admin.RollbackAsync(started.Id, worker, CancellationToken.None);
 
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         Assert.Empty(before.Differences(FolderSnapshot.Take(bed.Gateway.NodeDirectories[worker], excludeUnder: BackupsFolder)));
         Assert.NotEmpty(master.Differences(FolderSnapshot.Take(bed.Gateway.NodeDirectories["master-1"], excludeUnder: BackupsFolder)));
-        var rollback = Assert.Single(rollout.Steps, s => s.Kind == StepKinds.Rollback);
+        var rollback = Assert.Single(rollout.Steps, s => s.Kind == StepKind.Rollback);
         Assert.Equal(worker, rollback.Node);
         var again = await Assert.ThrowsAsync<InvalidOperationException>(() => bed.Admin.RollbackAsync(started.Id, worker, CancellationToken.None));
         Assert.Contains($"no installed files on node {worker}", again.Message, StringComparison.Ordinal);
@@ -83,13 +83,13 @@ public sealed class RolloutRollbackTests(EcClusterPkiFixture fixture) : IClassFi
 
         var rollout = await bed.Admin.RollbackAsync(started.Id, "", CancellationToken.None);
 
-        Assert.Equal(RolloutStates.Completed, rollout.State);
-        var failed = Assert.Single(rollout.Steps, s => s is { Kind: StepKinds.Rollback, State: StepStates.Failed });
+        Assert.Equal(RolloutState.Completed, rollout.State);
+        var failed = Assert.Single(rollout.Steps, s => s is { Kind: StepKind.Rollback, State: StepState.Failed });
         Assert.Equal("master-2", failed.Node);
         Assert.Contains("master-2", failed.Message, StringComparison.Ordinal);
-        Assert.Equal(StepStates.Succeeded, rollout.Steps.Single(s => s is { Kind: StepKinds.Install, Node: "master-2" }).State);
+        Assert.Equal(StepState.Succeeded, rollout.Steps.Single(s => s is { Kind: StepKind.Install, Node: "master-2" }).State);
         bed.Gateway.Disconnected.Clear();
         var retried = await bed.Admin.RollbackAsync(started.Id, "master-2", CancellationToken.None);
-        Assert.Equal(RolloutStates.RolledBack, retried.State);
+        Assert.Equal(RolloutState.RolledBack, retried.State);
     }
 }

@@ -18,8 +18,8 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         await bed.RunAsync();
 
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Completed, rollout.State);
-        Assert.All(rollout.Steps, s => Assert.Equal(StepStates.Succeeded, s.State));
+        Assert.Equal(RolloutState.Completed, rollout.State);
+        Assert.All(rollout.Steps, s => Assert.Equal(StepState.Succeeded, s.State));
         foreach (var row in fixture.Manifest().Where(r => r.Subject != r.Issuer))
         {
             var renewed = bed.HostPath(row.Node, row.Path);
@@ -42,7 +42,7 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         var started = await bed.Admin.StartAsync(new RolloutRequest { All = true, RenewAuthorities = true }, automatic: false, CancellationToken.None);
         await bed.RunAsync();
 
-        Assert.Equal(RolloutStates.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
+        Assert.Equal(RolloutState.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
         var coordinatorCa = bed.Authorities.All.Single(a => a.Certificate.Subject == "CN=kubernetes").Certificate;
         foreach (var node in bed.Gateway.NodeDirectories.Keys)
         {
@@ -67,7 +67,7 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         await bed.RunAsync();
 
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Halted, rollout.State);
+        Assert.Equal(RolloutState.Halted, rollout.State);
         Assert.Contains("kube-apiserver.service on master-2", rollout.HaltReason, StringComparison.Ordinal);
         Assert.Contains("connection refused", rollout.HaltReason, StringComparison.Ordinal);
         Assert.Contains("rolled back", rollout.HaltReason, StringComparison.Ordinal);
@@ -77,8 +77,8 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         var after = Assert.Single(restarts, r => r.Ordinal > failing.Ordinal);
         Assert.Equal(("master-2", "kube-apiserver.service", true), (after.Node, after.Unit, after.Rollback));
         Assert.DoesNotContain(restarts, r => r.Unit == "kube-apiserver.service" && r.Node == "master-3");
-        Assert.Equal(StepStates.RolledBack, rollout.Steps.Single(s => s is { Kind: StepKinds.Install, Node: "master-2" }).State);
-        Assert.All(rollout.Steps.Where(s => s.Batch > rollout.Steps.Single(f => f.State == StepStates.Failed).Batch), s => Assert.Equal(StepStates.Pending, s.State));
+        Assert.Equal(StepState.RolledBack, rollout.Steps.Single(s => s is { Kind: StepKind.Install, Node: "master-2" }).State);
+        Assert.All(rollout.Steps.Where(s => s.Batch > rollout.Steps.Single(f => f.State == StepState.Failed).Batch), s => Assert.Equal(StepState.Pending, s.State));
     }
 
     [Fact]
@@ -93,16 +93,16 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         var resumed = await bed.Admin.ResumeAsync(started.Id, [], CancellationToken.None);
         await bed.RunAsync();
 
-        Assert.Equal(RolloutStates.Running, resumed.State);
+        Assert.Equal(RolloutState.Running, resumed.State);
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         var apiserver = bed.HostPath("master-2", "/etc/kubernetes/pki/apiserver.crt");
         Assert.NotEqual(Openssl.Serial(Path.Combine(fixture.NodeRoot("master-2"), "etc/kubernetes/pki/apiserver.crt")), Openssl.Serial(apiserver));
         Assert.Equal(0, Openssl.Verify(bed.HostPath("master-2", "/etc/kubernetes/pki/ca.crt"), apiserver).ExitCode);
         var restarts = bed.Gateway.Restarts.Where(r => !r.Rollback).ToList();
         var retried = restarts.Last(r => r is { Node: "master-2", Unit: "kube-apiserver.service" });
         Assert.True(retried.Ordinal < restarts.Single(r => r is { Node: "master-3", Unit: "kube-apiserver.service" }).Ordinal);
-        Assert.Equal(2, rollout.Steps.Count(s => s is { Kind: StepKinds.Install, Node: "master-2" }));
+        Assert.Equal(2, rollout.Steps.Count(s => s is { Kind: StepKind.Install, Node: "master-2" }));
     }
 
     [Fact]
@@ -116,9 +116,9 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         var aborted = await bed.Admin.AbortAsync(started.Id, CancellationToken.None);
         await bed.RunAsync();
 
-        Assert.Equal(RolloutStates.Aborted, aborted.State);
+        Assert.Equal(RolloutState.Aborted, aborted.State);
         Assert.NotNull(aborted.FinishedAt);
-        Assert.DoesNotContain(aborted.Steps, s => s.State == StepStates.Pending);
+        Assert.DoesNotContain(aborted.Steps, s => s.State == StepState.Pending);
         Assert.Equal(2, bed.Gateway.Restarts.Count); // the failing restart and its rollback
         await Assert.ThrowsAsync<InvalidOperationException>(() => bed.Admin.ResumeAsync(started.Id, [], CancellationToken.None));
         bed.Gateway.FailingGates.Clear();
@@ -162,13 +162,13 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         await restarted.RunAsync();
 
         var rollout = await restarted.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         var restarts = bed.Gateway.Restarts;
-        Assert.Equal(rollout.Steps.Count(s => s.Kind == StepKinds.Restart), restarts.Count);
+        Assert.Equal(rollout.Steps.Count(s => s.Kind == StepKind.Restart), restarts.Count);
         Assert.Equal(restarts.Count, restarts.Select(r => r.StepId).Distinct().Count());
         var resent = rollout.Steps.Single(s => s is { Node: "master-2", Unit: "kube-scheduler.service" });
         Assert.Equal(2, bed.Gateway.SentSteps[$"{started.Id}/{resent.Sequence}"]);
-        Assert.All(rollout.Steps.Where(s => s.Kind == StepKinds.Install), s => Assert.Equal(1, bed.Gateway.SentSteps[$"{started.Id}/{s.Sequence}"]));
+        Assert.All(rollout.Steps.Where(s => s.Kind == StepKind.Install), s => Assert.Equal(1, bed.Gateway.SentSteps[$"{started.Id}/{s.Sequence}"]));
         Assert.True(installsBefore > 5);
         AssertRunbookOrder(restarts);
     }
@@ -192,8 +192,8 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
         await bed.RunAsync();
         var seen = await watching.WaitAsync(limit.Token);
 
-        Assert.Equal(RolloutStates.Running, seen[0].State);
-        Assert.Equal(RolloutStates.Completed, seen[^1].State);
+        Assert.Equal(RolloutState.Running, seen[0].State);
+        Assert.Equal(RolloutState.Completed, seen[^1].State);
         Assert.True(seen.Count > 3, $"only {seen.Count} updates");
     }
 

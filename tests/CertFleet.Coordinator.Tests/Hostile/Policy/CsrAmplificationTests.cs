@@ -48,11 +48,11 @@ public sealed class CsrAmplificationTests(EcClusterPkiFixture fixture) : IClassF
         await Eventually.True(() => fleet.Find("worker-1")?.Inventory is not null, "worker-1's report is stored");
         var admin = coordinator.Services.GetRequiredService<IRolloutAdmin>();
         var started = await admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
-        await Eventually.True(async () => (await admin.GetAsync(started.Id, CancellationToken.None)).State != RolloutStates.Running,
+        await Eventually.True(async () => (await admin.GetAsync(started.Id, CancellationToken.None)).State != RolloutState.Running,
             "the rollout ends", TimeSpan.FromMinutes(3));
 
         var rollout = await admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         Assert.NotEmpty(asked);
         var audit = coordinator.Services.GetRequiredService<AuditLog>().Read("worker-1", null);
         var issued = audit.Where(e => e.Kind == AuditKinds.Issued).ToList();

@@ -64,7 +64,7 @@ internal sealed class EnrolledFleet : IAsyncDisposable
         await Eventually.True(async () =>
         {
             rollout = await Admin.GetRolloutAsync(new RolloutId { Id = id }, deadline: Deadline());
-            return rollout.State != "running";
+            return rollout.State != RolloutState.Running;
         }, $"rollout {id} stops running", TimeSpan.FromMinutes(2));
         return rollout;
     }

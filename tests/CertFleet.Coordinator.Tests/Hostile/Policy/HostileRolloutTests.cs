@@ -40,7 +40,7 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         Assert.Equal(($"{Pki}/admin.crt", "CN=kubernetes-admin,O=system:masters"), (refusal.Path, refusal.Subject));
         Assert.Contains("only on nodes enrolled as masters, and worker-1 is a worker", refusal.Reason, StringComparison.Ordinal);
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         Assert.Contains(rollout.Refused, r => r.Node == "worker-1" && r.Path == $"{Pki}/admin.crt");
         Assert.Equal(stolenBefore, File.ReadAllBytes(stolen));
         Assert.NotEqual(kubeletSerial, Openssl.Serial(kubelet));
@@ -66,7 +66,7 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         await bed.RunAsync();
 
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         var refusal = Assert.Single(rollout.Refused, r => r.Node == "worker-1");
         Assert.Contains("kubelet identity of node worker-2, not of worker-1", refusal.Reason, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(copy));
@@ -93,7 +93,7 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
 
         var refusal = Assert.Single(plan.Refused, r => r.Path == $"{Pki}/foreign.crt");
         Assert.Contains("not a CA this coordinator signs with", refusal.Reason, StringComparison.Ordinal);
-        Assert.Equal(RolloutStates.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
+        Assert.Equal(RolloutState.Completed, (await bed.Admin.GetAsync(started.Id, CancellationToken.None)).State);
         Assert.Equal(before, File.ReadAllBytes(foreign));
     }
 
@@ -119,11 +119,11 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         await bed.RunAsync();
 
         var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
-        Assert.Equal(RolloutStates.Completed, rollout.State);
+        Assert.Equal(RolloutState.Completed, rollout.State);
         Assert.Equal(before, File.ReadAllBytes(kubelet));
         Assert.NotEqual(proxySerial, Openssl.Serial(bed.HostPath("worker-1", $"{Pki}/kube-proxy.crt")));
         Assert.NotEqual(Openssl.Serial(Path.Combine(fixture.NodeRoot("worker-2"), "etc/kubernetes/pki/worker-2.crt")), Openssl.Serial(bed.HostPath("worker-2", $"{Pki}/worker-2.crt")));
-        var install = Assert.Single(rollout.Steps, s => s.Kind == StepKinds.Install && s.Node == "worker-1");
+        var install = Assert.Single(rollout.Steps, s => s.Kind == StepKind.Install && s.Node == "worker-1");
         Assert.Contains($"{Pki}/worker-1.crt refused: ", install.Message, StringComparison.Ordinal);
         Assert.Contains(HostileRequests.ExpectedReason(tamper), install.Message, StringComparison.Ordinal);
         var listed = Assert.Single(rollout.Refused, r => r.Node == "worker-1");
@@ -177,35 +177,35 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         fleet.Tamper = ClaimsEtcd;
 
         var plan = await fleet.Admin.PlanAsync(new RolloutRequest { All = true }, deadline: EnrolledFleet.Deadline());
-        var claimed = Assert.Single(plan.Steps, s => s is { Kind: StepKinds.Restart, Node: "worker-1", Unit: "etcd.service" });
-        var masters = plan.Steps.Where(s => s is { Kind: StepKinds.Restart, Node: "master-1" }).ToList();
+        var claimed = Assert.Single(plan.Steps, s => s is { Kind: StepKind.Restart, Node: "worker-1", Unit: "etcd.service" });
+        var masters = plan.Steps.Where(s => s is { Kind: StepKind.Restart, Node: "master-1" }).ToList();
         Assert.NotEmpty(masters);
         // after every master's restart, with the worker's own kubelet: the worker phase
         Assert.All(masters, s => Assert.True(s.Batch < claimed.Batch, $"{s.Unit} on master-1 (batch {s.Batch}) must come before worker-1's claimed etcd.service (batch {claimed.Batch})"));
-        Assert.Equal(claimed.Batch, Assert.Single(plan.Steps, s => s is { Kind: StepKinds.Restart, Node: "worker-1", Unit: "kubelet.service" }).Batch);
+        Assert.Equal(claimed.Batch, Assert.Single(plan.Steps, s => s is { Kind: StepKind.Restart, Node: "worker-1", Unit: "kubelet.service" }).Batch);
 
         var started = await fleet.Admin.StartRolloutAsync(new RolloutRequest { All = true }, deadline: EnrolledFleet.Deadline());
         var halted = await fleet.SettledAsync(started.Id);
 
-        Assert.Equal(RolloutStates.Halted, halted.State);
+        Assert.Equal(RolloutState.Halted, halted.State);
         Assert.Contains("etcd.service on worker-1 failed", halted.HaltReason, StringComparison.Ordinal);
-        Assert.All(halted.Steps.Where(s => s.Node == "master-1"), s => Assert.Equal(StepStates.Succeeded, s.State));
-        Assert.All(halted.Steps.Where(s => s is { Node: "worker-2", Kind: StepKinds.Restart }), s => Assert.Equal(StepStates.Pending, s.State));
+        Assert.All(halted.Steps.Where(s => s.Node == "master-1"), s => Assert.Equal(StepState.Succeeded, s.State));
+        Assert.All(halted.Steps.Where(s => s is { Node: "worker-2", Kind: StepKind.Restart }), s => Assert.Equal(StepState.Pending, s.State));
         var sentToWorker1 = fleet.Agents["worker-1"].Received.Count;
 
         var resumed = await fleet.Admin.ResumeRolloutAsync(new RolloutId { Id = started.Id, SkipNodes = { "worker-1" } }, deadline: EnrolledFleet.Deadline());
         var finished = await fleet.SettledAsync(started.Id);
 
-        Assert.Equal(RolloutStates.Completed, finished.State);
-        Assert.All(finished.Steps.Where(s => s.Node == "worker-2"), s => Assert.Equal(StepStates.Succeeded, s.State));
+        Assert.Equal(RolloutState.Completed, finished.State);
+        Assert.All(finished.Steps.Where(s => s.Node == "worker-2"), s => Assert.Equal(StepState.Succeeded, s.State));
         Assert.NotEqual(Openssl.Serial(Path.Combine(fixture.NodeRoot("worker-2"), "etc/kubernetes/pki/worker-2.crt")),
             Openssl.Serial(fleet.Engine.NodeDirectories["worker-2"] + $"{Pki}/worker-2.crt"));
         // nothing more was asked of worker-1 than reports: its failed steps were not sent again
         Assert.DoesNotContain(fleet.Agents["worker-1"].Received.Skip(sentToWorker1), r => r.BodyCase != CoordinatorMessage.BodyOneofCase.InventoryRequest);
-        var skipped = finished.Steps.Where(s => s is { Node: "worker-1", State: StepStates.Skipped }).ToList();
-        Assert.Contains(skipped, s => s is { Kind: StepKinds.Restart, Unit: "etcd.service" });
+        var skipped = finished.Steps.Where(s => s is { Node: "worker-1", State: StepState.Skipped }).ToList();
+        Assert.Contains(skipped, s => s is { Kind: StepKind.Restart, Unit: "etcd.service" });
         Assert.All(skipped, s => Assert.Contains("--skip-node worker-1", s.Message, StringComparison.Ordinal));
-        Assert.DoesNotContain(resumed.Steps, s => s is { Node: "worker-1", State: StepStates.Pending });
+        Assert.DoesNotContain(resumed.Steps, s => s is { Node: "worker-1", State: StepState.Pending });
         var audit = await fleet.Admin.AuditAsync(new AuditRequest { Node = "worker-1" }, deadline: EnrolledFleet.Deadline());
         Assert.Contains(audit.Events, e => e.Kind == AuditKinds.RestartFailed && e.Path == "etcd.service" && e.RolloutId == started.Id);
         var skip = Assert.Single(audit.Events, e => e.Kind == AuditKinds.StepSkipped);
@@ -227,7 +227,7 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
         Assert.DoesNotContain(plan.Certificates, c => c.Node == "worker-1");
         Assert.Contains(plan.Steps, s => s.Node == "worker-2");
         Assert.Contains(plan.Warnings, w => w.Contains("worker-1", StringComparison.Ordinal) && w.Contains("--exclude-node", StringComparison.Ordinal));
-        Assert.Equal(RolloutStates.Completed, finished.State);
+        Assert.Equal(RolloutState.Completed, finished.State);
         Assert.Equal(["worker-1"], finished.Request.ExcludeNodes);
         Assert.DoesNotContain(finished.Steps, s => s.Node == "worker-1");
         Assert.Empty(fleet.Agents["worker-1"].Received.Skip(asked));
@@ -252,7 +252,7 @@ public sealed class HostileRolloutTests(EcClusterPkiFixture fixture) : IClassFix
 
         Assert.Equal(StatusCode.InvalidArgument, exclude.Code);
         Assert.Contains("--exclude-node worker-9: no node named worker-9 is enrolled", exclude.Detail, StringComparison.Ordinal);
-        Assert.Equal(RolloutStates.Halted, halted.State);
+        Assert.Equal(RolloutState.Halted, halted.State);
         Assert.Equal(StatusCode.InvalidArgument, unknown.Code);
         Assert.Contains($"--skip-node worker-9: rollout {started.Id} has no steps on a node named worker-9", unknown.Detail, StringComparison.Ordinal);
         Assert.Equal(StatusCode.InvalidArgument, empty.Code);
