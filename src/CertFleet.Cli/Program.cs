@@ -1,3 +1,6 @@
 using CertFleet.Cli;
 
-return await CertFleetCli.RunAsync(args, new CliContext(TimeProvider.System, Console.Out, Console.Error));
+return await CertFleetCli.RunAsync(args, new CliContext(TimeProvider.System, Console.Out, Console.Error)
+{
+    OutputIsTerminal = !Console.IsOutputRedirected,
+});

@@ -9,11 +9,12 @@ namespace CertFleet.Cli.Commands;
 internal static class FleetRenewal
 {
     public static async Task<int> RunAsync(CliContext context, AdminService.AdminServiceClient admin, RolloutRequest request,
-        bool wait, CancellationToken cancellation)
+        bool wait, bool detail, CancellationToken cancellation)
     {
         var rollout = await admin.StartRolloutAsync(request, cancellationToken: cancellation);
+        detail |= RolloutProgress.IsSmall(rollout.Steps.Count);
         context.Output.WriteLine($"Started rollout {rollout.Id} ({rollout.Steps.Count} steps).");
-        RolloutOutput.WriteRefused(context.Output, rollout.Refused);
+        WriteRefused(context.Output, rollout.Refused, detail);
         var refusedAtStart = rollout.Refused.ToList();
         if (!wait)
         {
@@ -21,23 +22,19 @@ internal static class FleetRenewal
             return ExitCodes.Success;
         }
 
-        var shown = new Dictionary<int, StepState>();
-        using var watch = admin.WatchRollout(new RolloutId { Id = rollout.Id }, cancellationToken: cancellation);
-        await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellation))
+        var progress = new RolloutProgress(context.Output, detail, context.OutputIsTerminal);
+        using (var watch = admin.WatchRollout(new RolloutId { Id = rollout.Id }, cancellationToken: cancellation))
         {
-            rollout = update;
-            foreach (var step in update.Steps.Where(s => s.State != StepState.Pending))
+            await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellation))
             {
-                if (shown.GetValueOrDefault(step.Sequence) != step.State)
-                {
-                    shown[step.Sequence] = step.State;
-                    context.Output.WriteLine(RolloutOutput.ProgressLine(update, step));
-                }
+                rollout = update;
+                progress.Update(update);
             }
         }
+        progress.Finish();
 
         // certificates the signing policy refused while the rollout ran (a CSR that asked for more than the certificate had)
-        RolloutOutput.WriteRefused(context.Output, rollout.Refused.Except(refusedAtStart).ToList());
+        WriteRefused(context.Output, rollout.Refused.Except(refusedAtStart).ToList(), detail);
         switch (rollout.State)
         {
             case RolloutState.Completed:
@@ -57,6 +54,19 @@ internal static class FleetRenewal
             default:
                 context.Error.WriteLine($"certfleet: rollout {rollout.Id} ended {rollout.State.ToText()}");
                 return ExitCodes.ProblemsFound;
+        }
+    }
+
+    /// <summary>Every refusal, or for a large rollout the refusals grouped by reason.</summary>
+    private static void WriteRefused(TextWriter output, IReadOnlyCollection<RefusedCertificate> refused, bool detail)
+    {
+        if (detail || refused.Count <= PlanSummary.DetailShownUpTo)
+        {
+            RolloutOutput.WriteRefused(output, refused);
+        }
+        else
+        {
+            PlanSummary.WriteRefusals(output, refused);
         }
     }
 }

@@ -67,6 +67,8 @@ internal static class OptionModes
         [("renew", "--expiring-within")] = CommandModes.Fleet,
         [("renew", "--exclude-node")] = CommandModes.Fleet,
         [("renew", "--batch")] = CommandModes.Fleet,
+        // every step of the fleet's plan and progress, not the summary a large fleet gets
+        [("renew", "--detail")] = CommandModes.Fleet,
 
         [("verify", LocalSwitch)] = CommandModes.Both,
         [("verify", "--root")] = CommandModes.Local,
@@ -86,6 +88,8 @@ internal static class OptionModes
         [("plan", "--ca")] = CommandModes.Fleet,
         [("plan", "--exclude-node")] = CommandModes.Fleet,
         [("plan", "--batch")] = CommandModes.Fleet,
+        [("plan", "--detail")] = CommandModes.Fleet,
+        [("plan", "--output")] = CommandModes.Fleet,
 
         [("rollout list", "--output")] = CommandModes.Fleet,
         [("rollout show", "--output")] = CommandModes.Fleet,

@@ -36,13 +36,14 @@ internal static class RenewCommand
             Description = "Change nothing: with --local, print what would be renewed here; without, print the fleet's plan (as `certfleet plan`) and start no rollout",
         };
         var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end; exit non-zero when it halts" };
+        var detail = PlanCommand.Detail();
         days.Validators.Add(r => RequirePositive(r, "--days"));
         caDays.Validators.Add(r => RequirePositive(r, "--ca-days"));
         var fleet = new RolloutRequestOptions();
 
         var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's")
         {
-            local, root, days, caDays, dryRun, wait,
+            local, root, days, caDays, dryRun, wait, detail,
         };
         fleet.AddTo(command, withBatch: true);
         command.SetAction((parsed, cancellation) =>
@@ -64,7 +65,7 @@ internal static class RenewCommand
             {
                 return FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
                 {
-                    var exitCode = await PlanCommand.ShowAsync(context, connection.Admin, request, cancellation);
+                    var exitCode = await PlanCommand.ShowAsync(context, connection.Admin, request, parsed.GetValue(detail), json: false, cancellation);
                     // on stderr: stdout stays exactly what `certfleet plan` prints, for a script comparing the two
                     context.Error.WriteLine("certfleet: dry run: this is the plan; no rollout was started and nothing changed. "
                         + "Run the same command without --dry-run to start it.");
@@ -72,7 +73,7 @@ internal static class RenewCommand
                 });
             }
             return FleetCommandRunner.RunAsync(context, parsed.GetValue(config),
-                connection => FleetRenewal.RunAsync(context, connection.Admin, request, parsed.GetValue(wait), cancellation));
+                connection => FleetRenewal.RunAsync(context, connection.Admin, request, parsed.GetValue(wait), parsed.GetValue(detail), cancellation));
         });
         return command;
     }

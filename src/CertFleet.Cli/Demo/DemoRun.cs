@@ -75,10 +75,10 @@ internal sealed class DemoRun(CliContext context, bool keep, bool verbose) : IAs
 
         var request = new RolloutRequest { All = true, RenewAuthorities = true };
         Section("The plan (certfleet plan --all --ca)");
-        RolloutOutput.WritePlan(Out, await connection.Admin.PlanWholeAsync(request, cancellation));
+        RolloutOutput.WritePlan(Out, await connection.Admin.PlanWholeAsync(request, cancellation), detail: false);
 
         Section("The rollout (certfleet renew --all --ca --wait)");
-        var exitCode = await FleetRenewal.RunAsync(context, connection.Admin, request, wait: true, cancellation);
+        var exitCode = await FleetRenewal.RunAsync(context, connection.Admin, request, wait: true, detail: false, cancellation);
 
         Section("The fleet after (certfleet status)");
         await WaitForReportsAsync(connection.Admin, cancellation);

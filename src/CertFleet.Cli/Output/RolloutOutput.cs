@@ -10,7 +10,32 @@ internal static class RolloutOutput
 {
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation());
 
-    public static void WritePlan(TextWriter output, RolloutPlan plan)
+    /// <summary>
+    /// The plan: its summary (<see cref="PlanSummary"/>), then every certificate, refusal and step when
+    /// <paramref name="detail"/> is asked for or the plan is small enough to read whole.
+    /// </summary>
+    public static void WritePlan(TextWriter output, RolloutPlan plan, bool detail)
+    {
+        var whole = detail || PlanSummary.IsSmall(plan);
+        PlanSummary.Write(output, plan, grouped: !whole);
+        if (!whole)
+        {
+            output.WriteLine();
+            output.WriteLine("Every certificate, refusal and step: certfleet plan --detail (or -o json).");
+        }
+        else
+        {
+            output.WriteLine();
+            WriteDetail(output, plan);
+        }
+        foreach (var warning in plan.Warnings)
+        {
+            output.WriteLine();
+            output.WriteLine($"warning: {Shown(warning)}");
+        }
+    }
+
+    private static void WriteDetail(TextWriter output, RolloutPlan plan)
     {
         if (plan.Certificates.Count == 0)
         {
@@ -40,11 +65,6 @@ internal static class RolloutOutput
                     s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit);
             }
             steps.WriteTo(output);
-        }
-        foreach (var warning in plan.Warnings)
-        {
-            output.WriteLine();
-            output.WriteLine($"warning: {Shown(warning)}");
         }
     }
 

@@ -45,6 +45,18 @@ internal sealed class TerminalWriter(TextWriter inner) : TextWriter
 
     public override void WriteLine() => inner.WriteLine();
 
+    /// <summary>
+    /// Writes <paramref name="line"/> (escaped like everything else) over the terminal's current line: a carriage
+    /// return, the text, and the erase-to-end-of-line sequence. The one place the CLI itself sends control characters.
+    /// </summary>
+    public void WriteOverCurrentLine(string line)
+    {
+        inner.Write('\r');
+        inner.Write(TerminalText.Shown(line));
+        inner.Write("\u001b[K");
+        inner.Flush();
+    }
+
     public override void Flush() => inner.Flush();
 
     protected override void Dispose(bool disposing)

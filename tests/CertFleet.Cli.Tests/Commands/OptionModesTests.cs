@@ -20,6 +20,7 @@ public sealed class OptionModesTests(RsaClusterPkiFixture pki, SilentCoordinator
         { "renew", "--exclude-node", "worker-1", true },
         { "renew", "--batch", "2", true },
         { "renew", "--wait", null, true },
+        { "renew", "--detail", null, true },
         { "verify", "--node", "master-1", true },
         { "renew", "--root", "ROOT", false },
         { "verify", "--root", "ROOT", false },
