@@ -46,6 +46,13 @@ public sealed class PrivateKey : IDisposable
                 $"{sourceName}: the private key is encrypted with a passphrase; CertFleet needs the key unencrypted " +
                 "(decrypt it with `openssl pkey -in KEY -out KEY.plain`, keep mode 0600) or give the passphrase");
         }
+        if (LegacyEncryptedPem.IsEncrypted(block))
+        {
+            throw new PkiException(
+                $"{sourceName}: the private key is encrypted with a passphrase (Proc-Type: 4,ENCRYPTED, " +
+                $"{LegacyEncryptedPem.CipherOf(block)}); CertFleet needs the key unencrypted (decrypt it with `openssl pkey " +
+                "-in KEY -out KEY.plain`, keep mode 0600) or give the passphrase");
+        }
         return Load(block, sourceName, block.Label switch
         {
             Pkcs1Label => () => ImportRsa(rsa => rsa.ImportRSAPrivateKey(block.Der, out _)),
@@ -55,10 +62,25 @@ public sealed class PrivateKey : IDisposable
         });
     }
 
-    /// <summary>Reads an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY") with its passphrase.</summary>
+    /// <summary>
+    /// Reads an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY") or a traditionally encrypted PKCS#1/SEC1 one
+    /// (Proc-Type: 4,ENCRYPTED) with its passphrase.
+    /// </summary>
     public static PrivateKey Parse(PemBlock block, string sourceName, ReadOnlySpan<char> passphrase)
     {
         ArgumentNullException.ThrowIfNull(block);
+        if (LegacyEncryptedPem.IsEncrypted(block))
+        {
+            var pkcs8 = LegacyEncryptedPem.DecryptToPkcs8(block, sourceName, passphrase);
+            try
+            {
+                return Load(block, sourceName, () => ImportPkcs8(pkcs8));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(pkcs8);
+            }
+        }
         if (block.Label != EncryptedPkcs8Label)
         {
             return Parse(block, sourceName);
