@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every CertFleet test. Installs what the tests need when it is missing
-# (openssl, the etcd server and client, cfssl for the guide layouts, systemd-analyze, a C compiler from Debian's
-# packages), so it passes on a fresh machine. Usage: ./test.sh [extra dotnet test arguments]
+# (openssl, the etcd server and client, cfssl for the guide layouts, systemd-analyze, a C compiler, SoftHSM2 with
+# opensc and OpenSSL's pkcs11 engine from Debian's packages), so it passes on a fresh machine. Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,6 +16,11 @@ command -v cfssl >/dev/null && command -v cfssljson >/dev/null || missing+=(gola
 # the packaging tests: systemd-analyze checks the units; the NativeAOT agent in the .deb links with gcc or clang
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v gcc >/dev/null || command -v clang >/dev/null || missing+=(gcc)
+# CA keys in an HSM: SoftHSM2 tokens with keys made inside them by opensc's pkcs11-tool, opened through OpenSSL's
+# pkcs11 engine (libp11, which brings p11-kit's proxy module)
+command -v softhsm2-util >/dev/null || missing+=(softhsm2)
+command -v pkcs11-tool >/dev/null || missing+=(opensc)
+[ -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || missing+=(libengine-pkcs11-openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} (needed by the tests)"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

@@ -13,7 +13,7 @@ public sealed class PrivateKey : IDisposable
     private const string Pkcs8Label = "PRIVATE KEY";
     private const string EncryptedPkcs8Label = "ENCRYPTED PRIVATE KEY";
 
-    private PrivateKey(AsymmetricAlgorithm algorithm)
+    private PrivateKey(AsymmetricAlgorithm algorithm, string where = "")
     {
         Algorithm = algorithm;
         SubjectPublicKeyInfoDer = algorithm.ExportSubjectPublicKeyInfo();
@@ -22,7 +22,7 @@ public sealed class PrivateKey : IDisposable
             RSA rsa => $"RSA {rsa.KeySize}",
             ECDsa ecdsa => "ECDSA " + CurveName(ecdsa),
             _ => algorithm.GetType().Name,
-        };
+        } + where;
     }
 
     /// <summary>The key: an <see cref="RSA"/> or an <see cref="ECDsa"/>.</summary>
@@ -108,6 +108,34 @@ public sealed class PrivateKey : IDisposable
         {
             Array.Clear(password);
         }
+    }
+
+    /// <summary>
+    /// A key inside a PKCS#11 token (an HSM), opened through OpenSSL's pkcs11 engine: every signature is made by the
+    /// token and the key never enters this process (the token keeps it sensitive; only a handle is here).
+    /// </summary>
+    /// <param name="pinSource">where the PIN came from (a file's path), for the message of a wrong one</param>
+    public static PrivateKey Open(Pkcs11KeyUri uri, ReadOnlySpan<char> pin, string pinSource)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        using var handle = Pkcs11Engine.OpenPrivateKey(uri, pin, pinSource);
+        AsymmetricAlgorithm algorithm;
+        try
+        {
+            algorithm = new RSAOpenSsl(handle);
+        }
+        catch (CryptographicException)
+        {
+            try
+            {
+                algorithm = new ECDsaOpenSsl(handle);
+            }
+            catch (CryptographicException e)
+            {
+                throw new PkiException($"{uri}: the token's key is neither RSA nor ECDSA; CertFleet handles RSA and ECDSA (P-256, P-384) keys", e);
+            }
+        }
+        return new PrivateKey(algorithm, $" in PKCS#11 token '{uri.Token}'");
     }
 
     /// <summary>True when the certificate carries this key's public key.</summary>
