@@ -167,6 +167,10 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         {
             problems.Add("--ca-key-pin-credential/--ca-key-pin-file give the PIN of a pkcs11: --ca-key, and there is none; for an encrypted key file use --ca-key-passphrase-credential/--ca-key-passphrase-file");
         }
+        if (passphrases.Count > 0 && fileKeys.Count == 0 && tokenKeys.Count > 0)
+        {
+            problems.Add("--ca-key-passphrase-credential/--ca-key-passphrase-file decrypt a --ca-key file, and every --ca-key is in a token; give the token's PIN with --ca-key-pin-credential/--ca-key-pin-file");
+        }
 
         TimeSpan? autoRenew = null;
         if (single.TryGetValue("--auto-renew-within", out var within))

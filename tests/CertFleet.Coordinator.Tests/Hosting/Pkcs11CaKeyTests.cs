@@ -100,6 +100,23 @@ public sealed class Pkcs11CaKeyTests : IDisposable
     }
 
     [Fact]
+    public void Parse_PinOptionForAKeyFileOrPassphraseOptionForATokenKey_SaysWhichOptionIsForWhich()
+    {
+        var fileKey = Path.Combine(_folder, "plain.key");
+        var fileCert = Path.Combine(_folder, "plain.crt");
+        Openssl.Checked("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", fileKey,
+            "-out", fileCert, "-subj", "/CN=file-ca", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE");
+
+        var pinForFile = Parse(["--ca-cert", fileCert, "--ca-key", fileKey, "--ca-key-pin-file", _hsm.PinFile]);
+        var passphraseForToken = Parse(["--ca-cert", _hsm.RsaCertificate, "--ca-key", SoftHsm.Uri(SoftHsm.RsaKey), "--ca-key-passphrase-file", _hsm.PinFile]);
+
+        Assert.Contains(pinForFile.Problems, p => p.StartsWith("--ca-key-pin-credential/--ca-key-pin-file give the PIN of a pkcs11: --ca-key, and there is none",
+            StringComparison.Ordinal));
+        Assert.Contains(passphraseForToken.Problems, p => p.StartsWith("--ca-key-passphrase-credential/--ca-key-passphrase-file decrypt a --ca-key file, "
+            + "and every --ca-key is in a token; give the token's PIN with --ca-key-pin-credential", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RunAsync_TokenNotThere_OneErrorNamingTheUriAndTheTokensThereExitTwo()
     {
         var (exitCode, problems) = await RunAsync(_hsm.RsaCertificate, SoftHsm.Uri(SoftHsm.RsaKey, token: "no-such-hsm"), _hsm.PinFile);
