@@ -23,6 +23,8 @@ public sealed partial class SoftHsm
     private SoftHsm()
     {
         Folder = ScratchDirectory.Create("softhsm");
+        // shared by the whole test process, so removed when it ends
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => ScratchDirectory.Delete(Folder);
         var tokens = Directory.CreateDirectory(Path.Combine(Folder, "tokens")).FullName;
         var config = Path.Combine(Folder, "softhsm2.conf");
         File.WriteAllText(config, $"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n");
