@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every CertFleet test. Installs what the tests need when it is missing
 # (openssl, the etcd server and client, cfssl for the guide layouts, systemd-analyze, a C compiler, Prometheus and
-# Alertmanager from Debian's packages), so it passes on a fresh machine. Usage: ./test.sh [extra dotnet test arguments]
+# Alertmanager, SoftHSM2 with opensc and OpenSSL's pkcs11 engine from Debian's packages), so it passes on a fresh
+# machine. Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +21,11 @@ command -v gcc >/dev/null || command -v clang >/dev/null || missing+=(gcc)
 # queries and a private Alertmanager receives the coordinator's alerts (each started by its test on loopback)
 command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+# CA keys in an HSM: SoftHSM2 tokens with keys made inside them by opensc's pkcs11-tool, opened through OpenSSL's
+# pkcs11 engine (libp11, which brings p11-kit's proxy module)
+command -v softhsm2-util >/dev/null || missing+=(softhsm2)
+command -v pkcs11-tool >/dev/null || missing+=(opensc)
+[ -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || missing+=(libengine-pkcs11-openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} (needed by the tests)"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

@@ -9,6 +9,7 @@ internal static class BenchCommand
 {
     private const string Usage = """
         usage: certfleet-bench sign --count N [--key rsa2048|ecdsa-p256]
+               certfleet-bench sign-hsm --count N [--key rsa2048|ecdsa-p256] [--module PATH]   (a SoftHSM2 token)
                certfleet-bench fleet --agents N [--address 127.0.22.1] [--port 7622] [--batch N] [--coordinator PATH]
                certfleet-bench local-renew [--runs N] [--certfleet PATH]
         """;
@@ -27,6 +28,9 @@ internal static class BenchCommand
             {
                 case "sign":
                     SignBench.Run(options.Int("count", 2000), options.Text("key", "rsa2048"));
+                    return 0;
+                case "sign-hsm":
+                    HsmSignBench.Run(options.Int("count", 2000), options.Text("key", "rsa2048"), options.Text("module", SoftHsmToken.SoftHsmModule));
                     return 0;
                 case "fleet":
                     await FleetBench.RunAsync(new FleetBenchOptions(

@@ -42,12 +42,14 @@ internal static class SignBench
             ("dotnetSignsPerSecond", dotnet), ("certsPerSecondStateOnDisk", onDisk));
     }
 
-    private static double Measure(string parent, int count, string keyType, out double dotnetSignsPerSecond, out double withoutAuditPerSecond)
+    /// <param name="token">where the CA key is: null for a key file, else a key inside this PKCS#11 token</param>
+    internal static double Measure(string parent, int count, string keyType, out double dotnetSignsPerSecond, out double withoutAuditPerSecond,
+        SoftHsmToken? token = null)
     {
         var directory = Directory.CreateDirectory(Path.Combine(parent, "certfleet-bench-sign-" + Guid.NewGuid().ToString("N")[..8]));
         try
         {
-            var signer = Setup(directory.FullName, keyType, out var record, out var reported, out var csrs, out var authorities, out var audit);
+            var signer = Setup(directory.FullName, keyType, token, out var record, out var reported, out var csrs, out var authorities, out var audit);
             if (Environment.GetEnvironmentVariable("CERTFLEET_BENCH_PROFILE") == "1")
             {
                 SignProfile.Run(Math.Min(count, 320), signer, authorities, audit, record, reported, csrs);
@@ -66,7 +68,8 @@ internal static class SignBench
             var certsPerSecond = count / clock.Elapsed.TotalSeconds;
             withoutAuditPerSecond = WithoutAudit(authorities, record, reported, csrs, validity, count);
             ResultLine.Note($"state in {parent}: {certsPerSecond:0} renewals/s on one thread, {withoutAuditPerSecond:0}/s without the audit record "
-                + $"({keyType}; .NET signs alone: {dotnetSignsPerSecond:0}/s)");
+                + $"({keyType}{(token is null ? "" : " in a PKCS#11 token")}; the CA key signs alone: {dotnetSignsPerSecond:0}/s)");
+            authorities.Dispose();
             return certsPerSecond;
         }
         finally
@@ -96,7 +99,7 @@ internal static class SignBench
     }
 
     /// <summary>The CA key's bare signature rate through System.Security.Cryptography: the ceiling of any path that signs with it.</summary>
-    private static double RawSignsPerSecond(AsymmetricAlgorithm key, byte[] data, int count)
+    internal static double RawSignsPerSecond(AsymmetricAlgorithm key, byte[] data, int count)
     {
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
@@ -111,15 +114,21 @@ internal static class SignBench
         return count / clock.Elapsed.TotalSeconds;
     }
 
-    private static RenewalSigner Setup(string directory, string keyType, out NodeRecord record, out ReportedCertificate[] reported, out byte[][] csrs,
-        out ClusterAuthorities authorities, out AuditLog audit)
+    private static RenewalSigner Setup(string directory, string keyType, SoftHsmToken? token, out NodeRecord record, out ReportedCertificate[] reported,
+        out byte[][] csrs, out ClusterAuthorities authorities, out AuditLog audit)
     {
-        using var caKey = SyntheticPki.NewKey(keyType);
+        // a key in a token makes its own CA certificate, through the engine, as the coordinator will sign with it
+        using var tokenKey = token?.Open();
+        using var fileKey = token is null ? SyntheticPki.NewKey(keyType) : null;
+        var caKey = tokenKey?.Algorithm ?? fileKey!;
         using var ca = SyntheticPki.Authority("kubernetes", caKey);
         var caPath = Path.Combine(directory, "ca.crt");
-        var caKeyPath = Path.Combine(directory, "ca.key");
+        var caKeyPath = token?.Uri ?? Path.Combine(directory, "ca.key");
         File.WriteAllText(caPath, ca.ExportCertificatePem());
-        File.WriteAllText(caKeyPath, SyntheticPki.PrivateKeyPem(caKey));
+        if (fileKey is not null)
+        {
+            File.WriteAllText(caKeyPath, SyntheticPki.PrivateKeyPem(fileKey));
+        }
 
         // distinct certificates and keys, more than the coordinator keeps per thread (16), so every renewal pays
         // what a real one pays: its CSR's key loaded and its signatures checked for the first time
@@ -148,7 +157,7 @@ internal static class SignBench
         {
             Listen = "127.0.22.1:7622",
             StateDirectory = directory,
-            ClusterAuthorities = [new ClusterAuthorityFiles(caPath, caKeyPath)],
+            ClusterAuthorities = [new ClusterAuthorityFiles(caPath, caKeyPath, PinFile: token?.PinFile)],
         };
         authorities = new ClusterAuthorities(options, NullLogger<ClusterAuthorities>.Instance);
         audit = new AuditLog(new StateDatabase(directory), TimeProvider.System, NullLogger<AuditLog>.Instance);

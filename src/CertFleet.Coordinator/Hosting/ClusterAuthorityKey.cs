@@ -5,14 +5,19 @@ using CertFleet.Pki.PemEncoding;
 namespace CertFleet.Coordinator.Hosting;
 
 /// <summary>
-/// Reads a cluster CA key file, decrypting an "ENCRYPTED PRIVATE KEY" (PKCS#8) with the passphrase file given for it.
-/// The passphrase is read only here, kept in a buffer that is cleared after use, and never logged.
+/// Reads a cluster CA key file, decrypting an encrypted one (PKCS#8, or traditional Proc-Type: 4,ENCRYPTED) with the
+/// passphrase file given for it; or opens a key inside a PKCS#11 token (a `pkcs11:` URI) with its PIN file. The
+/// passphrase and the PIN are read only here, kept in buffers that are cleared after use, and never logged.
 /// </summary>
 internal static class ClusterAuthorityKey
 {
     public static PrivateKey Read(ClusterAuthorityFiles files)
     {
         ArgumentNullException.ThrowIfNull(files);
+        if (files.KeyIsInToken)
+        {
+            return Open(files);
+        }
         var block = Pem.Read(File.ReadAllText(files.KeyPath), files.KeyPath).FirstOrDefault(b => PrivateKey.IsPrivateKeyLabel(b.Label))
             ?? throw new PkiException($"--ca-key {files.KeyPath}: holds no PEM private key; point to the CA key file");
         if (files.PassphraseFile is null)
@@ -30,7 +35,29 @@ internal static class ClusterAuthorityKey
         }
     }
 
-    private static char[] ReadPassphrase(string path)
+    private static PrivateKey Open(ClusterAuthorityFiles files)
+    {
+        var uri = Pkcs11KeyUri.Parse(files.KeyPath);
+        if (files.PinFile is null)
+        {
+            throw new PkiException($"{uri}: a key in a PKCS#11 token needs the token's PIN; give it with --ca-key-pin-credential NAME "
+                + "(LoadCredential=NAME:/path in the unit) or --ca-key-pin-file F");
+        }
+        var pin = ReadSecret(files.PinFile, "the CA key's PIN", "--ca-key-pin-file", "--ca-key-pin-credential");
+        try
+        {
+            return PrivateKey.Open(uri, pin, "the PIN from " + files.PinFile);
+        }
+        finally
+        {
+            Array.Clear(pin);
+        }
+    }
+
+    private static char[] ReadPassphrase(string path) =>
+        ReadSecret(path, "the CA key passphrase", "--ca-key-passphrase-file", "--ca-key-passphrase-credential");
+
+    private static char[] ReadSecret(string path, string what, string fileOption, string credentialOption)
     {
         try
         {
@@ -40,8 +67,8 @@ internal static class ClusterAuthorityKey
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PkiException($"{path}: the CA key passphrase cannot be read ({e.Message}); check --ca-key-passphrase-file, or the "
-                + "LoadCredential= of the unit for --ca-key-passphrase-credential", e);
+            throw new PkiException($"{path}: {what} cannot be read ({e.Message}); check {fileOption}, or the "
+                + $"LoadCredential= of the unit for {credentialOption}", e);
         }
     }
 }

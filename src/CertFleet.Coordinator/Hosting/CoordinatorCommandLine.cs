@@ -9,6 +9,7 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
     public const string Usage = """
         Usage: certfleet-coordinator --listen HOST:PORT --state-dir DIR [--ca-cert FILE --ca-key FILE]...
                                      [--ca-key-passphrase-credential NAME | --ca-key-passphrase-file F]...
+                                     [--ca-key-pin-credential NAME | --ca-key-pin-file F]...
                                      [--metrics-listen HOST:PORT] [--auto-renew-within D [--window "Sat 02:00-04:00"]]
                                      [--notify-webhook URL] [--notify-alertmanager URL] [--config FILE]
 
@@ -21,7 +22,12 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
           --ca-cert F --ca-key F    a cluster CA to sign renewals with; repeat for each CA (ca, front-proxy-ca, ...)
           --ca-key-passphrase-credential NAME  the passphrase of an encrypted --ca-key, from the systemd credential
                                     $CREDENTIALS_DIRECTORY/NAME (LoadCredential=NAME:/path in the unit)
-          --ca-key-passphrase-file F  the same from a file (mode 0600); give one per --ca-key in order, or one for all
+          --ca-key-passphrase-file F  the same from a file (mode 0600); give one per key file in order, or one for all
+                                    (an encrypted PKCS#8 key, or OpenSSL 1.x's Proc-Type: 4,ENCRYPTED with AES or 3DES)
+          --ca-key pkcs11:token=T;object=K  a CA key inside a PKCS#11 token (an HSM); it signs there and never leaves it.
+                                    Add ?module-path=/usr/lib/.../module.so for a module p11-kit does not offer
+          --ca-key-pin-credential NAME  the token's PIN from $CREDENTIALS_DIRECTORY/NAME (LoadCredential=NAME:/path)
+          --ca-key-pin-file F       the same from a file (mode 0600); one per pkcs11: key in order, or one for all
           --metrics-listen HOST:PORT  Prometheus metrics over plain HTTP (GET /metrics)
           --auto-renew-within D     start a rollout by itself when a certificate expires within D (30d, 2w, 1d12h;
                                     README "Durations and hashes")
@@ -33,10 +39,11 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
 
     private static readonly HashSet<string> ValueOptions =
         ["--listen", "--state-dir", "--ca-cert", "--ca-key", "--metrics-listen", "--auto-renew-within", "--window",
-            "--ca-key-passphrase-credential", "--ca-key-passphrase-file", "--notify-webhook", "--notify-alertmanager"];
+            "--ca-key-passphrase-credential", "--ca-key-passphrase-file", "--ca-key-pin-credential", "--ca-key-pin-file",
+            "--notify-webhook", "--notify-alertmanager"];
 
     private static readonly HashSet<string> RepeatableOptions =
-        ["--ca-cert", "--ca-key", "--ca-key-passphrase-credential", "--ca-key-passphrase-file"];
+        ["--ca-cert", "--ca-key", "--ca-key-passphrase-credential", "--ca-key-passphrase-file", "--ca-key-pin-credential", "--ca-key-pin-file"];
 
     public const string DefaultConfigFile = "/etc/certfleet/coordinator.conf";
 
@@ -96,6 +103,7 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         var certificates = new List<string>();
         var keys = new List<string>();
         var passphrases = new List<string>();
+        var pins = new List<string>();
         foreach (var (name, value) in settings)
         {
             if (name == "--ca-cert")
@@ -110,11 +118,15 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             {
                 passphrases.Add(value);
             }
-            else if (name == "--ca-key-passphrase-credential")
+            else if (name == "--ca-key-pin-file")
             {
-                if (CredentialPath(value, environment, out var problem) is { } path)
+                pins.Add(value);
+            }
+            else if (name is "--ca-key-passphrase-credential" or "--ca-key-pin-credential")
+            {
+                if (CredentialPath(name, value, environment, out var problem) is { } path)
                 {
-                    passphrases.Add(path);
+                    (name == "--ca-key-pin-credential" ? pins : passphrases).Add(path);
                 }
                 else
                 {
@@ -128,6 +140,9 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         }
 
         var authorities = new List<ClusterAuthorityFiles>();
+        // passphrases go with the key files in order, PINs with the pkcs11: keys, so one list never shifts the other
+        var fileKeys = keys.Where(k => !CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri(k)).ToList();
+        var tokenKeys = keys.Where(CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri).ToList();
         for (var i = 0; i < Math.Max(certificates.Count, keys.Count); i++)
         {
             if (i >= keys.Count)
@@ -140,17 +155,27 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             }
             else
             {
-                authorities.Add(new ClusterAuthorityFiles(certificates[i], keys[i], passphrases.Count switch
-                {
-                    0 => null,
-                    1 => passphrases[0],
-                    _ => i < passphrases.Count ? passphrases[i] : null,
-                }));
+                var isToken = CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri(keys[i]);
+                var ofItsKind = keys.Take(i).Count(k => CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri(k) == isToken);
+                var secret = Nth(isToken ? pins : passphrases, ofItsKind);
+                authorities.Add(new ClusterAuthorityFiles(certificates[i], keys[i], isToken ? null : secret, isToken ? secret : null));
             }
         }
-        if (passphrases.Count > 1 && passphrases.Count != keys.Count)
+        if (passphrases.Count > 1 && passphrases.Count != fileKeys.Count)
         {
-            problems.Add($"{passphrases.Count} CA key passphrases for {keys.Count} --ca-key; give one per --ca-key, in the same order, or a single one for all");
+            problems.Add($"{passphrases.Count} CA key passphrases for {fileKeys.Count} --ca-key files; give one per --ca-key file, in the same order, or a single one for all");
+        }
+        if (pins.Count > 1 && pins.Count != tokenKeys.Count)
+        {
+            problems.Add($"{pins.Count} PINs for {tokenKeys.Count} pkcs11: --ca-key; give one per pkcs11: key, in the same order, or a single one for all");
+        }
+        if (pins.Count > 0 && tokenKeys.Count == 0)
+        {
+            problems.Add("--ca-key-pin-credential/--ca-key-pin-file give the PIN of a pkcs11: --ca-key, and there is none; for an encrypted key file use --ca-key-passphrase-credential/--ca-key-passphrase-file");
+        }
+        if (passphrases.Count > 0 && fileKeys.Count == 0 && tokenKeys.Count > 0)
+        {
+            problems.Add("--ca-key-passphrase-credential/--ca-key-passphrase-file decrypt a --ca-key file, and every --ca-key is in a token; give the token's PIN with --ca-key-pin-credential/--ca-key-pin-file");
         }
 
         TimeSpan? autoRenew = null;
@@ -221,19 +246,28 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         return option == "--notify-alertmanager" && !url.AbsolutePath.EndsWith('/') ? new Uri(url + "/") : url;
     }
 
-    private static string? CredentialPath(string name, Func<string, string?> environment, out string? problem)
+    /// <summary>The one secret for the n-th key of its kind: the only one given, or the n-th; null when none.</summary>
+    private static string? Nth(List<string> secrets, int index) => secrets.Count switch
+    {
+        0 => null,
+        1 => secrets[0],
+        _ => index < secrets.Count ? secrets[index] : null,
+    };
+
+    private static string? CredentialPath(string option, string name, Func<string, string?> environment, out string? problem)
     {
         problem = null;
         if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
         {
-            problem = $"--ca-key-passphrase-credential '{name}': give the credential's name (as in LoadCredential=NAME:...), not a path";
+            problem = $"{option} '{name}': give the credential's name (as in LoadCredential=NAME:...), not a path";
             return null;
         }
         var folder = environment("CREDENTIALS_DIRECTORY");
         if (string.IsNullOrEmpty(folder))
         {
-            problem = $"--ca-key-passphrase-credential {name}: $CREDENTIALS_DIRECTORY is not set; run the coordinator under systemd with "
-                + $"LoadCredential={name}:/path/to/passphrase (or LoadCredentialEncrypted=), or use --ca-key-passphrase-file";
+            var (secret, fileOption) = option == "--ca-key-pin-credential" ? ("pin", "--ca-key-pin-file") : ("passphrase", "--ca-key-passphrase-file");
+            problem = $"{option} {name}: $CREDENTIALS_DIRECTORY is not set; run the coordinator under systemd with "
+                + $"LoadCredential={name}:/path/to/{secret} (or LoadCredentialEncrypted=), or use {fileOption}";
             return null;
         }
         return Path.Combine(folder, name);
@@ -243,6 +277,7 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
     {
         "--ca-cert" or "--ca-key" => "ca",
         "--ca-key-passphrase-credential" or "--ca-key-passphrase-file" => "passphrase",
+        "--ca-key-pin-credential" or "--ca-key-pin-file" => "pin",
         _ => name,
     };
 

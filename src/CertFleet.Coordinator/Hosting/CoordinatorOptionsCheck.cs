@@ -55,8 +55,9 @@ internal static class CoordinatorOptionsCheck
 
     private static void CheckAuthority(ClusterAuthorityFiles pair, List<string> problems)
     {
-        var modes = new[] { SecretFileMode.Refusal(pair.KeyPath, "--ca-key") }
+        var modes = new[] { pair.KeyIsInToken ? null : SecretFileMode.Refusal(pair.KeyPath, "--ca-key") }
             .Append(pair.PassphraseFile is { } passphrase ? SecretFileMode.Refusal(passphrase, "the CA key's passphrase file") : null)
+            .Append(pair.PinFile is { } pin ? SecretFileMode.Refusal(pin, "the CA key's PIN file") : null)
             .OfType<string>().ToList();
         if (modes.Count > 0)
         {
@@ -67,7 +68,7 @@ internal static class CoordinatorOptionsCheck
             Pem.Read(text, path).FirstOrDefault(b => b.Label == "CERTIFICATE") is { } block
                 ? CertificateInfo.Parse(block.Der, path)
                 : throw new PkiException($"--ca-cert {path}: holds no PEM CERTIFICATE block; point to the CA certificate file"));
-        using var key = Read(pair.KeyPath, "--ca-key", problems, (_, _) => ClusterAuthorityKey.Read(pair));
+        using var key = pair.KeyIsInToken ? Open(pair, problems) : Read(pair.KeyPath, "--ca-key", problems, (_, _) => ClusterAuthorityKey.Read(pair));
         if (certificate is null || key is null)
         {
             return;
@@ -79,6 +80,20 @@ internal static class CoordinatorOptionsCheck
         if (!key.Matches(certificate))
         {
             problems.Add($"--ca-key {pair.KeyPath} does not match --ca-cert {pair.CertificatePath} ('{certificate.Subject}'); give the key that belongs to that certificate");
+        }
+    }
+
+    /// <summary>A key in a PKCS#11 token: nothing to read as a file; the token is asked, and its answer is the problem.</summary>
+    private static PrivateKey? Open(ClusterAuthorityFiles pair, List<string> problems)
+    {
+        try
+        {
+            return ClusterAuthorityKey.Read(pair);
+        }
+        catch (PkiException e)
+        {
+            problems.Add(e.Message.StartsWith("--", StringComparison.Ordinal) ? e.Message : $"--ca-key {e.Message}");
+            return null;
         }
     }
 

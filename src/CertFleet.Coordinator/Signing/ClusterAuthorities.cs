@@ -81,12 +81,13 @@ internal sealed partial class ClusterAuthorities : IDisposable
     private CertificateAuthority Load(ClusterAuthorityFiles files)
     {
         var certificate = ReadCertificate(files.CertificatePath);
-        foreach (var warning in new[] { SecretFileMode.Warning(files.KeyPath, "--ca-key"),
-            files.PassphraseFile is { } passphrase ? SecretFileMode.Warning(passphrase, "the CA key's passphrase file") : null }.OfType<string>())
+        foreach (var warning in new[] { files.KeyIsInToken ? null : SecretFileMode.Warning(files.KeyPath, "--ca-key"),
+            files.PassphraseFile is { } passphrase ? SecretFileMode.Warning(passphrase, "the CA key's passphrase file") : null,
+            files.PinFile is { } pin ? SecretFileMode.Warning(pin, "the CA key's PIN file") : null }.OfType<string>())
         {
             Log.ReadableSecret(_logger, warning);
         }
-        var key = ClusterAuthorityKey.Read(files); // decrypts an encrypted PKCS#8 key with its passphrase file
+        var key = ClusterAuthorityKey.Read(files); // decrypts an encrypted key with its passphrase file, or opens a token's key
         if (!key.Matches(certificate))
         {
             key.Dispose();

@@ -13,7 +13,7 @@ public sealed class PrivateKey : IDisposable
     private const string Pkcs8Label = "PRIVATE KEY";
     private const string EncryptedPkcs8Label = "ENCRYPTED PRIVATE KEY";
 
-    private PrivateKey(AsymmetricAlgorithm algorithm)
+    private PrivateKey(AsymmetricAlgorithm algorithm, string where = "")
     {
         Algorithm = algorithm;
         SubjectPublicKeyInfoDer = algorithm.ExportSubjectPublicKeyInfo();
@@ -22,7 +22,7 @@ public sealed class PrivateKey : IDisposable
             RSA rsa => $"RSA {rsa.KeySize}",
             ECDsa ecdsa => "ECDSA " + CurveName(ecdsa),
             _ => algorithm.GetType().Name,
-        };
+        } + where;
     }
 
     /// <summary>The key: an <see cref="RSA"/> or an <see cref="ECDsa"/>.</summary>
@@ -46,6 +46,13 @@ public sealed class PrivateKey : IDisposable
                 $"{sourceName}: the private key is encrypted with a passphrase; CertFleet needs the key unencrypted " +
                 "(decrypt it with `openssl pkey -in KEY -out KEY.plain`, keep mode 0600) or give the passphrase");
         }
+        if (LegacyEncryptedPem.IsEncrypted(block))
+        {
+            throw new PkiException(
+                $"{sourceName}: the private key is encrypted with a passphrase (Proc-Type: 4,ENCRYPTED, " +
+                $"{LegacyEncryptedPem.CipherOf(block)}); CertFleet needs the key unencrypted (decrypt it with `openssl pkey " +
+                "-in KEY -out KEY.plain`, keep mode 0600) or give the passphrase");
+        }
         return Load(block, sourceName, block.Label switch
         {
             Pkcs1Label => () => ImportRsa(rsa => rsa.ImportRSAPrivateKey(block.Der, out _)),
@@ -55,10 +62,25 @@ public sealed class PrivateKey : IDisposable
         });
     }
 
-    /// <summary>Reads an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY") with its passphrase.</summary>
+    /// <summary>
+    /// Reads an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY") or a traditionally encrypted PKCS#1/SEC1 one
+    /// (Proc-Type: 4,ENCRYPTED) with its passphrase.
+    /// </summary>
     public static PrivateKey Parse(PemBlock block, string sourceName, ReadOnlySpan<char> passphrase)
     {
         ArgumentNullException.ThrowIfNull(block);
+        if (LegacyEncryptedPem.IsEncrypted(block))
+        {
+            var pkcs8 = LegacyEncryptedPem.DecryptToPkcs8(block, sourceName, passphrase);
+            try
+            {
+                return Load(block, sourceName, () => ImportPkcs8(pkcs8));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(pkcs8);
+            }
+        }
         if (block.Label != EncryptedPkcs8Label)
         {
             return Parse(block, sourceName);
@@ -86,6 +108,34 @@ public sealed class PrivateKey : IDisposable
         {
             Array.Clear(password);
         }
+    }
+
+    /// <summary>
+    /// A key inside a PKCS#11 token (an HSM), opened through OpenSSL's pkcs11 engine: every signature is made by the
+    /// token and the key never enters this process (the token keeps it sensitive; only a handle is here).
+    /// </summary>
+    /// <param name="pinSource">where the PIN came from (a file's path), for the message of a wrong one</param>
+    public static PrivateKey Open(Pkcs11KeyUri uri, ReadOnlySpan<char> pin, string pinSource)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        using var handle = Pkcs11Engine.OpenPrivateKey(uri, pin, pinSource);
+        AsymmetricAlgorithm algorithm;
+        try
+        {
+            algorithm = new RSAOpenSsl(handle);
+        }
+        catch (CryptographicException)
+        {
+            try
+            {
+                algorithm = new ECDsaOpenSsl(handle);
+            }
+            catch (CryptographicException e)
+            {
+                throw new PkiException($"{uri}: the token's key is neither RSA nor ECDSA; CertFleet handles RSA and ECDSA (P-256, P-384) keys", e);
+            }
+        }
+        return new PrivateKey(algorithm, $" in PKCS#11 token '{uri.Token}'");
     }
 
     /// <summary>True when the certificate carries this key's public key.</summary>

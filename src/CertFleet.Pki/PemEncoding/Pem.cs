@@ -38,8 +38,9 @@ public static class Pem
                     $"{sourceName}: the PEM block '-----BEGIN {label}-----' ends with '-----END {endLabel}-----'; " +
                     "the file is damaged, restore it from a backup");
             }
-            var der = DecodeBody(text.AsSpan(bodyStart, end - bodyStart), label, sourceName);
-            blocks.Add(new PemBlock(label, der, start, blockEnd));
+            var headers = new List<KeyValuePair<string, string>>();
+            var der = DecodeBody(text.AsSpan(bodyStart, end - bodyStart), label, sourceName, headers);
+            blocks.Add(new PemBlock(label, der, start, blockEnd) { Headers = headers });
             position = blockEnd;
         }
     }
@@ -72,14 +73,15 @@ public static class Pem
         return text[labelStart..close];
     }
 
-    private static byte[] DecodeBody(ReadOnlySpan<char> body, string label, string sourceName)
+    private static byte[] DecodeBody(ReadOnlySpan<char> body, string label, string sourceName, List<KeyValuePair<string, string>> headers)
     {
         var base64 = new StringBuilder(body.Length);
         foreach (var line in body.EnumerateLines())
         {
             // RFC 1421 headers (Proc-Type, DEK-Info) are not base64; the key reader explains encrypted keys.
-            if (line.Contains(':'))
+            if (line.IndexOf(':') is var colon and >= 0)
             {
+                headers.Add(new(line[..colon].Trim().ToString(), line[(colon + 1)..].Trim().ToString()));
                 continue;
             }
             foreach (var c in line)
