@@ -141,7 +141,7 @@ public static partial class CoordinatorHost
         {
             app = Build(commandLine.Options);
         }
-        catch (Exception e) when (e is PkiException or CoordinatorOptionsException)
+        catch (Exception e) when (e is PkiException or CoordinatorOptionsException or StateSchemaException)
         {
             await error.WriteLineAsync($"certfleet-coordinator: {e.Message}").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
@@ -170,7 +170,12 @@ public static partial class CoordinatorHost
         {
             // the database lives in the state dir, which the fleet authority creates with mode 0700
             provider.GetRequiredService<FleetAuthority>();
-            return new StateDatabase(options.StateDirectory);
+            var database = new StateDatabase(options.StateDirectory);
+            foreach (var step in database.Migrated)
+            {
+                Log.SchemaMigrated(provider.GetRequiredService<ILoggerFactory>().CreateLogger("CertFleet.Coordinator"), database.Path, step.Version, step.Name);
+            }
+            return database;
         });
         services.AddSingleton<FleetAuthority>();
         services.AddSingleton<TokenStore>();
@@ -211,5 +216,8 @@ public static partial class CoordinatorHost
     {
         [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "certfleet-coordinator started at {Url} (listening on {Listen}), state dir {StateDirectory}, {CaCount} cluster CA(s), fleet CA {CaHash}")]
         public static partial void Started(ILogger logger, string url, string listen, string stateDirectory, int caCount, string caHash);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Path}: schema now at version {Version} ({Step})")]
+        public static partial void SchemaMigrated(ILogger logger, string path, int version, string step);
     }
 }
