@@ -49,6 +49,12 @@ internal sealed partial class DemoProcess : IAsyncDisposable
         {
             start.ArgumentList.Add(argument);
         }
+        if (program.Jit)
+        {
+            // a daemon's profile-guided tiering pays off over days; in a demo of a minute, seven processes that each
+            // instrument and recompile the same code cost about a fifth more CPU (docs/PERFORMANCE.md)
+            start.Environment["DOTNET_TieredPGO"] = "0";
+        }
         var process = new Process { StartInfo = start };
         var running = new DemoProcess(label, process, logPath, echo);
         process.OutputDataReceived += (_, e) => running.Write(e.Data);

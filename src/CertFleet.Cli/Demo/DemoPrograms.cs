@@ -1,7 +1,10 @@
 namespace CertFleet.Cli.Demo;
 
-/// <summary>How to start one of CertFleet's programs: <see cref="FileName"/> with <see cref="Arguments"/> before its own.</summary>
-internal sealed record DemoProgram(string Name, string FileName, IReadOnlyList<string> Arguments)
+/// <summary>
+/// How to start one of CertFleet's programs: <see cref="FileName"/> with <see cref="Arguments"/> before its own.
+/// <see cref="Jit"/>: a clone's build output, run by the .NET runtime rather than as a native binary.
+/// </summary>
+internal sealed record DemoProgram(string Name, string FileName, IReadOnlyList<string> Arguments, bool Jit = false)
 {
     /// <summary>Where it was found, for the demo to say.</summary>
     public string Location => Arguments.Count > 0 ? Arguments[^1] : FileName;
@@ -73,8 +76,8 @@ internal static class DemoPrograms
         // run them as this certfleet runs: with the same dotnet, or through their apphost, which finds the runtime as
         // this certfleet's apphost did (`dotnet run` starts the apphost)
         var apphost = Path.ChangeExtension(dll, null);
-        return Environment.ProcessPath is { } process && Path.GetFileName(process) == "dotnet" ? new DemoProgram(name, process, [dll])
-            : IsExecutable(apphost) ? new DemoProgram(name, apphost, [])
+        return Environment.ProcessPath is { } process && Path.GetFileName(process) == "dotnet" ? new DemoProgram(name, process, [dll], Jit: true)
+            : IsExecutable(apphost) ? new DemoProgram(name, apphost, [], Jit: true)
             : null;
     }
 

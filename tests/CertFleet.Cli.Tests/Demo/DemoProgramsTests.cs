@@ -68,6 +68,7 @@ public sealed class DemoProgramsTests : IDisposable
         Assert.Equal([coordinator], found.Value.Coordinator.Arguments);
         Assert.Equal([agent], found.Value.Agent.Arguments);
         Assert.Equal(coordinator, found.Value.Coordinator.Location);
+        Assert.True(found.Value.Coordinator.Jit);
     }
 
     [Fact]
