@@ -1,5 +1,4 @@
 using System.CommandLine;
-using CertFleet.Coordinator.State;
 
 namespace CertFleet.Cli.Demo;
 
@@ -19,16 +18,22 @@ internal static class DemoCommand
         command.Subcommands[0].Hidden = true;
         command.SetAction(async (parsed, cancellation) =>
         {
-            // before the sandbox is written: the demo's coordinator keeps its state in SQLite
-            if (StateDatabase.MissingLibrary() is { } missing)
+            // before the sandbox is written: without both programs there is no demo
+            if (DemoPrograms.Find(AppContext.BaseDirectory, Environment.GetEnvironmentVariable("PATH"), out var missing) is not { } programs)
             {
-                await context.Error.WriteLineAsync($"certfleet demo: {missing}, and the demo's coordinator keeps its state in "
-                    + "SQLite; run the certfleet the package installs (/usr/bin/certfleet), or put libe_sqlite3.so (from "
-                    + "/usr/lib/certfleet or the publish folder) next to this binary").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"certfleet demo: {missing}").ConfigureAwait(false);
                 return ExitCodes.InvalidInput;
             }
-            await using var demo = new DemoRun(context, parsed.GetValue(keep), parsed.GetValue(verbose));
-            return await demo.RunAsync(cancellation);
+            try
+            {
+                await using var demo = new DemoRun(context, programs.Coordinator, programs.Agent, parsed.GetValue(keep), parsed.GetValue(verbose));
+                return await demo.RunAsync(cancellation);
+            }
+            catch (DemoFailedException e)
+            {
+                await context.Error.WriteLineAsync($"certfleet demo: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.ProblemsFound;
+            }
         });
         return command;
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using CertFleet.Coordinator.State;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -33,28 +32,6 @@ internal sealed partial class AuditLog : IDisposable
         _database = database;
         _time = time;
         _logger = logger;
-        _database.EnsureSchema("""
-            CREATE TABLE IF NOT EXISTS audit (
-                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-                time TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                actor TEXT NOT NULL,
-                node TEXT NOT NULL,
-                path TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                serial TEXT NOT NULL,
-                not_after TEXT,
-                previous_serial TEXT NOT NULL,
-                reason TEXT NOT NULL,
-                rollout_id TEXT NOT NULL,
-                detail TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS audit_node ON audit (node, sequence);
-            CREATE INDEX IF NOT EXISTS audit_kind ON audit (kind);
-            CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-            CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-            """);
     }
 
     /// <summary>Node removal, for the fleet's node-removal code: who removed <paramref name="node"/>.</summary>
@@ -69,14 +46,14 @@ internal sealed partial class AuditLog : IDisposable
             var insert = _insert ??= PrepareInsert();
             try
             {
-                Set(insert, "$time", Format(_time.GetUtcNow()));
+                Set(insert, "$time", StateTime.ToText(_time.GetUtcNow()));
                 Set(insert, "$kind", Bounded(record.Kind));
                 Set(insert, "$actor", Bounded(record.Actor));
                 Set(insert, "$node", Bounded(record.Node));
                 Set(insert, "$path", Bounded(record.Path));
                 Set(insert, "$subject", Bounded(record.Subject));
                 Set(insert, "$serial", Bounded(record.Serial));
-                Set(insert, "$notAfter", record.NotAfter is { } notAfter ? Format(notAfter) : DBNull.Value);
+                Set(insert, "$notAfter", record.NotAfter is { } notAfter ? StateTime.ToText(notAfter) : DBNull.Value);
                 Set(insert, "$previousSerial", Bounded(record.PreviousSerial));
                 Set(insert, "$reason", Bounded(record.Reason));
                 Set(insert, "$rollout", Bounded(record.RolloutId));
@@ -140,10 +117,7 @@ internal sealed partial class AuditLog : IDisposable
     public long Count(string kind)
     {
         using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM audit WHERE kind = $kind";
-        command.Parameters.AddWithValue("$kind", kind);
-        return (long)command.ExecuteScalar()!;
+        return (long)connection.Scalar("SELECT COUNT(*) FROM audit WHERE kind = $kind", ("$kind", kind))!;
     }
 
     /// <summary>The sequence number of the newest record (0 for an empty trail): a reader that wants only what comes next starts after it.</summary>
@@ -165,15 +139,12 @@ internal sealed partial class AuditLog : IDisposable
     public AuditPage ReadPage(string? node, DateTimeOffset? since, long afterSequence, int maxRecords, long maxBytes)
     {
         using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var command = connection.Command("""
             SELECT sequence, time, kind, actor, node, path, subject, serial, not_after, previous_serial, reason, rollout_id, detail
             FROM audit WHERE ($node IS NULL OR node = $node) AND ($since IS NULL OR time >= $since) AND sequence > $after
             ORDER BY sequence
-            """;
-        command.Parameters.AddWithValue("$node", string.IsNullOrEmpty(node) ? DBNull.Value : node);
-        command.Parameters.AddWithValue("$since", since is { } from ? Format(from) : DBNull.Value);
-        command.Parameters.AddWithValue("$after", afterSequence);
+            """,
+            ("$node", string.IsNullOrEmpty(node) ? null : node), ("$since", since), ("$after", afterSequence));
         using var reader = command.ExecuteReader();
         var events = new List<AuditEvent>();
         long bytes = 0;
@@ -186,7 +157,7 @@ internal sealed partial class AuditLog : IDisposable
             var audit = new AuditEvent
             {
                 Sequence = reader.GetInt64(0),
-                Time = Timestamp.FromDateTimeOffset(Parse(reader.GetString(1))),
+                Time = Timestamp.FromDateTimeOffset(reader.GetTime(1)),
                 Kind = Bounded(reader.GetString(2)),
                 Actor = Bounded(reader.GetString(3)),
                 Node = Bounded(reader.GetString(4)),
@@ -198,10 +169,7 @@ internal sealed partial class AuditLog : IDisposable
                 RolloutId = Bounded(reader.GetString(11)),
                 Detail = Bounded(reader.GetString(12)),
             };
-            if (!reader.IsDBNull(8))
-            {
-                audit.NotAfter = Timestamp.FromDateTimeOffset(Parse(reader.GetString(8)));
-            }
+            audit.NotAfter = reader.GetTimestampOrNull(8);
             bytes += audit.CalculateSize();
             if (events.Count > 0 && bytes > maxBytes)
             {
@@ -211,13 +179,6 @@ internal sealed partial class AuditLog : IDisposable
         }
         return new AuditPage(events, More: false);
     }
-
-    // Fixed-width UTC text sorts in time order, so "since" is a plain comparison.
-    private static string Format(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset Parse(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     private static partial class Log
     {

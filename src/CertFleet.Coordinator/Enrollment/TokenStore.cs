@@ -10,29 +10,10 @@ namespace CertFleet.Coordinator.Enrollment;
 /// Bootstrap tokens: 256 random bits, URL-safe, stored only as SHA-256 hashes, single use, with a time to live and
 /// optionally bound to one node name. A leaked database therefore enrolls nobody.
 /// </summary>
-internal sealed class TokenStore
+internal sealed class TokenStore(StateDatabase database, TimeProvider time)
 {
     public static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromHours(1);
     public static readonly TimeSpan MaximumTimeToLive = TimeSpan.FromDays(30);
-
-    private readonly StateDatabase _database;
-    private readonly TimeProvider _time;
-
-    public TokenStore(StateDatabase database, TimeProvider time)
-    {
-        _database = database;
-        _time = time;
-        database.EnsureSchema("""
-            CREATE TABLE IF NOT EXISTS enrollment_tokens (
-                hash TEXT PRIMARY KEY,
-                node TEXT,
-                role TEXT NOT NULL,
-                created_at INTEGER NOT NULL,
-                expires_at INTEGER NOT NULL,
-                used_at INTEGER,
-                used_by TEXT)
-            """);
-    }
 
     public EnrollmentToken Create(string? node, NodeRole role, TimeSpan? timeToLive)
     {
@@ -46,17 +27,10 @@ internal sealed class TokenStore
             throw new ArgumentException(problem);
         }
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         var token = new EnrollmentToken(secret, node, role, now + ttl);
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO enrollment_tokens (hash, node, role, created_at, expires_at) VALUES ($hash, $node, $role, $created, $expires)";
-        command.Parameters.AddWithValue("$hash", Hash(secret));
-        command.Parameters.AddWithValue("$node", (object?)node ?? DBNull.Value);
-        command.Parameters.AddWithValue("$role", NodeRoles.Format(role));
-        command.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$expires", token.ExpiresAt.ToUnixTimeMilliseconds());
-        command.ExecuteNonQuery();
+        database.Execute("INSERT INTO enrollment_tokens (hash, node, role, created_at, expires_at) VALUES ($hash, $node, $role, $created, $expires)",
+            ("$hash", Hash(secret)), ("$node", node), ("$role", NodeRoles.Format(role)), ("$created", now), ("$expires", token.ExpiresAt));
         return token;
     }
 
@@ -67,12 +41,9 @@ internal sealed class TokenStore
         {
             return false;
         }
-        using var connection = _database.Open(durable: false);
-        using var select = connection.CreateCommand();
-        select.CommandText = "SELECT 1 FROM enrollment_tokens WHERE hash = $hash AND used_at IS NULL AND expires_at > $now";
-        select.Parameters.AddWithValue("$hash", Hash(secret));
-        select.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        return select.ExecuteScalar() is not null;
+        using var connection = database.Open(durable: false);
+        return connection.Scalar("SELECT 1 FROM enrollment_tokens WHERE hash = $hash AND used_at IS NULL AND expires_at > $now",
+            ("$hash", Hash(secret)), ("$now", time.GetUtcNow())) is not null;
     }
 
     /// <summary>
@@ -84,13 +55,12 @@ internal sealed class TokenStore
     /// </summary>
     public T Redeem<T>(string secret, string node, Func<SqliteConnection, NodeRole, bool, T> enroll)
     {
-        var now = _time.GetUtcNow();
-        using var connection = _database.Open();
+        var now = time.GetUtcNow();
+        using var connection = database.Open();
         // IMMEDIATE: two agents racing with the same token, or two tokens for the same new name, take turns
         using var transaction = connection.BeginTransaction(deferred: false);
-        using var select = connection.CreateCommand();
-        select.CommandText = "SELECT node, role, expires_at, used_at, used_by FROM enrollment_tokens WHERE hash = $hash";
-        select.Parameters.AddWithValue("$hash", Hash(secret));
+        using var select = connection.Command("SELECT node, role, expires_at, used_at, used_by FROM enrollment_tokens WHERE hash = $hash",
+            ("$hash", Hash(secret)));
         string? boundNode;
         NodeRole role;
         using (var reader = select.ExecuteReader())
@@ -99,12 +69,11 @@ internal sealed class TokenStore
             {
                 throw new EnrollmentRefusedException("the token is not known to this coordinator (mistyped, or made by another coordinator); make a new one with `certfleet token create`");
             }
-            boundNode = reader.IsDBNull(0) ? null : reader.GetString(0);
+            boundNode = reader.GetStringOrNull(0);
             role = NodeRoles.Parse(reader.GetString(1));
-            var expires = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2));
-            if (!reader.IsDBNull(3))
+            var expires = reader.GetTime(2);
+            if (reader.GetTimeOrNull(3) is { } usedAt)
             {
-                var usedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
                 throw new EnrollmentRefusedException($"the token was already used (by node {reader.GetString(4)} at {usedAt:u}); tokens are single use, make a new one with `certfleet token create`");
             }
             if (now >= expires)
@@ -117,12 +86,8 @@ internal sealed class TokenStore
             throw new EnrollmentRefusedException($"the token was made for node {boundNode}, not {node}; run the agent with --node {boundNode} or make a token for {node}");
         }
         var enrolled = enroll(connection, role, boundNode is not null);
-        using var update = connection.CreateCommand();
-        update.CommandText = "UPDATE enrollment_tokens SET used_at = $now, used_by = $node WHERE hash = $hash";
-        update.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        update.Parameters.AddWithValue("$node", node);
-        update.Parameters.AddWithValue("$hash", Hash(secret));
-        update.ExecuteNonQuery();
+        connection.Execute("UPDATE enrollment_tokens SET used_at = $now, used_by = $node WHERE hash = $hash",
+            ("$now", now), ("$node", node), ("$hash", Hash(secret)));
         transaction.Commit();
         return enrolled;
     }

@@ -9,7 +9,7 @@ namespace CertFleet.Coordinator.Fleet;
 /// Enrolled nodes in SQLite: role, enrollment time, last seen, the last inventory report (protobuf bytes), and the
 /// serial of the node's one live identity certificate (an older one, from before a re-enrollment, is refused).
 /// </summary>
-internal sealed class NodeStore
+internal sealed class NodeStore(StateDatabase database, TimeProvider time)
 {
     private const string EnrollSql = """
         INSERT INTO nodes (name, role, enrolled_at, identity_serial, previous_serial) VALUES ($name, $role, $now, $serial, $previous)
@@ -17,82 +17,43 @@ internal sealed class NodeStore
             identity_serial = excluded.identity_serial, previous_serial = excluded.previous_serial
         """;
 
-    private readonly StateDatabase _database;
-    private readonly TimeProvider _time;
-
-    public NodeStore(StateDatabase database, TimeProvider time)
-    {
-        _database = database;
-        _time = time;
-        database.EnsureSchema("""
-            CREATE TABLE IF NOT EXISTS nodes (
-                name TEXT PRIMARY KEY,
-                role TEXT NOT NULL,
-                enrolled_at INTEGER NOT NULL,
-                last_seen INTEGER,
-                last_report INTEGER,
-                inventory BLOB,
-                identity_serial TEXT,
-                previous_serial TEXT,
-                report_refusal TEXT)
-            """);
-        // state made before identities were tracked: add the columns; such nodes get a serial at their next renewal
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        foreach (var column in new[] { "identity_serial", "previous_serial", "report_refusal" })
-        {
-            command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = '{column}'";
-            if ((long)command.ExecuteScalar()! == 0)
-            {
-                command.CommandText = $"ALTER TABLE nodes ADD COLUMN {column} TEXT";
-                command.ExecuteNonQuery();
-            }
-        }
-    }
-
     /// <summary>
     /// Records a (re-)enrollment and the serial of the identity just issued, which from now on is the only one
     /// accepted at Connect for this node; a node enrolled again keeps its last report. <paramref name="previousSerial"/>
     /// (renewals only) may still ask for a renewal until the new identity is first seen at Connect.
     /// </summary>
-    public void Enroll(string node, NodeRole role, string identitySerial, string? previousSerial = null) => Execute(
-        EnrollSql,
-        ("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()), ("$serial", identitySerial),
-        ("$previous", (object?)previousSerial ?? DBNull.Value));
+    public void Enroll(string node, NodeRole role, string identitySerial, string? previousSerial = null)
+    {
+        using var connection = database.Open();
+        Enroll(connection, node, role, identitySerial, previousSerial);
+    }
 
     /// <summary><see cref="Enroll(string, NodeRole, string, string?)"/> inside the caller's transaction (a token's use).</summary>
-    public void Enroll(SqliteConnection connection, string node, NodeRole role, string identitySerial, string? previousSerial)
-    {
-        using var command = Command(connection, EnrollSql,
-            [("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()), ("$serial", identitySerial),
-             ("$previous", (object?)previousSerial ?? DBNull.Value)]);
-        command.ExecuteNonQuery();
-    }
+    public void Enroll(SqliteConnection connection, string node, NodeRole role, string identitySerial, string? previousSerial) =>
+        connection.Execute(EnrollSql, ("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()), ("$serial", identitySerial),
+            ("$previous", previousSerial));
 
     /// <summary>True when the node is enrolled, read inside the caller's transaction.</summary>
-    public static bool Exists(SqliteConnection connection, string node)
-    {
-        using var command = Command(connection, "SELECT 1 FROM nodes WHERE name = $name", [("$name", node)]);
-        return command.ExecuteScalar() is not null;
-    }
+    public static bool Exists(SqliteConnection connection, string node) =>
+        connection.Scalar("SELECT 1 FROM nodes WHERE name = $name", ("$name", node)) is not null;
 
     /// <summary>The node connected with its newest identity: the one before it may no longer renew.</summary>
     public void ConfirmIdentity(string node) =>
-        Execute("UPDATE nodes SET previous_serial = NULL WHERE name = $name AND previous_serial IS NOT NULL", ("$name", node));
+        database.Execute("UPDATE nodes SET previous_serial = NULL WHERE name = $name AND previous_serial IS NOT NULL", ("$name", node));
 
     // reports and last-seen times are sent again by the agent at every connect: not worth an fsync each
-    public void SaveReport(string node, InventoryReport report) => Execute(durable: false,
+    public void SaveReport(string node, InventoryReport report) => database.Execute(durable: false,
         "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now, report_refusal = NULL WHERE name = $name",
         ("$name", node), ("$inventory", report.ToByteArray()), ("$now", Now()));
 
     /// <summary>The node's newest report was refused (<see cref="InventoryIntake"/>): its last one stays, with why beside it.</summary>
-    public void RefuseReport(string node, string refusal) => Execute(durable: false,
+    public void RefuseReport(string node, string refusal) => database.Execute(durable: false,
         "UPDATE nodes SET report_refusal = $refusal, last_seen = $now WHERE name = $name",
         ("$name", node), ("$refusal", refusal), ("$now", Now()));
 
-    public void Touch(string node) => Execute(durable: false, "UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
+    public void Touch(string node) => database.Execute(durable: false, "UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
 
-    public bool Remove(string node) => Execute("DELETE FROM nodes WHERE name = $name", ("$name", node)) > 0;
+    public bool Remove(string node) => database.Execute("DELETE FROM nodes WHERE name = $name", ("$name", node)) > 0;
 
     public StoredNode? Find(string node) => Query("WHERE name = $name", long.MaxValue, ("$name", node)).Nodes.SingleOrDefault();
 
@@ -110,10 +71,10 @@ internal sealed class NodeStore
     }
 
     /// <summary>The rows, stopping before the one that takes the reports read past <paramref name="maxBytes"/> (Stopped).</summary>
-    private (List<StoredNode> Nodes, bool Stopped) Query(string where, long maxBytes, params (string Name, object Value)[] parameters)
+    private (List<StoredNode> Nodes, bool Stopped) Query(string where, long maxBytes, params (string Name, object? Value)[] parameters)
     {
-        using var connection = _database.Open();
-        using var command = Command(connection, $"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial, report_refusal FROM nodes {where}", parameters);
+        using var connection = database.Open();
+        using var command = connection.Command($"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial, report_refusal FROM nodes {where}", parameters);
         using var reader = command.ExecuteReader();
         var nodes = new List<StoredNode>();
         long bytes = 0;
@@ -128,38 +89,16 @@ internal sealed class NodeStore
             nodes.Add(new StoredNode(
                 reader.GetString(0),
                 NodeRoles.Parse(reader.GetString(1)),
-                Time(reader.GetInt64(2)),
-                reader.IsDBNull(3) ? null : Time(reader.GetInt64(3)),
-                reader.IsDBNull(4) ? null : Time(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : InventoryReport.Parser.ParseFrom((byte[])reader.GetValue(5)),
-                reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
+                reader.GetTime(2),
+                reader.GetTimeOrNull(3),
+                reader.GetTimeOrNull(4),
+                reader.GetBytesOrNull(5) is { } inventory ? InventoryReport.Parser.ParseFrom(inventory) : null,
+                reader.GetStringOrNull(6),
+                reader.GetStringOrNull(7),
+                reader.GetStringOrNull(8)));
         }
         return (nodes, false);
     }
 
-    private int Execute(string sql, params (string Name, object Value)[] parameters) => Execute(durable: true, sql, parameters);
-
-    private int Execute(bool durable, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var connection = _database.Open(durable);
-        using var command = Command(connection, sql, parameters);
-        return command.ExecuteNonQuery();
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        return command;
-    }
-
-    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset Time(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+    private DateTimeOffset Now() => time.GetUtcNow();
 }

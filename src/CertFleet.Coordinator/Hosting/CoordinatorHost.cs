@@ -145,7 +145,7 @@ public static partial class CoordinatorHost
         {
             app = Build(commandLine.Options, configure);
         }
-        catch (Exception e) when (e is PkiException or CoordinatorOptionsException)
+        catch (Exception e) when (e is PkiException or CoordinatorOptionsException or StateSchemaException)
         {
             await error.WriteLineAsync($"certfleet-coordinator: {e.Message}").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
@@ -197,7 +197,12 @@ public static partial class CoordinatorHost
         {
             // the database lives in the state dir, which the fleet authority creates with mode 0700
             provider.GetRequiredService<FleetAuthority>();
-            return new StateDatabase(options.StateDirectory);
+            var database = new StateDatabase(options.StateDirectory);
+            foreach (var step in database.Migrated)
+            {
+                Log.SchemaMigrated(provider.GetRequiredService<ILoggerFactory>().CreateLogger("CertFleet.Coordinator"), database.Path, step.Version, step.Name);
+            }
+            return database;
         });
         services.AddSingleton<FleetAuthority>();
         services.AddSingleton<TokenStore>();
@@ -241,5 +246,8 @@ public static partial class CoordinatorHost
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "certfleet-coordinator could not start")]
         public static partial void CouldNotStart(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "{Path}: schema now at version {Version} ({Step})")]
+        public static partial void SchemaMigrated(ILogger logger, string path, int version, string step);
     }
 }

@@ -13,53 +13,31 @@ namespace CertFleet.Coordinator.Rollouts;
 /// States and kinds are kept in their text columns as operators read them (<see cref="RolloutText"/>), mapped here
 /// and only here.
 /// </summary>
-internal sealed class RolloutStore
+internal sealed class RolloutStore(StateDatabase database)
 {
-    private readonly StateDatabase _database;
-
-    public RolloutStore(StateDatabase database)
-    {
-        _database = database;
-        _database.EnsureSchema("""
-            CREATE TABLE IF NOT EXISTS rollouts (
-                id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, state TEXT NOT NULL, automatic INTEGER NOT NULL,
-                finished_at INTEGER, halt_reason TEXT NOT NULL, request BLOB NOT NULL, refused BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS rollout_steps (
-                rollout_id TEXT NOT NULL REFERENCES rollouts(id), sequence INTEGER NOT NULL, batch INTEGER NOT NULL,
-                kind TEXT NOT NULL, node TEXT NOT NULL, unit TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL,
-                probe_output TEXT NOT NULL, started_at INTEGER, finished_at INTEGER, PRIMARY KEY (rollout_id, sequence));
-            CREATE TABLE IF NOT EXISTS rollout_targets (
-                rollout_id TEXT NOT NULL REFERENCES rollouts(id), node TEXT NOT NULL, fingerprint TEXT NOT NULL,
-                PRIMARY KEY (rollout_id, node, fingerprint));
-            CREATE TABLE IF NOT EXISTS rollout_certificates (
-                rollout_id TEXT NOT NULL REFERENCES rollouts(id), old_fingerprint TEXT NOT NULL, der BLOB NOT NULL,
-                PRIMARY KEY (rollout_id, old_fingerprint));
-            """);
-    }
-
     /// <summary>Raised with the rollout id after every change is committed.</summary>
     public event Action<string>? Changed;
 
     public void Create(Rollout rollout, IEnumerable<RolloutTarget> targets)
     {
         ArgumentNullException.ThrowIfNull(rollout);
-        using (var connection = _database.Open())
+        using (var connection = database.Open())
         using (var transaction = connection.BeginTransaction())
         {
-            Execute(connection, transaction, """
+            connection.Execute("""
                 INSERT INTO rollouts (id, created_at, state, automatic, finished_at, halt_reason, request, refused)
                 VALUES ($id, $created, $state, $automatic, NULL, '', $request, $refused)
                 """,
-                ("$id", rollout.Id), ("$created", Milliseconds(rollout.CreatedAt)), ("$state", rollout.State.ToText()),
-                ("$automatic", rollout.Automatic ? 1 : 0), ("$request", rollout.Request.ToByteArray()),
+                ("$id", rollout.Id), ("$created", rollout.CreatedAt), ("$state", rollout.State.ToText()),
+                ("$automatic", rollout.Automatic), ("$request", rollout.Request.ToByteArray()),
                 ("$refused", new Rollout { Refused = { rollout.Refused } }.ToByteArray()));
             foreach (var step in rollout.Steps)
             {
-                SaveStep(connection, transaction, rollout.Id, step);
+                SaveStep(connection, rollout.Id, step);
             }
             foreach (var target in targets)
             {
-                Execute(connection, transaction, "INSERT OR IGNORE INTO rollout_targets VALUES ($id, $node, $fingerprint)",
+                connection.Execute("INSERT OR IGNORE INTO rollout_targets VALUES ($id, $node, $fingerprint)",
                     ("$id", rollout.Id), ("$node", target.Node), ("$fingerprint", target.Fingerprint));
             }
             transaction.Commit();
@@ -74,24 +52,21 @@ internal sealed class RolloutStore
     public bool Transition(string id, IReadOnlyCollection<RolloutState> from, RolloutState to, string haltReason, Timestamp? finishedAt, params IEnumerable<RolloutStep> steps)
     {
         ArgumentNullException.ThrowIfNull(from);
-        using (var connection = _database.Open())
+        using (var connection = database.Open())
         using (var transaction = connection.BeginTransaction())
         {
             var names = from.Select((_, i) => $"$from{i}").ToList();
-            var parameters = new List<(string, object?)> { ("$id", id), ("$state", to.ToText()), ("$finished", Milliseconds(finishedAt)), ("$reason", haltReason) };
+            var parameters = new List<(string, object?)> { ("$id", id), ("$state", to.ToText()), ("$finished", finishedAt), ("$reason", haltReason) };
             parameters.AddRange(from.Select((state, i) => (names[i], (object?)state.ToText())));
-            using (var command = Command(connection, transaction,
+            if (connection.Execute(
                 $"UPDATE rollouts SET state = $state, finished_at = $finished, halt_reason = $reason WHERE id = $id AND state IN ({string.Join(", ", names)})",
-                parameters.ToArray()))
+                [.. parameters]) == 0)
             {
-                if (command.ExecuteNonQuery() == 0)
-                {
-                    return false;
-                }
+                return false;
             }
             foreach (var step in steps)
             {
-                SaveStep(connection, transaction, id, step);
+                SaveStep(connection, id, step);
             }
             transaction.Commit();
         }
@@ -102,12 +77,12 @@ internal sealed class RolloutStore
     /// <summary>Saves new or changed steps (never the rollout's own state: that only moves through <see cref="Transition"/>).</summary>
     public void SaveSteps(string id, params IEnumerable<RolloutStep> steps)
     {
-        using (var connection = _database.Open())
+        using (var connection = database.Open())
         using (var transaction = connection.BeginTransaction())
         {
             foreach (var step in steps)
             {
-                SaveStep(connection, transaction, id, step);
+                SaveStep(connection, id, step);
             }
             transaction.Commit();
         }
@@ -117,16 +92,15 @@ internal sealed class RolloutStore
     /// <summary>Adds a refusal found while the rollout ran (at signing), so `renew` and `rollout show` list it with the plan's.</summary>
     public void AddRefused(string id, RefusedCertificate refusal)
     {
-        using (var connection = _database.Open())
+        using (var connection = database.Open())
         using (var transaction = connection.BeginTransaction())
         {
             var refused = Find(id)?.Refused.ToList() ?? [];
             if (!refused.Contains(refusal))
             {
                 refused.Add(refusal);
-                using var command = Command(connection, transaction, "UPDATE rollouts SET refused = $refused WHERE id = $id",
+                connection.Execute("UPDATE rollouts SET refused = $refused WHERE id = $id",
                     ("$id", id), ("$refused", new Rollout { Refused = { refused } }.ToByteArray()));
-                command.ExecuteNonQuery();
             }
             transaction.Commit();
         }
@@ -147,59 +121,41 @@ internal sealed class RolloutStore
     /// <summary>The targets on <paramref name="node"/> only (the primary key's prefix): an install step reading every target made a rollout quadratic in nodes.</summary>
     public IReadOnlyList<RolloutTarget> Targets(string rolloutId, string? node)
     {
-        using var connection = _database.Open();
-        using var command = node is null
-            ? Command(connection, null, "SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id ORDER BY node, fingerprint", ("$id", rolloutId))
-            : Command(connection, null, "SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id AND node = $node ORDER BY fingerprint",
+        static RolloutTarget Target(SqliteDataReader row) => new(row.GetString(0), row.GetString(1));
+        return node is null
+            ? database.Read("SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id ORDER BY node, fingerprint", Target, ("$id", rolloutId))
+            : database.Read("SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id AND node = $node ORDER BY fingerprint", Target,
                 ("$id", rolloutId), ("$node", node));
-        using var reader = command.ExecuteReader();
-        var targets = new List<RolloutTarget>();
-        while (reader.Read())
-        {
-            targets.Add(new RolloutTarget(reader.GetString(0), reader.GetString(1)));
-        }
-        return targets;
     }
 
     /// <summary>The certificate this rollout already signed in place of <paramref name="oldFingerprint"/>, so every node that holds a copy gets the same one.</summary>
     public byte[]? RenewedCertificate(string rolloutId, string oldFingerprint)
     {
-        using var connection = _database.Open();
-        using var command = Command(connection, null, "SELECT der FROM rollout_certificates WHERE rollout_id = $id AND old_fingerprint = $fp",
-            ("$id", rolloutId), ("$fp", oldFingerprint));
-        return command.ExecuteScalar() as byte[];
+        using var connection = database.Open();
+        return connection.Scalar("SELECT der FROM rollout_certificates WHERE rollout_id = $id AND old_fingerprint = $fp",
+            ("$id", rolloutId), ("$fp", oldFingerprint)) as byte[];
     }
 
-    public void SaveRenewedCertificate(string rolloutId, string oldFingerprint, byte[] der)
-    {
-        using var connection = _database.Open();
-        Execute(connection, null, "INSERT OR IGNORE INTO rollout_certificates VALUES ($id, $fp, $der)", ("$id", rolloutId), ("$fp", oldFingerprint), ("$der", der));
-    }
+    public void SaveRenewedCertificate(string rolloutId, string oldFingerprint, byte[] der) =>
+        database.Execute("INSERT OR IGNORE INTO rollout_certificates VALUES ($id, $fp, $der)", ("$id", rolloutId), ("$fp", oldFingerprint), ("$der", der));
 
     private List<Rollout> Query(string where, params (string Name, object? Value)[] parameters)
     {
-        using var connection = _database.Open();
-        var rollouts = new List<Rollout>();
-        using (var command = Command(connection, null,
-            $"SELECT id, created_at, state, automatic, finished_at, halt_reason, request, refused FROM rollouts {where} ORDER BY created_at DESC, id DESC", parameters))
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
+        using var connection = database.Open();
+        var rollouts = connection.Read(
+            $"SELECT id, created_at, state, automatic, finished_at, halt_reason, request, refused FROM rollouts {where} ORDER BY created_at DESC, id DESC",
+            reader => new Rollout
             {
-                var rollout = new Rollout
-                {
-                    Id = reader.GetString(0),
-                    CreatedAt = Timestamp(reader.GetInt64(1)),
-                    State = RolloutText.ParseRolloutState(reader.GetString(2)),
-                    Automatic = reader.GetInt64(3) != 0,
-                    FinishedAt = reader.IsDBNull(4) ? null : Timestamp(reader.GetInt64(4)),
-                    HaltReason = reader.GetString(5),
-                    Request = RolloutRequest.Parser.ParseFrom((byte[])reader.GetValue(6)),
-                };
-                rollout.Refused.AddRange(Rollout.Parser.ParseFrom((byte[])reader.GetValue(7)).Refused);
-                rollouts.Add(rollout);
-            }
-        }
+                Id = reader.GetString(0),
+                CreatedAt = Timestamp.FromDateTimeOffset(reader.GetTime(1)),
+                State = RolloutText.ParseRolloutState(reader.GetString(2)),
+                Automatic = reader.GetInt64(3) != 0,
+                FinishedAt = reader.GetTimestampOrNull(4),
+                HaltReason = reader.GetString(5),
+                Request = RolloutRequest.Parser.ParseFrom((byte[])reader.GetValue(6)),
+                Refused = { Rollout.Parser.ParseFrom((byte[])reader.GetValue(7)).Refused },
+            },
+            parameters);
         foreach (var rollout in rollouts)
         {
             rollout.Steps.AddRange(Steps(connection, rollout.Id));
@@ -207,17 +163,12 @@ internal sealed class RolloutStore
         return rollouts;
     }
 
-    private static IEnumerable<RolloutStep> Steps(SqliteConnection connection, string rolloutId)
-    {
-        using var command = Command(connection, null, """
+    private static List<RolloutStep> Steps(SqliteConnection connection, string rolloutId) =>
+        connection.Read("""
             SELECT sequence, batch, kind, node, unit, state, message, probe_output, started_at, finished_at
             FROM rollout_steps WHERE rollout_id = $id ORDER BY sequence
-            """, ("$id", rolloutId));
-        using var reader = command.ExecuteReader();
-        var steps = new List<RolloutStep>();
-        while (reader.Read())
-        {
-            steps.Add(new RolloutStep
+            """,
+            reader => new RolloutStep
             {
                 Sequence = reader.GetInt32(0),
                 Batch = reader.GetInt32(1),
@@ -227,47 +178,17 @@ internal sealed class RolloutStore
                 State = RolloutText.ParseStepState(reader.GetString(5)),
                 Message = reader.GetString(6),
                 ProbeOutput = reader.GetString(7),
-                StartedAt = reader.IsDBNull(8) ? null : Timestamp(reader.GetInt64(8)),
-                FinishedAt = reader.IsDBNull(9) ? null : Timestamp(reader.GetInt64(9)),
-            });
-        }
-        return steps;
-    }
+                StartedAt = reader.GetTimestampOrNull(8),
+                FinishedAt = reader.GetTimestampOrNull(9),
+            },
+            ("$id", rolloutId));
 
-    private static void SaveStep(SqliteConnection connection, SqliteTransaction transaction, string rolloutId, RolloutStep step) =>
-        Execute(connection, transaction, """
+    private static void SaveStep(SqliteConnection connection, string rolloutId, RolloutStep step) =>
+        connection.Execute("""
             INSERT OR REPLACE INTO rollout_steps
             VALUES ($id, $sequence, $batch, $kind, $node, $unit, $state, $message, $probe, $started, $finished)
             """,
             ("$id", rolloutId), ("$sequence", step.Sequence), ("$batch", step.Batch), ("$kind", step.Kind.ToText()), ("$node", step.Node),
             ("$unit", step.Unit), ("$state", step.State.ToText()), ("$message", step.Message), ("$probe", step.ProbeOutput),
-            ("$started", Milliseconds(step.StartedAt)), ("$finished", Milliseconds(step.FinishedAt)));
-
-    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = Command(connection, transaction, sql, parameters);
-        command.ExecuteNonQuery();
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            if (value is Enum)
-            {
-                // it would be stored as its number, which no reader of the text columns expects
-                throw new ArgumentException($"{name} is an enum: store states and kinds as their text (RolloutText)", nameof(parameters));
-            }
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-        return command;
-    }
-
-    private static long? Milliseconds(Timestamp? timestamp) => timestamp?.ToDateTimeOffset().ToUnixTimeMilliseconds();
-
-    private static Timestamp Timestamp(long milliseconds) =>
-        Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(milliseconds));
+            ("$started", step.StartedAt), ("$finished", step.FinishedAt));
 }

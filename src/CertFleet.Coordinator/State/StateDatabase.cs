@@ -4,7 +4,8 @@ namespace CertFleet.Coordinator.State;
 
 /// <summary>
 /// The coordinator's embedded SQLite database (&lt;state-dir&gt;/state.db, WAL mode, fsync on commit), shared by the
-/// stores of each area. Each store creates its own tables with CREATE TABLE IF NOT EXISTS.
+/// stores of each area. Opening it brings its schema to the latest version (<see cref="StateSchema"/>), or refuses a
+/// database a newer coordinator made (<see cref="StateSchemaException"/>) before anything in it changes.
 /// </summary>
 public sealed class StateDatabase
 {
@@ -15,13 +16,17 @@ public sealed class StateDatabase
         Path = System.IO.Path.Combine(stateDirectory, "state.db");
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
         using var connection = Open();
-        using var command = connection.CreateCommand();
+        // first, while nothing is written: even switching the journal mode would change a newer program's file
+        StateSchema.RefuseNewer(connection, Path);
         // WAL: readers never block the writer; synchronous=FULL: a committed step survives power loss.
-        command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
-        command.ExecuteNonQuery();
+        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+        Migrated = StateSchema.Migrate(connection, Path);
     }
 
     public string Path { get; }
+
+    /// <summary>The schema steps this open applied, oldest first; empty when the database was at the latest version.</summary>
+    internal IReadOnlyList<SchemaMigration> Migrated { get; }
 
     /// <summary>
     /// Null when SQLite's native library loads; otherwise where it was looked for. The native programs load
@@ -51,15 +56,6 @@ public sealed class StateDatabase
 
     public SqliteConnection Open() => Open(durable: true);
 
-    /// <summary>Runs a store's CREATE TABLE/INDEX/TRIGGER IF NOT EXISTS statements: its tables, made on first start.</summary>
-    public void EnsureSchema(string statements)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = statements;
-        command.ExecuteNonQuery();
-    }
-
     /// <summary>
     /// A connection whose commits are fsynced (<paramref name="durable"/>, the default), or only written to the WAL:
     /// for data the agents send again anyway (inventory reports, last seen), where a power cut may lose the newest
@@ -70,12 +66,26 @@ public sealed class StateDatabase
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using var command = connection.CreateCommand();
         // set on every open: pooled connections keep the last setting
-        command.CommandText = durable
+        connection.Execute(durable
             ? "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"
-            : "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;";
-        command.ExecuteNonQuery();
+            : "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
         return connection;
+    }
+
+    /// <summary>One statement on a connection of its own (<see cref="Open(bool)"/>): the rows it changed.</summary>
+    internal int Execute(string sql, params (string Name, object? Value)[] parameters) => Execute(durable: true, sql, parameters);
+
+    internal int Execute(bool durable, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = Open(durable);
+        return connection.Execute(sql, parameters);
+    }
+
+    /// <summary>One query on a connection of its own: every row, each made by <paramref name="row"/>.</summary>
+    internal List<T> Read<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = Open();
+        return connection.Read(sql, row, parameters);
     }
 }

@@ -181,8 +181,9 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
     [DebFact]
     public void Unpacked_ProgramsCopiedAlone_SayWhatIsMissing_AndTheCliStillRunsLocalCommands()
     {
-        // operators copy one binary to a machine; only what keeps state in SQLite (the coordinator, the demo's
-        // in-process coordinator) needs libe_sqlite3.so from its folder, and must say so before it changes anything
+        // operators copy one binary to a machine; only the coordinator keeps state in SQLite and needs
+        // libe_sqlite3.so from its folder, and the demo needs the other two programs: each must say what it
+        // misses before it changes anything
         var alone = ScratchDirectory.Create("copied-alone");
         try
         {
@@ -196,27 +197,68 @@ public sealed class DebPackageTests(DebPackageFixture package, EcClusterPkiFixtu
             var cli = Copy("certfleet");
             var coordinatorProgram = Copy("certfleet-coordinator");
             var node = pki.CopyNode("worker-1");
-            var sandboxesBefore = Directory.GetDirectories(Path.GetTempPath(), "certfleet-demo-*").Length;
+            var temp = Path.Combine(alone, "tmp");
+            Directory.CreateDirectory(temp);
             var state = Path.Combine(alone, "state");
 
             var check = ProcessRunner.Run(cli, ["check-expiration", "--root", node], timeout: TimeSpan.FromMinutes(1));
-            var demo = ProcessRunner.Run(cli, ["demo"], timeout: TimeSpan.FromMinutes(1));
+            // no certfleet-agent beside it, and none on PATH (an installed package's would be found there)
+            var demo = ProcessRunner.Run(cli, ["demo"], timeout: TimeSpan.FromMinutes(1),
+                environment: new Dictionary<string, string> { ["PATH"] = Path.Combine(alone, "no-such-folder"), ["TMPDIR"] = temp });
             var coordinator = ProcessRunner.Run(coordinatorProgram, ["--listen", $"{Address}:{FreePort()}", "--state-dir", state,
                 "--config", "/dev/null"], timeout: TimeSpan.FromMinutes(1));
 
             Assert.True(check.ExitCode == 0, check.Combined);
-            foreach (var run in new[] { demo, coordinator })
-            {
-                Assert.Equal(2, run.ExitCode);
-                Assert.Contains($"SQLite's library (libe_sqlite3.so) is not in {alone}", run.StandardError, StringComparison.Ordinal);
-                Assert.DoesNotContain("   at ", run.Combined, StringComparison.Ordinal); // no stack trace
-            }
-            Assert.Equal(sandboxesBefore, Directory.GetDirectories(Path.GetTempPath(), "certfleet-demo-*").Length);
+            Assert.Equal(2, demo.ExitCode);
+            Assert.Contains($"certfleet-agent is neither beside this certfleet ({alone}) nor on PATH", demo.StandardError, StringComparison.Ordinal);
+            Assert.Contains("Install the package", demo.StandardError, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(temp)); // no sandbox written
+            Assert.Equal(2, coordinator.ExitCode);
+            Assert.Contains($"SQLite's library (libe_sqlite3.so) is not in {alone}", coordinator.StandardError, StringComparison.Ordinal);
+            Assert.All(new[] { demo, coordinator }, run => Assert.DoesNotContain("   at ", run.Combined, StringComparison.Ordinal)); // no stack trace
             Assert.False(Directory.Exists(state)); // no fleet CA made for a coordinator that cannot start
         }
         finally
         {
             ScratchDirectory.Delete(alone);
+        }
+    }
+
+    [DebFact]
+    public void Unpacked_Demo_RunsTheProgramsBesideItAndRenewsTheSandbox()
+    {
+        // the demo as the package runs it: the native certfleet starts the native coordinator and agents from its
+        // own folder, then stops them (SIGTERM) and removes the sandbox
+        var temp = ScratchDirectory.Create("deb-demo");
+        try
+        {
+            var demo = ProcessRunner.Run(Program("certfleet"), ["demo"], timeout: TimeSpan.FromMinutes(10),
+                environment: new Dictionary<string, string> { ["TMPDIR"] = temp });
+
+            Assert.True(demo.ExitCode == 0, demo.Combined);
+            Assert.Contains($"Started certfleet-coordinator ({Path.Combine(package.Root, "usr/lib/certfleet/certfleet-coordinator")})",
+                demo.StandardOutput, StringComparison.Ordinal);
+            Assert.Matches(new Regex(@"Rollout r-\S+ completed: every step succeeded\."), demo.StandardOutput);
+            Assert.Empty(Directory.GetFileSystemEntries(temp));
+        }
+        finally
+        {
+            ScratchDirectory.Delete(temp);
+        }
+    }
+
+    [DebFact]
+    public void Unpacked_Cli_CarriesNoServerAndNoSqlite()
+    {
+        // every operator's `certfleet` is a client: ASP.NET Core, Kestrel and SQLite are the coordinator's alone (the
+        // demo runs the coordinator and the agents as programs of their own)
+        var cli = File.ReadAllText(Path.Combine(package.Root, "usr/lib/certfleet/certfleet"), System.Text.Encoding.Latin1);
+        var coordinator = File.ReadAllText(Path.Combine(package.Root, "usr/lib/certfleet/certfleet-coordinator"), System.Text.Encoding.Latin1);
+
+        foreach (var part in new[] { "Microsoft.AspNetCore", "Kestrel", "SQLitePCL", "e_sqlite3" })
+        {
+            Assert.Contains(part, coordinator, StringComparison.Ordinal); // what makes the search mean something
+            Assert.DoesNotContain(part, cli, StringComparison.Ordinal);
         }
     }
 
