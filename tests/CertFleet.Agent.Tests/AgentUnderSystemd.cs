@@ -43,9 +43,9 @@ internal sealed class AgentUnderSystemd : IAsyncDisposable
         socket.Bind(new UnixDomainSocketEndPoint(socketPath));
 
         var info = new ProcessStartInfo(parent) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(Programs.Dll("certfleet-agent"));
-        foreach (var argument in arguments)
+        var (program, prefix) = Programs.Command("certfleet-agent");
+        info.ArgumentList.Add(program);
+        foreach (var argument in prefix.Concat(arguments))
         {
             info.ArgumentList.Add(argument);
         }

@@ -163,16 +163,11 @@ public sealed class LoopbackFleet : IAsyncDisposable
     }
 
     public ProcessResult Cli(params string[] args) =>
-        ProcessRunner.Run("dotnet", [Program("certfleet"), "--config", AdminConfig, .. args], timeout: TimeSpan.FromMinutes(5));
+        Programs.Run("certfleet", ["--config", AdminConfig, .. args], timeout: TimeSpan.FromMinutes(5));
 
     private void Start(string role, string program, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Program(program));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = Programs.StartInfo(program, args);
         var log = Path.Combine(Directory, "logs", $"{program}-{_processes.Count}.log");
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         var process = Process.Start(info)!;
@@ -184,8 +179,6 @@ public sealed class LoopbackFleet : IAsyncDisposable
         _processes.Add(process);
         _roles[role] = (process, program, args);
     }
-
-    private static string Program(string name) => Programs.Dll(name);
 
     private static bool Listening(int port)
     {

@@ -25,17 +25,7 @@ internal sealed class AgentProcess : IDisposable
 
     public static AgentProcess Start(IEnumerable<string> arguments, string? faultPoint)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Programs.Dll("certfleet-agent"));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
+        var info = Programs.StartInfo("certfleet-agent", arguments);
         info.Environment[Pki.Files.FaultPoints.VariableName] = faultPoint ?? "";
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start certfleet-agent");
         var agent = new AgentProcess(process);

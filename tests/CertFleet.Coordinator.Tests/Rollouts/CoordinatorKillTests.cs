@@ -126,7 +126,7 @@ public sealed class CoordinatorKillTests(SmallFleetPkiFixture fixture) : IClassF
     }
 
     private ProcessResult Cli(params string[] args) =>
-        ProcessRunner.Run("dotnet", [Programs.Dll("certfleet"), "--config", AdminConfig, .. args], timeout: TimeSpan.FromSeconds(60));
+        Programs.Run("certfleet", ["--config", AdminConfig, .. args], timeout: TimeSpan.FromSeconds(60));
 
     private string Logs() => string.Join("\n", Directory.GetFiles(_directory, "*.log").Select(f => $"--- {f}\n{File.ReadAllText(f)}"));
 

@@ -20,12 +20,7 @@ internal sealed class ProgramProcess : IDisposable
 
     public static ProgramProcess Start(string program, string logPath, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Programs.Dll(program));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = Programs.StartInfo(program, args);
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
