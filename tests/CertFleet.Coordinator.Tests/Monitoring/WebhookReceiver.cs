@@ -14,6 +14,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _attempts;
+    private int _refused;
 
     private WebhookReceiver(WebApplication app, string listen)
     {
@@ -28,6 +29,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>Every POST, whatever it was answered.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>The POSTs answered with anything but 2xx.</summary>
+    public int Refused => Volatile.Read(ref _refused);
 
     /// <summary>Given the POST's number (1 for the first), the status to answer, after as long as it takes.</summary>
     public Func<int, CancellationToken, Task<int>> Answer { get; set; } = (_, _) => Task.FromResult(200);
@@ -48,6 +52,10 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             if (status is >= 200 and < 300)
             {
                 receiver.Delivered.Enqueue(body);
+            }
+            else
+            {
+                Interlocked.Increment(ref receiver._refused);
             }
             context.Response.StatusCode = status;
         });
