@@ -1,29 +1,28 @@
-using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using CertFleet.Pki.PemEncoding;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Asn1.Sec;
+using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.OpenSsl;
+using Org.BouncyCastle.Pkcs;
 
 namespace CertFleet.Pki.Keys;
 
 /// <summary>
 /// A traditionally encrypted PEM key ("RSA PRIVATE KEY" or "EC PRIVATE KEY" with "Proc-Type: 4,ENCRYPTED" and a
-/// "DEK-Info" line): what OpenSSL 1.x's `genrsa -aes256` writes, common on older clusters' CA keys. Decrypted here as
-/// OpenSSL does (EVP_BytesToKey: MD5, one round, the IV's first 8 bytes as salt; then CBC) with
-/// System.Security.Cryptography, which leaves the key's own DER (PKCS#1 or SEC1). Not BouncyCastle's OpenSSL reader:
-/// since `certfleet renew --local --ca-key` reads CA keys too, it made the native CLI 2.7 MB larger. Read only:
-/// CertFleet never writes this format (its key derivation is a single MD5 over the passphrase, far weaker than
-/// PKCS#8's PBKDF2).
+/// "DEK-Info" line): what OpenSSL 1.x's `genrsa -aes256` writes, common on older clusters' CA keys. BouncyCastle's
+/// OpenSSL reader decrypts it and the key is handed on as PKCS#8, so BouncyCastle only decrypts and encodes; every
+/// operation with the key runs in System.Security.Cryptography. Read only: CertFleet never writes this format (its key
+/// derivation is a single MD5 over the passphrase, far weaker than PKCS#8's PBKDF2).
 /// </summary>
 internal static class LegacyEncryptedPem
 {
-    /// <summary>What `genrsa`/`rsa`/`ec` write with -aes128, -aes192, -aes256 and -des3, and their key lengths in bytes.</summary>
-    private static readonly Dictionary<string, int> KeyLengthBytes = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["AES-128-CBC"] = 16,
-        ["AES-192-CBC"] = 24,
-        ["AES-256-CBC"] = 32,
-        ["DES-EDE3-CBC"] = 24,
-    };
+    /// <summary>What `genrsa`/`rsa`/`ec` write with -aes128, -aes192, -aes256 and -des3.</summary>
+    private static readonly string[] Ciphers = ["AES-128-CBC", "AES-192-CBC", "AES-256-CBC", "DES-EDE3-CBC"];
 
     public static bool IsEncrypted(PemBlock block) =>
         block.Headers.Any(h => h.Key == "Proc-Type" && h.Value.EndsWith(",ENCRYPTED", StringComparison.Ordinal));
@@ -32,92 +31,82 @@ internal static class LegacyEncryptedPem
     public static string CipherOf(PemBlock block) =>
         block.Headers.FirstOrDefault(h => h.Key == "DEK-Info").Value is { } dekInfo ? dekInfo.Split(',')[0].Trim() : "no DEK-Info";
 
-    /// <summary>
-    /// The key's DER as the label says (PKCS#1 for "RSA PRIVATE KEY", SEC1 for "EC PRIVATE KEY"), decrypted; the
-    /// caller imports it and clears it.
-    /// </summary>
-    public static byte[] Decrypt(PemBlock block, string sourceName, ReadOnlySpan<char> passphrase)
+    /// <summary>The key as unencrypted PKCS#8 DER; the caller clears it after the import.</summary>
+    public static byte[] DecryptToPkcs8(PemBlock block, string sourceName, ReadOnlySpan<char> passphrase)
     {
         var cipher = CipherOf(block);
-        if (!KeyLengthBytes.TryGetValue(cipher, out var keyLength))
+        if (!Ciphers.Contains(cipher, StringComparer.OrdinalIgnoreCase))
         {
             throw new PkiException(
                 $"{sourceName}: the key is encrypted with {cipher} (its DEK-Info line), which CertFleet does not read; it reads " +
-                $"{string.Join(", ", KeyLengthBytes.Keys)} and encrypted PKCS#8. Re-encrypt it as PKCS#8: `openssl pkcs8 -topk8 -v2 aes-256-cbc " +
+                $"{string.Join(", ", Ciphers)} and encrypted PKCS#8. Re-encrypt it as PKCS#8: `openssl pkcs8 -topk8 -v2 aes-256-cbc " +
                 "-in KEY -out KEY.p8` (keep mode 0600) and point to KEY.p8");
         }
-        var isDes = cipher.StartsWith("DES", StringComparison.OrdinalIgnoreCase);
-        var iv = InitializationVector(block, sourceName, cipher, isDes ? 8 : 16);
-        var password = new byte[Encoding.UTF8.GetByteCount(passphrase)];
-        var key = new byte[keyLength];
+        object? read;
+        // OpenSSL derives the key from the passphrase's bytes (UTF-8 from a terminal or a file); BouncyCastle takes
+        // each char as one byte and throws on a char above 255, so it is given those bytes, one char each
+        var bytes = new byte[Encoding.UTF8.GetByteCount(passphrase)];
+        Encoding.UTF8.GetBytes(passphrase, bytes);
+        var characters = new char[bytes.Length];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            characters[i] = (char)bytes[i];
+        }
+        Array.Clear(bytes);
         try
         {
-            Encoding.UTF8.GetBytes(passphrase, password);
-            DeriveKey(password, iv.AsSpan(0, 8), key);
-            using SymmetricAlgorithm algorithm = isDes ? TripleDES.Create() : Aes.Create();
-            algorithm.Key = key;
-            return algorithm.DecryptCbc(block.Der, iv, PaddingMode.PKCS7);
+            read = new PemReader(new StringReader(Text(block)), new Passphrase(characters)).ReadObject();
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is IOException or CryptoException or ArgumentException or InvalidOperationException)
         {
-            // a wrong passphrase: bad CBC padding almost always (and bytes that are no key otherwise, see PrivateKey)
-            throw WrongPassphrase(sourceName, cipher, e);
+            // a wrong passphrase: bad CBC padding almost always, otherwise bytes that are no key
+            throw new PkiException(
+                $"{sourceName}: the encrypted private key ({cipher}) could not be decrypted (wrong passphrase, or a damaged " +
+                "file); check the passphrase", e);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(password);
-            CryptographicOperations.ZeroMemory(key);
+            Array.Clear(characters);
         }
+        return read switch
+        {
+            AsymmetricCipherKeyPair { Private: RsaPrivateCrtKeyParameters rsa } =>
+                PrivateKeyInfoFactory.CreatePrivateKeyInfo(rsa).GetDerEncoded(),
+            AsymmetricCipherKeyPair { Private: ECPrivateKeyParameters ec, Public: ECPublicKeyParameters ecPublic } =>
+                EcPkcs8(ec, ecPublic, sourceName),
+            _ => throw new PkiException(
+                $"{sourceName}: the decrypted key is not an RSA or ECDSA private key; CertFleet handles RSA and ECDSA (P-256, P-384) keys"),
+        };
     }
 
-    public static PkiException WrongPassphrase(string sourceName, string cipher, Exception inner) => new(
-        $"{sourceName}: the encrypted private key ({cipher}) could not be decrypted (wrong passphrase, or a damaged " +
-        "file); check the passphrase", inner);
-
-    /// <summary>OpenSSL's EVP_BytesToKey with MD5 and one round: D1 = MD5(password, salt), Di = MD5(Di-1, password, salt).</summary>
-    private static void DeriveKey(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, Span<byte> key)
+    /// <summary>
+    /// PKCS#8 from the parts BouncyCastle read, with the public key the file holds. Not PrivateKeyInfoFactory: it
+    /// computes the public key from the private one, a private-key operation in managed code.
+    /// </summary>
+    private static byte[] EcPkcs8(ECPrivateKeyParameters key, ECPublicKeyParameters publicKey, string sourceName)
     {
-        Span<byte> digest = stackalloc byte[MD5.HashSizeInBytes];
-        var input = new byte[MD5.HashSizeInBytes + password.Length + salt.Length];
-        try
-        {
-            var filled = 0;
-            var previous = 0;
-            while (filled < key.Length)
-            {
-                digest[..previous].CopyTo(input);
-                password.CopyTo(input.AsSpan(previous));
-                salt.CopyTo(input.AsSpan(previous + password.Length));
-                MD5.HashData(input.AsSpan(0, previous + password.Length + salt.Length), digest);
-                var take = Math.Min(digest.Length, key.Length - filled);
-                digest[..take].CopyTo(key[filled..]);
-                filled += take;
-                previous = digest.Length;
-            }
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(input);
-            CryptographicOperations.ZeroMemory(digest);
-        }
+        var curve = key.PublicKeyParamSet ?? throw new PkiException(
+            $"{sourceName}: the EC key has explicit curve parameters instead of a named curve; CertFleet handles P-256 and P-384");
+        var parameters = new X962Parameters(curve);
+        var structure = new ECPrivateKeyStructure(key.Parameters.N.BitLength, key.D, new DerBitString(publicKey.Q.GetEncoded(false)), parameters);
+        return new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.IdECPublicKey, parameters), structure).GetDerEncoded();
     }
 
-    private static byte[] InitializationVector(PemBlock block, string sourceName, string cipher, int lengthBytes)
+    /// <summary>The block as PEM text again, headers included, for BouncyCastle's reader.</summary>
+    private static string Text(PemBlock block)
     {
-        var dekInfo = block.Headers.First(h => h.Key == "DEK-Info").Value.Split(',');
-        try
+        var text = new StringBuilder();
+        text.Append("-----BEGIN ").Append(block.Label).Append("-----\n");
+        foreach (var (name, value) in block.Headers)
         {
-            var iv = dekInfo.Length == 2 ? Convert.FromHexString(dekInfo[1].Trim()) : [];
-            if (iv.Length == lengthBytes)
-            {
-                return iv;
-            }
+            text.Append(name).Append(": ").Append(value).Append('\n');
         }
-        catch (FormatException)
-        {
-            // named below
-        }
-        throw new PkiException(string.Create(CultureInfo.InvariantCulture,
-            $"{sourceName}: the DEK-Info line does not give {cipher}'s IV as {lengthBytes * 2} hex digits; the file is damaged, restore the key from a backup"));
+        text.Append('\n').Append(Pem.Write(block.Label, block.Der).Split('\n', 2)[1]);
+        return text.ToString();
+    }
+
+    private sealed class Passphrase(char[] characters) : IPasswordFinder
+    {
+        public char[] GetPassword() => characters;
     }
 }

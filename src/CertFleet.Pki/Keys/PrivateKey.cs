@@ -71,24 +71,14 @@ public sealed class PrivateKey : IDisposable
         ArgumentNullException.ThrowIfNull(block);
         if (LegacyEncryptedPem.IsEncrypted(block))
         {
-            var der = LegacyEncryptedPem.Decrypt(block, sourceName, passphrase);
+            var pkcs8 = LegacyEncryptedPem.DecryptToPkcs8(block, sourceName, passphrase);
             try
             {
-                return new PrivateKey(block.Label switch
-                {
-                    Pkcs1Label => ImportRsa(rsa => rsa.ImportRSAPrivateKey(der, out _)),
-                    Sec1Label => ImportEc(ec => ec.ImportECPrivateKey(der, out _)),
-                    _ => throw NotAKey(block, sourceName),
-                });
-            }
-            catch (Exception e) when (e is CryptographicException or AsnContentException)
-            {
-                // the padding happened to check out, but the bytes are no key: a wrong passphrase all the same
-                throw LegacyEncryptedPem.WrongPassphrase(sourceName, LegacyEncryptedPem.CipherOf(block), e);
+                return Load(block, sourceName, () => ImportPkcs8(pkcs8));
             }
             finally
             {
-                CryptographicOperations.ZeroMemory(der);
+                CryptographicOperations.ZeroMemory(pkcs8);
             }
         }
         if (block.Label != EncryptedPkcs8Label)
