@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every CertFleet test. Installs what the tests need when it is missing
-# (openssl, the etcd server and client, cfssl for the guide layouts, systemd-analyze, a C compiler, Prometheus and
+# (openssl, the etcd server and client, rsync, cfssl for the guide layouts, systemd-analyze, a C compiler, Prometheus and
 # Alertmanager, SoftHSM2 with opensc and OpenSSL's pkcs11 engine from Debian's packages), so it passes on a fresh
 # machine. Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
@@ -10,6 +10,8 @@ missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
+# the README's emergency runbook copies a worker's files with rsync (the end-to-end tests run it as written)
+command -v rsync >/dev/null || missing+=(rsync)
 # the guide layouts (tests/fixtures/guides) are made as the guides make them, with cfssl; their kubeconfigs with
 # `kubectl config` where kubectl works, else written as kubectl writes them (Debian 12's kubernetes-client crashes
 # in `kubectl config set-credentials`, so it is no use to install it)

@@ -38,12 +38,13 @@ public sealed class LoopbackFleet : IAsyncDisposable
     public string Original(string node) => Path.Combine(Directory, "original", node);
 
     /// <param name="prepare">changes the nodes' files after the fixture made them and before anything starts</param>
-    public static async Task<LoopbackFleet> StartAsync(Action<LoopbackFleet>? prepare = null)
+    /// <param name="fixtureArguments">more make-cluster-pki.sh options (e.g. --all-expired)</param>
+    public static async Task<LoopbackFleet> StartAsync(Action<LoopbackFleet>? prepare = null, params string[] fixtureArguments)
     {
         var fleet = new LoopbackFleet(ScratchDirectory.Create("fleet"));
         try
         {
-            await fleet.StartInsideAsync(prepare);
+            await fleet.StartInsideAsync(prepare, fixtureArguments);
             return fleet;
         }
         catch (Exception e)
@@ -54,10 +55,10 @@ public sealed class LoopbackFleet : IAsyncDisposable
         }
     }
 
-    private async Task StartInsideAsync(Action<LoopbackFleet>? prepare)
+    private async Task StartInsideAsync(Action<LoopbackFleet>? prepare, string[] fixtureArguments)
     {
         var make = ProcessRunner.Run("bash", [SharedFixtures.MakeClusterPki, "--out", Directory, "--loopback", "--key-type", "ec",
-            "--masters", "3", "--workers", "2"], timeout: TimeSpan.FromMinutes(2));
+            "--masters", "3", "--workers", "2", .. fixtureArguments], timeout: TimeSpan.FromMinutes(2));
         Assert.True(make.ExitCode == 0, make.Combined);
         prepare?.Invoke(this);
         foreach (var node in Masters.Concat(Workers))

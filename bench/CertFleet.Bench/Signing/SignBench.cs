@@ -6,6 +6,7 @@ using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Signing;
 using CertFleet.Coordinator.State;
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Keys;
 using CertFleet.Pki.PemEncoding;

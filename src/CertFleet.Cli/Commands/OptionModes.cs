@@ -53,9 +53,17 @@ internal static class OptionModes
 
         [("check-expiration", "--root")] = CommandModes.Local,
         [("check-expiration", "--output")] = CommandModes.Local,
+        [("check-expiration", "--ca-cert")] = CommandModes.Local,
 
         [("renew", LocalSwitch)] = CommandModes.Both,
         [("renew", "--root")] = CommandModes.Local,
+        // CAs from outside the root, for a node's files copied where the CA keys are; the fleet's CAs are the coordinator's
+        [("renew", "--ca-cert")] = CommandModes.Local,
+        [("renew", "--ca-key")] = CommandModes.Local,
+        [("renew", "--ca-key-passphrase-file")] = CommandModes.Local,
+        [("renew", "--ca-key-passphrase-credential")] = CommandModes.Local,
+        [("renew", "--ca-key-pin-file")] = CommandModes.Local,
+        [("renew", "--ca-key-pin-credential")] = CommandModes.Local,
         // the coordinator signs with these validities too (RolloutRequest.leaf_days, authority_days)
         [("renew", "--days")] = CommandModes.Both,
         [("renew", "--ca-days")] = CommandModes.Both,
@@ -72,6 +80,7 @@ internal static class OptionModes
 
         [("verify", LocalSwitch)] = CommandModes.Both,
         [("verify", "--root")] = CommandModes.Local,
+        [("verify", "--ca-cert")] = CommandModes.Local,
         [("verify", "--output")] = CommandModes.Both,
         [("verify", "--warn-within")] = CommandModes.Both,
         [("verify", "--node")] = CommandModes.Fleet,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CertFleet.Cli.Fleet;
 using CertFleet.Cli.Output;
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
 
@@ -40,12 +41,14 @@ internal static class RenewCommand
         days.Validators.Add(r => RequirePositive(r, "--days"));
         caDays.Validators.Add(r => RequirePositive(r, "--ca-days"));
         var fleet = new RolloutRequestOptions();
+        var outside = new OutsideAuthorityOptions(withKeys: true);
 
         var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's")
         {
             local, root, days, caDays, dryRun, wait, detail,
         };
         fleet.AddTo(command, withBatch: true);
+        outside.AddTo(command);
         command.SetAction((parsed, cancellation) =>
         {
             var options = new RenewalOptions
@@ -56,7 +59,7 @@ internal static class RenewCommand
             };
             if (parsed.GetValue(local))
             {
-                return Task.FromResult(RunLocal(context, parsed.GetValue(root)!, options, parsed.GetValue(dryRun)));
+                return Task.FromResult(RunLocal(context, parsed.GetValue(root)!, options, parsed.GetValue(dryRun), outside.Authorities(parsed)));
             }
             var request = fleet.ToRequest(parsed);
             request.LeafDays = parsed.GetValue(days);
@@ -78,11 +81,28 @@ internal static class RenewCommand
         return command;
     }
 
-    private static int RunLocal(CliContext context, string rootDirectory, RenewalOptions options, bool dryRun)
+    /// <param name="outside">CAs from outside the root (--ca-cert/--ca-key): they issue and sign as if they were on the node</param>
+    private static int RunLocal(CliContext context, string rootDirectory, RenewalOptions options, bool dryRun, IReadOnlyList<LoadedAuthority> outside)
+    {
+        try
+        {
+            using var inventory = new NodeScanner(context.Time).Scan(CommonOptions.OpenRoot(rootDirectory),
+                [.. outside.Select(a => new TrustedAuthority(a.Certificate, a.Files.CertificatePath))]);
+            var plan = new RenewalPlanner(context.Time).Plan(inventory, options with { OutsideKeys = [.. outside.Select(a => a.Key)] });
+            return WriteAndApply(context, inventory, plan, options, dryRun);
+        }
+        finally
+        {
+            foreach (var authority in outside)
+            {
+                authority.Dispose();
+            }
+        }
+    }
+
+    private static int WriteAndApply(CliContext context, NodeInventory inventory, RenewalPlan plan, RenewalOptions options, bool dryRun)
     {
         var output = context.Output;
-        using var inventory = new NodeScanner(context.Time).Scan(CommonOptions.OpenRoot(rootDirectory));
-        var plan = new RenewalPlanner(context.Time).Plan(inventory, options);
 
         RenewalReport.WritePlan(output, plan, inventory, dryRun);
         if (dryRun)

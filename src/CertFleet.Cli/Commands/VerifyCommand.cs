@@ -8,8 +8,9 @@ using CertFleet.Protocol.V1;
 namespace CertFleet.Cli.Commands;
 
 /// <summary>
-/// `certfleet verify --local [--root DIR] [-o table|json] [--warn-within DAYS]`: every key matches, every
-/// certificate chains to a CA on the node and is not about to expire, every file a unit names exists.
+/// `certfleet verify --local [--root DIR] [--ca-cert F]... [-o table|json] [--warn-within DAYS]`: every key matches,
+/// every certificate chains to a CA on the node (or one given with --ca-cert) and is not about to expire, every file a
+/// unit names exists.
 /// `certfleet verify [--node N] [-o json]` asks every agent (or one) to run that check and gathers the results.
 /// Exits 1 naming each problem when anything fails.
 /// </summary>
@@ -34,16 +35,18 @@ internal static class VerifyCommand
                 r.AddError("--warn-within must be 0 or more days");
             }
         });
+        var outside = new OutsideAuthorityOptions(withKeys: false);
         var command = new Command("verify", "Check that every certificate matches its key, chains to its CA and is not expiring")
         {
             local, root, output, node, warnWithin,
         };
+        outside.AddTo(command);
         command.SetAction((parsed, cancellation) =>
         {
             var json = parsed.GetValue(output) == "json";
             if (parsed.GetValue(local))
             {
-                using var inventory = new NodeScanner(context.Time).Scan(CommonOptions.OpenRoot(parsed.GetValue(root)!));
+                using var inventory = new NodeScanner(context.Time).Scan(CommonOptions.OpenRoot(parsed.GetValue(root)!), outside.Certificates(parsed));
                 var report = new LocalVerifier(context.Time).Verify(inventory, TimeSpan.FromDays(parsed.GetValue(warnWithin)));
                 if (json)
                 {

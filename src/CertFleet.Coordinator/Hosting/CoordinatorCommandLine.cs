@@ -1,3 +1,4 @@
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Configuration;
 using CertFleet.Pki.Text;
 
@@ -100,83 +101,15 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         var settings = fromFile.Where(f => !given.Any(g => Group(g.Name) == Group(f.Name))).Concat(given);
 
         var single = new Dictionary<string, string>(StringComparer.Ordinal);
-        var certificates = new List<string>();
-        var keys = new List<string>();
-        var passphrases = new List<string>();
-        var pins = new List<string>();
+        var authorityArguments = new ClusterAuthorityArguments();
         foreach (var (name, value) in settings)
         {
-            if (name == "--ca-cert")
-            {
-                certificates.Add(value);
-            }
-            else if (name == "--ca-key")
-            {
-                keys.Add(value);
-            }
-            else if (name == "--ca-key-passphrase-file")
-            {
-                passphrases.Add(value);
-            }
-            else if (name == "--ca-key-pin-file")
-            {
-                pins.Add(value);
-            }
-            else if (name is "--ca-key-passphrase-credential" or "--ca-key-pin-credential")
-            {
-                if (CredentialPath(name, value, environment, out var problem) is { } path)
-                {
-                    (name == "--ca-key-pin-credential" ? pins : passphrases).Add(path);
-                }
-                else
-                {
-                    problems.Add(problem!);
-                }
-            }
-            else if (!single.TryAdd(name, value))
+            if (!authorityArguments.Add(name, value, environment, problems) && !single.TryAdd(name, value))
             {
                 problems.Add($"{name} is given twice; give it once");
             }
         }
-
-        var authorities = new List<ClusterAuthorityFiles>();
-        // passphrases go with the key files in order, PINs with the pkcs11: keys, so one list never shifts the other
-        var fileKeys = keys.Where(k => !CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri(k)).ToList();
-        var tokenKeys = keys.Where(CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri).ToList();
-        for (var i = 0; i < Math.Max(certificates.Count, keys.Count); i++)
-        {
-            if (i >= keys.Count)
-            {
-                problems.Add($"--ca-cert {certificates[i]} has no --ca-key; give each CA certificate with its key (--ca-cert F --ca-key F)");
-            }
-            else if (i >= certificates.Count)
-            {
-                problems.Add($"--ca-key {keys[i]} has no --ca-cert; give each CA key with its certificate (--ca-cert F --ca-key F)");
-            }
-            else
-            {
-                var isToken = CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri(keys[i]);
-                var ofItsKind = keys.Take(i).Count(k => CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri(k) == isToken);
-                var secret = Nth(isToken ? pins : passphrases, ofItsKind);
-                authorities.Add(new ClusterAuthorityFiles(certificates[i], keys[i], isToken ? null : secret, isToken ? secret : null));
-            }
-        }
-        if (passphrases.Count > 1 && passphrases.Count != fileKeys.Count)
-        {
-            problems.Add($"{passphrases.Count} CA key passphrases for {fileKeys.Count} --ca-key files; give one per --ca-key file, in the same order, or a single one for all");
-        }
-        if (pins.Count > 1 && pins.Count != tokenKeys.Count)
-        {
-            problems.Add($"{pins.Count} PINs for {tokenKeys.Count} pkcs11: --ca-key; give one per pkcs11: key, in the same order, or a single one for all");
-        }
-        if (pins.Count > 0 && tokenKeys.Count == 0)
-        {
-            problems.Add("--ca-key-pin-credential/--ca-key-pin-file give the PIN of a pkcs11: --ca-key, and there is none; for an encrypted key file use --ca-key-passphrase-credential/--ca-key-passphrase-file");
-        }
-        if (passphrases.Count > 0 && fileKeys.Count == 0 && tokenKeys.Count > 0)
-        {
-            problems.Add("--ca-key-passphrase-credential/--ca-key-passphrase-file decrypt a --ca-key file, and every --ca-key is in a token; give the token's PIN with --ca-key-pin-credential/--ca-key-pin-file");
-        }
+        var authorities = authorityArguments.Pair(problems);
 
         TimeSpan? autoRenew = null;
         if (single.TryGetValue("--auto-renew-within", out var within))
@@ -244,33 +177,6 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             return null;
         }
         return option == "--notify-alertmanager" && !url.AbsolutePath.EndsWith('/') ? new Uri(url + "/") : url;
-    }
-
-    /// <summary>The one secret for the n-th key of its kind: the only one given, or the n-th; null when none.</summary>
-    private static string? Nth(List<string> secrets, int index) => secrets.Count switch
-    {
-        0 => null,
-        1 => secrets[0],
-        _ => index < secrets.Count ? secrets[index] : null,
-    };
-
-    private static string? CredentialPath(string option, string name, Func<string, string?> environment, out string? problem)
-    {
-        problem = null;
-        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
-        {
-            problem = $"{option} '{name}': give the credential's name (as in LoadCredential=NAME:...), not a path";
-            return null;
-        }
-        var folder = environment("CREDENTIALS_DIRECTORY");
-        if (string.IsNullOrEmpty(folder))
-        {
-            var (secret, fileOption) = option == "--ca-key-pin-credential" ? ("pin", "--ca-key-pin-file") : ("passphrase", "--ca-key-passphrase-file");
-            problem = $"{option} {name}: $CREDENTIALS_DIRECTORY is not set; run the coordinator under systemd with "
-                + $"LoadCredential={name}:/path/to/{secret} (or LoadCredentialEncrypted=), or use {fileOption}";
-            return null;
-        }
-        return Path.Combine(folder, name);
     }
 
     private static string Group(string name) => name switch

@@ -1,15 +1,6 @@
-namespace CertFleet.Coordinator.Hosting;
+using CertFleet.Pki.Authorities;
 
-/// <summary>
-/// A cluster CA the coordinator signs with: a certificate file and its key (e.g. ca and front-proxy-ca), and for
-/// an encrypted key the file holding its passphrase (a systemd credential resolves to one under $CREDENTIALS_DIRECTORY).
-/// The key is a file, or a `pkcs11:` URI naming a key inside a token (an HSM), whose PIN is in <see cref="PinFile"/>.
-/// </summary>
-public sealed record ClusterAuthorityFiles(string CertificatePath, string KeyPath, string? PassphraseFile = null, string? PinFile = null)
-{
-    /// <summary>The key is in a PKCS#11 token, named by a `pkcs11:` URI.</summary>
-    public bool KeyIsInToken => CertFleet.Pki.Keys.Pkcs11KeyUri.IsUri(KeyPath);
-}
+namespace CertFleet.Coordinator.Hosting;
 
 /// <summary>A weekly window such as "Sat 02:00-04:00" (UTC) in which automatic rollouts may start.</summary>
 public sealed record RenewalWindow(DayOfWeek Day, TimeOnly Start, TimeOnly End);

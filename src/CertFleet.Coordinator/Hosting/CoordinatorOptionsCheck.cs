@@ -1,7 +1,4 @@
-using CertFleet.Pki;
-using CertFleet.Pki.Certificates;
-using CertFleet.Pki.Keys;
-using CertFleet.Pki.PemEncoding;
+using CertFleet.Pki.Authorities;
 
 namespace CertFleet.Coordinator.Hosting;
 
@@ -48,70 +45,8 @@ internal static class CoordinatorOptionsCheck
         }
         foreach (var pair in options.ClusterAuthorities)
         {
-            CheckAuthority(pair, problems);
+            problems.AddRange(ClusterAuthorityReader.Problems(pair));
         }
         return problems;
-    }
-
-    private static void CheckAuthority(ClusterAuthorityFiles pair, List<string> problems)
-    {
-        var modes = new[] { pair.KeyIsInToken ? null : SecretFileMode.Refusal(pair.KeyPath, "--ca-key") }
-            .Append(pair.PassphraseFile is { } passphrase ? SecretFileMode.Refusal(passphrase, "the CA key's passphrase file") : null)
-            .Append(pair.PinFile is { } pin ? SecretFileMode.Refusal(pin, "the CA key's PIN file") : null)
-            .OfType<string>().ToList();
-        if (modes.Count > 0)
-        {
-            problems.AddRange(modes);
-            return; // nothing is read from a file someone else may have put there
-        }
-        var certificate = Read(pair.CertificatePath, "--ca-cert", problems, (text, path) =>
-            Pem.Read(text, path).FirstOrDefault(b => b.Label == "CERTIFICATE") is { } block
-                ? CertificateInfo.Parse(block.Der, path)
-                : throw new PkiException($"--ca-cert {path}: holds no PEM CERTIFICATE block; point to the CA certificate file"));
-        using var key = pair.KeyIsInToken ? Open(pair, problems) : Read(pair.KeyPath, "--ca-key", problems, (_, _) => ClusterAuthorityKey.Read(pair));
-        if (certificate is null || key is null)
-        {
-            return;
-        }
-        if (!certificate.IsCa)
-        {
-            problems.Add($"--ca-cert {pair.CertificatePath}: '{certificate.Subject}' is not a CA certificate (basicConstraints CA:TRUE); point to the cluster CA");
-        }
-        if (!key.Matches(certificate))
-        {
-            problems.Add($"--ca-key {pair.KeyPath} does not match --ca-cert {pair.CertificatePath} ('{certificate.Subject}'); give the key that belongs to that certificate");
-        }
-    }
-
-    /// <summary>A key in a PKCS#11 token: nothing to read as a file; the token is asked, and its answer is the problem.</summary>
-    private static PrivateKey? Open(ClusterAuthorityFiles pair, List<string> problems)
-    {
-        try
-        {
-            return ClusterAuthorityKey.Read(pair);
-        }
-        catch (PkiException e)
-        {
-            problems.Add(e.Message.StartsWith("--", StringComparison.Ordinal) ? e.Message : $"--ca-key {e.Message}");
-            return null;
-        }
-    }
-
-    private static T? Read<T>(string path, string option, List<string> problems, Func<string, string, T> parse)
-        where T : class
-    {
-        try
-        {
-            return parse(File.ReadAllText(path), path);
-        }
-        catch (PkiException e)
-        {
-            problems.Add(e.Message.StartsWith("--", StringComparison.Ordinal) ? e.Message : $"{option} {e.Message}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problems.Add($"{option} {path}: cannot be read ({e.Message}); check the path and that the coordinator's user may read it");
-        }
-        return null;
     }
 }

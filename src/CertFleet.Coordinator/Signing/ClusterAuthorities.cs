@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Pki;
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Keys;
 using CertFleet.Pki.PemEncoding;
@@ -80,26 +81,14 @@ internal sealed partial class ClusterAuthorities : IDisposable
 
     private CertificateAuthority Load(ClusterAuthorityFiles files)
     {
-        var certificate = ReadCertificate(files.CertificatePath);
-        foreach (var warning in new[] { files.KeyIsInToken ? null : SecretFileMode.Warning(files.KeyPath, "--ca-key"),
-            files.PassphraseFile is { } passphrase ? SecretFileMode.Warning(passphrase, "the CA key's passphrase file") : null,
-            files.PinFile is { } pin ? SecretFileMode.Warning(pin, "the CA key's PIN file") : null }.OfType<string>())
+        foreach (var warning in ClusterAuthorityReader.ReadableSecrets(files))
         {
             Log.ReadableSecret(_logger, warning);
         }
-        var key = ClusterAuthorityKey.Read(files); // decrypts an encrypted key with its passphrase file, or opens a token's key
-        if (!key.Matches(certificate))
-        {
-            key.Dispose();
-            throw new PkiException($"{files.KeyPath}: this key does not belong to the CA certificate {files.CertificatePath} " +
-                $"({certificate.Subject}); give each --ca-cert with its own --ca-key");
-        }
-        if (!certificate.IsCa)
-        {
-            key.Dispose();
-            throw new PkiException($"{files.CertificatePath}: {certificate.Subject} is not a CA certificate (basicConstraints CA:FALSE); " +
-                "--ca-cert takes the cluster CA that signs the leaves");
-        }
+        // decrypts an encrypted key with its passphrase file, or opens a token's key; checks the two belong together
+        var loaded = ClusterAuthorityReader.Load(files);
+        var certificate = loaded.Certificate;
+        var key = loaded.Key;
         var renewedFile = RenewedFile(certificate.SubjectPublicKeyInfoDer);
         if (File.Exists(renewedFile))
         {

@@ -33,10 +33,10 @@ public sealed record CertificateEntry
     /// <summary>The key itself when it matches; owned by the <see cref="NodeInventory"/>.</summary>
     public PrivateKey? Key { get; init; }
 
-    /// <summary>The CA certificate on this node that issued it (itself for a self-signed CA), else null.</summary>
+    /// <summary>The CA certificate on this node (or a <see cref="TrustedAuthority"/> given from outside) that issued it (itself for a self-signed CA), else null.</summary>
     public CertificateInfo? IssuerCertificate { get; init; }
 
-    /// <summary>Where that CA certificate was found (a file in preference to a kubeconfig).</summary>
+    /// <summary>Where that CA certificate was found (a file in preference to a kubeconfig; for one from outside, its <see cref="TrustedAuthority.Source"/>).</summary>
     public string? IssuerPath { get; init; }
 
     public IReadOnlyList<string> UsedBy { get; init; } = [];

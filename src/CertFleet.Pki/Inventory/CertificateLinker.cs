@@ -5,7 +5,7 @@ namespace CertFleet.Pki.Inventory;
 /// <summary>Turns what a scan read into entries: each certificate with its key, issuer, users and owner.</summary>
 internal static class CertificateLinker
 {
-    public static List<CertificateEntry> Link(ScanState scan, IReadOnlyList<SystemdUnit> units, DateTimeOffset now)
+    public static List<CertificateEntry> Link(ScanState scan, IReadOnlyList<SystemdUnit> units, DateTimeOffset now, IReadOnlyList<TrustedAuthority> outside)
     {
         var keys = new KeyPairing(scan);
         var issuers = new IssuerLookup(scan.Certificates);
@@ -42,6 +42,10 @@ internal static class CertificateLinker
             {
                 var key = keys.Find(found);
                 var issuer = issuerOf[found];
+                // a CA given from outside the root issues only what no CA of the node issued
+                var outsideIssuer = issuer is null && !found.Certificate.IsSelfIssued
+                    ? outside.FirstOrDefault(o => found.Certificate.IsIssuedBy(o.Certificate))
+                    : null;
                 var selfSigned = IsSelfSigned(found);
                 var ownership = kubelet.OwnerOf(found, IsSelfMade(found), referenced.Contains(found.File.HostPath), now)
                     ?? new Ownership(selfSigned && !found.Certificate.IsCa ? RenewalOwner.SelfSigned : RenewalOwner.CertFleet);
@@ -53,8 +57,8 @@ internal static class CertificateLinker
                     KeyPath = key?.Path,
                     KeyMatches = key?.Matches,
                     Key = key is { Matches: true } ? key.Key : null,
-                    IssuerCertificate = issuer?.Certificate,
-                    IssuerPath = issuer?.File.Path,
+                    IssuerCertificate = issuer?.Certificate ?? outsideIssuer?.Certificate,
+                    IssuerPath = issuer?.File.Path ?? outsideIssuer?.Source,
                     // an old dated file the kubelet left behind is in its --cert-dir, but nothing reads it
                     UsedBy = ownership.Owner == RenewalOwner.KubeletRotationHistory ? [] : usage.UnitsUsing(found, kubelet),
                     Owner = ownership.Owner,

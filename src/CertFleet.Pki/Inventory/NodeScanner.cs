@@ -6,11 +6,14 @@ namespace CertFleet.Pki.Inventory;
 /// Finds every certificate on a node by content, not by file name: in the usual folders, in every file a systemd
 /// unit or its component config names, in every file or *-data field a kubeconfig names, in the administrators'
 /// kubeconfigs, and in the folders all of those are in. Then pairs each certificate with its key, finds its issuer
-/// among the CAs present and the units that use it.
+/// among the CAs present (or among <see cref="TrustedAuthority"/>s given from outside) and the units that use it.
 /// </summary>
 public sealed class NodeScanner(TimeProvider time)
 {
-    public NodeInventory Scan(NodeRoot root)
+    public NodeInventory Scan(NodeRoot root) => Scan(root, []);
+
+    /// <param name="outside">CA certificates from outside the root, an issuer for what no CA of the node issued</param>
+    public NodeInventory Scan(NodeRoot root, IReadOnlyList<TrustedAuthority> outside)
     {
         ArgumentNullException.ThrowIfNull(root);
         var scan = new ScanState(root);
@@ -37,7 +40,7 @@ public sealed class NodeScanner(TimeProvider time)
         scan.ReadAll();
 
         var now = time.GetUtcNow();
-        var entries = CertificateLinker.Link(scan, units, now);
+        var entries = CertificateLinker.Link(scan, units, now, outside);
         return new NodeInventory(root, now, entries, scan.Errors, units,
             scan.Keys.Select(k => k.Key).ToList(), scan.KubeconfigReferences.SelectMany(r => r.Public).ToList());
     }

@@ -43,7 +43,16 @@ internal static class LegacyEncryptedPem
                 "-in KEY -out KEY.p8` (keep mode 0600) and point to KEY.p8");
         }
         object? read;
-        var characters = passphrase.ToArray();
+        // OpenSSL derives the key from the passphrase's bytes (UTF-8 from a terminal or a file); BouncyCastle takes
+        // each char as one byte and throws on a char above 255, so it is given those bytes, one char each
+        var bytes = new byte[Encoding.UTF8.GetByteCount(passphrase)];
+        Encoding.UTF8.GetBytes(passphrase, bytes);
+        var characters = new char[bytes.Length];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            characters[i] = (char)bytes[i];
+        }
+        Array.Clear(bytes);
         try
         {
             read = new PemReader(new StringReader(Text(block)), new Passphrase(characters)).ReadObject();

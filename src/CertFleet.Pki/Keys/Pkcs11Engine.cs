@@ -109,7 +109,7 @@ internal static unsafe class Pkcs11Engine
             {
                 var present = labels.Count == 0 ? "it shows none" : "it shows " + string.Join(", ", labels.Select(l => $"'{l}'"));
                 return new PkiException($"{uri}: no token labelled '{uri.Token}' in the PKCS#11 module {module} ({present}); check token= " +
-                    "of the URI, that the HSM is connected, and (SoftHSM) that the coordinator's user may read the token folder");
+                    "of the URI, that the HSM is connected, and (SoftHSM) that the user running CertFleet may read the token folder");
             }
             return new PkiException($"{uri}: the token '{uri.Token}' has no private key " + (uri.Object is { } label ? $"labelled '{label}'" : "with that id") +
                 $"; check object= (or id=) of the URI: `pkcs11-tool --module {module} --token-label '{uri.Token}' --login --list-objects " +

@@ -16,10 +16,13 @@ public sealed class RenewalPlanner(TimeProvider time)
     public RenewalPlan Plan(NodeInventory inventory, RenewalOptions options)
     {
         var now = time.GetUtcNow();
+        // the node's own keys first; a CA key from outside the root (--ca-key) signs as if it were here
         var keysByPublicKey = inventory.Certificates
             .Where(e => e.Key is not null)
-            .GroupBy(e => Convert.ToBase64String(e.Key!.SubjectPublicKeyInfoDer), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First().Key!, StringComparer.Ordinal);
+            .Select(e => e.Key!)
+            .Concat(options.OutsideKeys)
+            .GroupBy(k => Convert.ToBase64String(k.SubjectPublicKeyInfoDer), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         PrivateKey? KeyOf(CertificateInfo certificate) =>
             keysByPublicKey.GetValueOrDefault(Convert.ToBase64String(certificate.SubjectPublicKeyInfoDer));
 
@@ -105,13 +108,14 @@ public sealed class RenewalPlanner(TimeProvider time)
         }
         if (!first.IsSelfSigned && first.IssuerCertificate is null)
         {
-            return $"issued by {certificate.Issuer}, which is not a CA certificate on this node";
+            return $"issued by {certificate.Issuer}, which is not a CA certificate on this node; "
+                + "give its CA from outside the node with --ca-cert F --ca-key F, or renew it through the coordinator";
         }
         var issuer = first.IsSelfSigned ? certificate : first.IssuerCertificate!;
         if (!first.IsSelfSigned && keyOf(issuer) is null)
         {
             return $"its CA {issuer.Subject} ({first.IssuerPath}) has no private key on this node; "
-                + "renew it where that CA's key is kept (`certfleet renew --local` there), or through the coordinator";
+                + "give that CA's key with --ca-cert F --ca-key F (the node's files copied to where the key is), or renew it through the coordinator";
         }
         if (keyOf(certificate) is null)
         {

@@ -1,6 +1,7 @@
 using CertFleet.Agent.Enrollment;
 using CertFleet.Agent.Options;
 using CertFleet.Coordinator.Hosting;
+using CertFleet.Pki.Authorities;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CertFleet.Agent;
 using CertFleet.Agent.Options;
 using CertFleet.Coordinator.Hosting;
+using CertFleet.Pki.Authorities;
 using CertFleet.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;

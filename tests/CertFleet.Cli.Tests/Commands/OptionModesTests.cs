@@ -24,6 +24,13 @@ public sealed class OptionModesTests(RsaClusterPkiFixture pki, SilentCoordinator
         { "verify", "--node", "master-1", true },
         { "renew", "--root", "ROOT", false },
         { "verify", "--root", "ROOT", false },
+        { "verify", "--ca-cert", "/etc/kubernetes/pki/ca.crt", false },
+        { "renew", "--ca-cert", "/etc/kubernetes/pki/ca.crt", false },
+        { "renew", "--ca-key", "/etc/kubernetes/pki/ca.key", false },
+        { "renew", "--ca-key-passphrase-file", "/etc/certfleet/ca.pass", false },
+        { "renew", "--ca-key-passphrase-credential", "ca-pass", false },
+        { "renew", "--ca-key-pin-file", "/etc/certfleet/ca.pin", false },
+        { "renew", "--ca-key-pin-credential", "ca-pin", false },
     };
 
     [Theory]

@@ -1,6 +1,7 @@
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Signing;
 using CertFleet.Coordinator.Tests.Support;
+using CertFleet.Pki.Authorities;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -70,7 +71,7 @@ public sealed class CaKeyPassphraseTests : IDisposable
         var path = Parse(["--ca-key-passphrase-credential", "/etc/pass"], _credentials);
         var counts = Parse(["--ca-key-passphrase-file", "a", "--ca-key-passphrase-file", "b"], null);
 
-        Assert.Contains(unset.Problems, p => p.Contains("$CREDENTIALS_DIRECTORY is not set; run the coordinator under systemd with LoadCredential=ca-pass:", StringComparison.Ordinal));
+        Assert.Contains(unset.Problems, p => p.Contains("$CREDENTIALS_DIRECTORY is not set; run under systemd with LoadCredential=ca-pass:", StringComparison.Ordinal));
         Assert.Contains(path.Problems, p => p.Contains("give the credential's name", StringComparison.Ordinal));
         Assert.Contains(counts.Problems, p => p.Contains("2 CA key passphrases for 1 --ca-key", StringComparison.Ordinal));
     }
@@ -106,7 +107,7 @@ public sealed class CaKeyPassphraseTests : IDisposable
         Assert.Contains(writableKey.Problems, p => p.Contains($"--ca-key {_encryptedKey}: mode 0666 lets other users replace it; run `chmod 600 {_encryptedKey}`", StringComparison.Ordinal));
         Assert.Contains(writableFolder.Problems, p => p.Contains($"its folder {_folder} (mode 0777) lets other users put another file in its place", StringComparison.Ordinal));
         Assert.Empty(readableKey.Problems);
-        Assert.Contains("chmod 600", CertFleet.Coordinator.Hosting.SecretFileMode.Warning(_encryptedKey, "--ca-key"), StringComparison.Ordinal);
+        Assert.Contains("chmod 600", SecretFileMode.Warning(_encryptedKey, "--ca-key"), StringComparison.Ordinal);
     }
 
     private CoordinatorCommandLine Parse(string[] extra, string? credentialsDirectory) =>

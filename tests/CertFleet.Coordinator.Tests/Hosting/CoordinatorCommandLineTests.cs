@@ -1,4 +1,5 @@
 using CertFleet.Coordinator.Hosting;
+using CertFleet.Pki.Authorities;
 using CertFleet.Testing;
 
 namespace CertFleet.Coordinator.Tests.Hosting;

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Identity;
 using CertFleet.Coordinator.Tests.Support;
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Kubeconfigs;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Signing;
 using CertFleet.Coordinator.Tests.Support;
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.PemEncoding;
 using CertFleet.Pki.Signing;

@@ -4,6 +4,7 @@ using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.Signing;
 using CertFleet.Coordinator.Tests.Rollouts;
 using CertFleet.Coordinator.Tests.Support;
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
 using CertFleet.Protocol.V1;

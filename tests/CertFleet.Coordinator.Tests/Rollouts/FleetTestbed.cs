@@ -4,6 +4,7 @@ using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.Signing;
 using CertFleet.Coordinator.State;
+using CertFleet.Pki.Authorities;
 using CertFleet.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

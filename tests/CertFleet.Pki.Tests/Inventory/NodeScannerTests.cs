@@ -1,5 +1,7 @@
+using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
+using CertFleet.Pki.PemEncoding;
 using CertFleet.Testing;
 
 namespace CertFleet.Pki.Tests.Inventory;
@@ -24,6 +26,32 @@ public sealed class NodeScannerTests(RsaClusterPkiFixture pki) : IClassFixture<R
             Assert.Equal(row.Issuer, entry.Certificate.Issuer);
         }
         Assert.Empty(inventory.Errors);
+    }
+
+    [Fact]
+    public void Scan_LeafWhoseCaIsOnlyOutsideTheRoot_HasThatCaAsIssuerNamedAsGiven()
+    {
+        var root = ScratchDirectory.Create("leaf-alone");
+        try
+        {
+            var masterPki = Path.Combine(pki.NodeRoot("master-1"), "etc/kubernetes/pki");
+            var pkiFolder = Path.Combine(root, "etc/kubernetes/pki");
+            Directory.CreateDirectory(pkiFolder);
+            File.Copy(Path.Combine(masterPki, "apiserver.crt"), Path.Combine(pkiFolder, "apiserver.crt"));
+            var ca = CertificateInfo.Parse(Pem.Read(File.ReadAllText(Path.Combine(masterPki, "ca.crt")), "ca.crt")[0].Der, "ca.crt");
+
+            using var alone = Scan(root);
+            using var withOutside = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(root), [new TrustedAuthority(ca, "/srv/ca/ca.crt")]);
+
+            Assert.Null(Assert.Single(alone.Certificates).IssuerCertificate);
+            var entry = Assert.Single(withOutside.Certificates);
+            Assert.Equal("CN=kubernetes", entry.IssuerCertificate?.Subject);
+            Assert.Equal("/srv/ca/ca.crt", entry.IssuerPath);
+        }
+        finally
+        {
+            ScratchDirectory.Delete(root);
+        }
     }
 
     [Fact]

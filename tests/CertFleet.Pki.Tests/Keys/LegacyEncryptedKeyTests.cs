@@ -19,6 +19,7 @@ public sealed class LegacyEncryptedKeyTests : IDisposable
     [Theory]
     [InlineData("rsa", "-aes256", "AES-256-CBC", "RSA 2048")]
     [InlineData("rsa", "-aes128", "AES-128-CBC", "RSA 2048")]
+    [InlineData("rsa", "-aes192", "AES-192-CBC", "RSA 2048")]
     [InlineData("rsa", "-des3", "DES-EDE3-CBC", "RSA 2048")]
     [InlineData("ec", "-aes128", "AES-128-CBC", "ECDSA P-256")]
     [InlineData("ec", "-aes256", "AES-256-CBC", "ECDSA P-384")]
@@ -37,6 +38,19 @@ public sealed class LegacyEncryptedKeyTests : IDisposable
         Assert.Equal(File.ReadAllBytes(path + ".pub.der"), key.SubjectPublicKeyInfoDer);
         var algorithm = key.DefaultSignatureAlgorithm;
         Assert.True(algorithm.Verify(key.SubjectPublicKeyInfoDer, data, algorithm.Sign(key.Algorithm, data)));
+    }
+
+    [Fact]
+    public void Parse_LegacyEncryptedWithANonAsciiPassphrase_ReadsItAsOpensslTookItsBytes()
+    {
+        const string passphrase = "Schlüssel-密码";
+        var path = _scratch.PathOf("rsa-utf8.key");
+        Openssl.Checked("genrsa", "-aes256", "-traditional", "-passout", "pass:" + passphrase, "-out", path, "2048");
+        Openssl.Checked("pkey", "-in", path, "-passin", "pass:" + passphrase, "-pubout", "-outform", "DER", "-out", path + ".pub.der");
+
+        using var key = PrivateKey.Parse(Assert.Single(Pem.Read(File.ReadAllText(path), path)), path, passphrase);
+
+        Assert.Equal(File.ReadAllBytes(path + ".pub.der"), key.SubjectPublicKeyInfoDer);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Renewal;
@@ -25,6 +26,21 @@ public sealed class RenewalPlannerTests(EcClusterPkiFixture pki) : IClassFixture
         Assert.Equal(["/etc/kubernetes/pki/kube-proxy.crt", "/etc/kubernetes/pki/worker-1.crt"],
             plan.Skipped.Select(s => s.Path).Order(StringComparer.Ordinal));
         Assert.All(plan.Skipped, s => Assert.Contains("has no private key on this node", s.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Plan_WorkerWithItsCaKeyFromOutside_RenewsKubeletAndKubeProxySkippingNothing()
+    {
+        var masterPki = Path.Combine(pki.NodeRoot("master-1"), "etc/kubernetes/pki");
+        using var ca = ClusterAuthorityReader.Load(new ClusterAuthorityFiles(Path.Combine(masterPki, "ca.crt"), Path.Combine(masterPki, "ca.key")));
+        using var inventory = new NodeScanner(TimeProvider.System).Scan(new NodeRoot(pki.NodeRoot("worker-1")),
+            [new TrustedAuthority(ca.Certificate, "/srv/ca/ca.crt")]);
+
+        var plan = new RenewalPlanner(TimeProvider.System).Plan(inventory, new RenewalOptions { OutsideKeys = [ca.Key] });
+
+        Assert.Empty(plan.Skipped);
+        Assert.Empty(plan.Authorities);
+        Assert.Equal(["CN=system:kube-proxy", "CN=system:node:worker-1,O=system:nodes"], plan.Leaves.Select(l => l.Current.Subject).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.Tests.Rollouts;
 using CertFleet.Coordinator.Tests.Support;
+using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
 using CertFleet.Pki.Signing;

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Tests.Rollouts;
 using CertFleet.Coordinator.Tests.Support;
+using CertFleet.Pki.Authorities;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
 using Grpc.Core;

@@ -2,6 +2,7 @@ using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Tests.Metrics;
 using CertFleet.Coordinator.Tests.Support;
+using CertFleet.Pki.Authorities;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
 using Microsoft.Extensions.DependencyInjection;

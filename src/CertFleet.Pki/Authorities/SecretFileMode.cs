@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CertFleet.Coordinator.Hosting;
+namespace CertFleet.Pki.Authorities;
 
 /// <summary>
 /// What the modes of a CA key file (and its passphrase file) may be. A key or folder other users may write lets them
@@ -9,7 +9,7 @@ namespace CertFleet.Coordinator.Hosting;
 /// genrsa under umask 022), and an operator bringing a down cluster back must not be stopped by it: warned at every
 /// start, with the command that fixes it.
 /// </summary>
-internal static class SecretFileMode
+public static class SecretFileMode
 {
     private const UnixFileMode OthersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
     private const UnixFileMode OthersRead = UnixFileMode.GroupRead | UnixFileMode.OtherRead;

@@ -1,15 +1,14 @@
-using CertFleet.Pki;
 using CertFleet.Pki.Keys;
 using CertFleet.Pki.PemEncoding;
 
-namespace CertFleet.Coordinator.Hosting;
+namespace CertFleet.Pki.Authorities;
 
 /// <summary>
 /// Reads a cluster CA key file, decrypting an encrypted one (PKCS#8, or traditional Proc-Type: 4,ENCRYPTED) with the
 /// passphrase file given for it; or opens a key inside a PKCS#11 token (a `pkcs11:` URI) with its PIN file. The
 /// passphrase and the PIN are read only here, kept in buffers that are cleared after use, and never logged.
 /// </summary>
-internal static class ClusterAuthorityKey
+public static class ClusterAuthorityKey
 {
     public static PrivateKey Read(ClusterAuthorityFiles files)
     {
@@ -18,7 +17,16 @@ internal static class ClusterAuthorityKey
         {
             return Open(files);
         }
-        var block = Pem.Read(File.ReadAllText(files.KeyPath), files.KeyPath).FirstOrDefault(b => PrivateKey.IsPrivateKeyLabel(b.Label))
+        string text;
+        try
+        {
+            text = File.ReadAllText(files.KeyPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PkiException($"--ca-key {files.KeyPath}: cannot be read ({e.Message}); check the path and that this user may read it", e);
+        }
+        var block = Pem.Read(text, files.KeyPath).FirstOrDefault(b => PrivateKey.IsPrivateKeyLabel(b.Label))
             ?? throw new PkiException($"--ca-key {files.KeyPath}: holds no PEM private key; point to the CA key file");
         if (files.PassphraseFile is null)
         {
