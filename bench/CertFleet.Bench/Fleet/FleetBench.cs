@@ -5,8 +5,9 @@ using Grpc.Core;
 
 namespace CertFleet.Bench.Fleet;
 
-/// <summary><paramref name="Coordinator"/>: a published certfleet-coordinator binary; null: the built one, run with dotnet.</summary>
-internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null);
+/// <summary><paramref name="Coordinator"/>: a published certfleet-coordinator binary; null: the built one, run with dotnet.
+/// <paramref name="Cli"/>: a `certfleet` binary; given, the plan and the renewal are also made through it, as an operator would.</summary>
+internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null, string? Cli = null);
 
 /// <summary>
 /// One real coordinator process and N simulated agents in this process (real gRPC over loopback, mTLS with
@@ -64,7 +65,7 @@ internal static class FleetBench
             {
                 await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = ConnectConcurrency, CancellationToken = token },
                     async (agent, cancel) => await agent.ConnectAsync(admin.Server, token).ConfigureAwait(false)).ConfigureAwait(false);
-                await UntilAsync(admin, status => status.Nodes.Count(n => n.Connected && n.LastReport is not null) == agents.Count,
+                await UntilAsync(admin, nodes => nodes.Count(n => n.Connected && n.LastReport is not null) == agents.Count,
                     "every agent connected and reported", token).ConfigureAwait(false);
             }).ConfigureAwait(false);
             ResultLine.Note($"connected {agents.Count} agents in {connectSeconds:0.00} s; {CpuSince()}");
@@ -76,10 +77,31 @@ internal static class FleetBench
                 $"the inventory round planned {plan.Certificates.Count} certificates, not {2 * agents.Count}: {string.Join("; ", plan.Warnings.Take(5))}");
             ResultLine.Note($"inventory round (Plan: a fresh report from every agent) in {inventorySeconds:0.00} s, {plan.Steps.Count} steps planned; {CpuSince()}");
 
+            var adminConfig = Path.Combine(directory, "state", "admin.conf");
+            if (options.Cli is { } cli)
+            {
+                foreach (var command in new[] { "plan --all", "plan --all --detail", "plan --all -o json" })
+                {
+                    var run = await CliRun.RunAsync(cli, adminConfig, command.Split(' '), token).ConfigureAwait(false);
+                    Check(run.ExitCode == 0, $"certfleet {command} exited {run.ExitCode}: {run.Error}");
+                    ResultLine.Note(run.Describe(command) + (command == "plan --all" ? "; it begins:\n" + run.Head : ""));
+                }
+            }
+
             var renewStart = DateTimeOffset.UtcNow;
             Rollout? rollout = null;
             var renewSeconds = await TimedAsync(async () =>
             {
+                if (options.Cli is { } cli)
+                {
+                    string[] renew = ["renew", "--all", "--wait", .. options.BatchSize > 0 ? new[] { "--batch", options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture) } : []];
+                    var run = await CliRun.RunAsync(cli, adminConfig, renew, token).ConfigureAwait(false);
+                    ResultLine.Note(run.Describe(string.Join(' ', renew)) + "; it ended:\n" + run.Head);
+                    Check(run.ExitCode == 0, $"certfleet renew --all --wait exited {run.ExitCode}: {run.Error}");
+                    var newest = await admin.Admin.ListRolloutsAsync(new ListRolloutsRequest { PageSize = 1 }, deadline: Deadline(), cancellationToken: token);
+                    rollout = await admin.Admin.GetRolloutAsync(new RolloutId { Id = newest.Rollouts.Single().Id }, deadline: Deadline(), cancellationToken: token);
+                    return;
+                }
                 rollout = await admin.Admin.StartRolloutAsync(new RolloutRequest { All = true, BatchSize = options.BatchSize },
                     deadline: Deadline(), cancellationToken: token);
                 rollout = await UntilDoneAsync(admin, rollout.Id, token).ConfigureAwait(false);
@@ -124,14 +146,29 @@ internal static class FleetBench
             }).ConfigureAwait(false);
     }
 
-    private static async Task UntilAsync(AdminClient admin, Func<StatusResponse, bool> done, string what, CancellationToken token)
+    private static async Task UntilAsync(AdminClient admin, Func<IReadOnlyList<NodeStatus>, bool> done, string what, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
-        while (!done(await admin.Admin.GetStatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: token)))
+        while (!done(await AllNodesAsync(admin, token).ConfigureAwait(false)))
         {
             Check(clock.Elapsed < PhaseLimit, $"waited {PhaseLimit.TotalMinutes} min for {what}");
             await Task.Delay(Poll, token).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Every node's status: GetStatus answers a page (500 nodes) at a time.</summary>
+    private static async Task<IReadOnlyList<NodeStatus>> AllNodesAsync(AdminClient admin, CancellationToken token)
+    {
+        var nodes = new List<NodeStatus>();
+        var request = new StatusRequest();
+        do
+        {
+            var page = await admin.Admin.GetStatusAsync(request, deadline: Deadline(), cancellationToken: token);
+            nodes.AddRange(page.Nodes);
+            request.PageToken = page.NextPageToken;
+        }
+        while (request.PageToken.Length > 0);
+        return nodes;
     }
 
     private static async Task<Rollout> UntilDoneAsync(AdminClient admin, string id, CancellationToken token)
