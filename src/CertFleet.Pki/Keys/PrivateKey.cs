@@ -138,6 +138,12 @@ public sealed class PrivateKey : IDisposable
         return new PrivateKey(algorithm, $" in PKCS#11 token '{uri.Token}'");
     }
 
+    /// <summary>A key made in this process (a new CA key): owned by the returned object from here on.</summary>
+    internal static PrivateKey FromGenerated(AsymmetricAlgorithm algorithm) => new(algorithm);
+
+    /// <summary>The key as PKCS#8 PEM ("PRIVATE KEY"), as openssl 3 writes a new key; only for a key this process made.</summary>
+    internal string ExportPkcs8Pem() => Algorithm.ExportPkcs8PrivateKeyPem() + "\n";
+
     /// <summary>True when the certificate carries this key's public key.</summary>
     public bool Matches(CertificateInfo certificate)
     {

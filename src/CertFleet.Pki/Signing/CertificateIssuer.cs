@@ -55,6 +55,24 @@ public sealed class CertificateIssuer(TimeProvider time)
         return Reissue(previous, request.Authority, extensions, validity, context);
     }
 
+    /// <summary>
+    /// Signs <paramref name="request"/> (judged against the CA that issued the certificate) with <paramref name="successor"/>,
+    /// the new CA of a re-key: the certificate's own subject, key and extensions, its issuer name and authority key
+    /// identifier now the successor's. The request's proof of possession and the old CA's signature on the certificate
+    /// are what make this a renewal of an identity the holder already has, under a new CA.
+    /// </summary>
+    public CertificateInfo RenewUnder(RenewalRequest request, CertificateAuthority successor, TimeSpan validity)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(successor);
+        var previous = request.Certificate;
+        var context = $"re-issue of {previous.Subject} (serial {previous.SerialHex}) under the new CA {successor.Certificate.Subject}";
+        CheckAuthority(successor, context);
+        CheckValidity(validity, context);
+        var extensions = WithAuthorityKeyIdentifier(previous.Extensions, successor.Certificate.SubjectKeyIdentifier, addWhenMissing: true);
+        return Reissue(previous, successor, extensions, validity, context);
+    }
+
     private static string Context(CertificateInfo previous) => $"renewal of {previous.Subject} (serial {previous.SerialHex})";
 
     /// <summary>
