@@ -16,7 +16,8 @@ public sealed record InstallResult(IReadOnlyList<string> ChangedFiles, string? B
 /// differs from the certificate it replaces, because keys never change: that is what keeps every
 /// certificate/key pair matched through a crash at any moment. If a write fails, the files already written are
 /// put back, so nothing half-done remains. A file behind the kubelet's -current.pem link is not edited in place but
-/// written as a new dated file and the link moved (<see cref="RotationLinkMove"/>). Used by `renew --local` and by
+/// written as a new dated file and the link moved (<see cref="RotationLinkMove"/>). The backup, prepare and rename
+/// half is <see cref="FileSetInstall"/>, shared with the re-key's trust installer. Used by `renew --local` and by
 /// the agent.
 /// </summary>
 public sealed class CertificateInstaller(TimeProvider time)
@@ -41,113 +42,47 @@ public sealed class CertificateInstaller(TimeProvider time)
         }
         foreach (var edit in edits)
         {
-            EnsureUnchangedSinceScan(edit.File);
+            FileSetInstall.EnsureUnchangedSinceScan(edit.File.Path, edit.File.HostPath, edit.File.Text);
         }
         var now = time.GetUtcNow();
         var steps = edits
             .Select(e => new Step(e, e.RotationLink is null ? null : RotationLinkMove.Plan(inventory.Root, e, now)))
             .ToList();
 
-        var backup = BackupSet.Create(inventory.Root, now);
-        observer?.BackupStarted(backup.NodeDirectory);
-        try
-        {
-            foreach (var step in steps)
-            {
-                if (step.Move is { } move)
-                {
-                    move.Backup(backup, step.Edit.NewContent);
-                }
-                else
-                {
-                    backup.Save(step.Edit.File.Path);
-                }
-            }
-        }
-        catch (PkiException)
-        {
-            // nothing on the node changed: an incomplete copy of unchanged files would only be a folder nobody can use
-            backup.Delete();
-            throw;
-        }
-        var changed = steps.SelectMany(s => s.ChangedFiles).Order(StringComparer.Ordinal).ToList();
-        FaultPoints.Reached("renew:after-backup");
-        observer?.BackedUp(backup.NodeDirectory, changed);
-
-        foreach (var folder in steps.Select(s => s.Folder).Distinct(StringComparer.Ordinal))
-        {
-            AtomicFile.RemoveStaleTemporaries(folder);
-        }
-        var prepared = Prepare(steps, backup);
-        observer?.Prepared();
-
-        var written = 0;
-        try
-        {
-            foreach (var file in prepared)
-            {
-                file.Rename();
-                written++;
-                FaultPoints.Reached("renew:after-file");
-                observer?.Renamed(written, inventory.Root.ToNodePath(file.HostPath));
-            }
-        }
-        catch (PkiException e) when (written > 0)
-        {
-            DiscardAll(prepared);
-            backup.RestoreAll();
-            throw new PkiException(
-                $"{e.Message}. The {written} file(s) already written were put back from {backup.NodeDirectory}: nothing changed", e);
-        }
-        catch (PkiException)
-        {
-            DiscardAll(prepared);
-            throw;
-        }
+        var (changed, backupDirectory) = FileSetInstall.Run(inventory.Root, steps, now, "renew", observer);
         var units = RestartOrder.Sort(edits.SelectMany(e => e.Replaced).SelectMany(r => r.UsedBy));
-        return new InstallResult(changed, backup.NodeDirectory, units);
+        return new InstallResult(changed, backupDirectory, units);
     }
 
     /// <summary>One file's edit, and how it is installed when it sits behind the kubelet's link.</summary>
-    private sealed record Step(FileEdit Edit, RotationLinkMove? Move)
+    private sealed record Step(FileEdit Edit, RotationLinkMove? Move) : IFileChange
     {
         public IEnumerable<string> ChangedFiles => Move is null ? [Edit.File.Path] : [Move.NewFileNodePath, Move.LinkNodePath];
 
-        public string Folder => Move?.FolderHost ?? Path.GetDirectoryName(Edit.File.HostPath)!;
-    }
+        public string FolderHost => Move?.FolderHost ?? Path.GetDirectoryName(Edit.File.HostPath)!;
 
-    // every temporary before any rename: a full disk, a read-only folder or a missing permission fails here, while
-    // every file on the node is still the old one
-    private static List<PreparedFile> Prepare(IReadOnlyList<Step> steps, BackupSet backup)
-    {
-        var prepared = new List<PreparedFile>(steps.Count);
-        try
+        public void Backup(BackupSet backup)
         {
-            foreach (var step in steps)
+            if (Move is { } move)
             {
-                if (step.Move is { } move)
-                {
-                    move.Prepare(prepared, step.Edit.NewContent);
-                }
-                else
-                {
-                    prepared.Add(AtomicFile.Prepare(step.Edit.File.HostPath, step.Edit.NewContent));
-                }
+                move.Backup(backup, Edit.NewContent);
+            }
+            else
+            {
+                backup.Save(Edit.File.Path);
             }
         }
-        catch (PkiException e)
-        {
-            DiscardAll(prepared);
-            throw new PkiException($"{e.Message} Nothing was installed (backup of the old files in {backup.NodeDirectory})", e);
-        }
-        return prepared;
-    }
 
-    private static void DiscardAll(IEnumerable<PreparedFile> prepared)
-    {
-        foreach (var file in prepared)
+        public void Prepare(List<PreparedFile> prepared)
         {
-            file.Discard(); // nothing for one already renamed: its temporary name is gone
+            if (Move is { } move)
+            {
+                move.Prepare(prepared, Edit.NewContent);
+            }
+            else
+            {
+                prepared.Add(AtomicFile.Prepare(Edit.File.HostPath, Edit.NewContent));
+            }
         }
     }
 
@@ -162,15 +97,6 @@ public sealed class CertificateInstaller(TimeProvider time)
                     $"{entry.DisplayName}: the replacement for {entry.Certificate.Subject} has a different public key; "
                     + "certificates are only ever renewed with their existing key, so nothing was written");
             }
-        }
-    }
-
-    private static void EnsureUnchangedSinceScan(ScannedFile file)
-    {
-        var current = File.Exists(file.HostPath) ? File.ReadAllText(file.HostPath) : null;
-        if (current != file.Text)
-        {
-            throw new PkiException($"{file.Path} changed while certfleet was reading the node; nothing was written, run the command again");
         }
     }
 }
