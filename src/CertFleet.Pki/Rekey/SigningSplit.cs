@@ -121,7 +121,7 @@ public static class SigningSplit
     private static List<UnitLineEdit> PlanUnit(NodeRoot root, SystemdUnit unit, Dictionary<string, string> moves)
     {
         var settings = unit.FileReferences
-            .Where(r => r.Source is null && IsSigningSetting(r.Setting) && moves.ContainsKey(root.Resolve(r.Path)))
+            .Where(r => r.Source is null && IsSigningSetting(r.Setting) && TryResolve(root, r.Path) is { } host && moves.ContainsKey(host))
             .DistinctBy(r => r.Setting)
             .ToList();
         var files = UnitFiles(root, unit);
@@ -222,9 +222,22 @@ public static class SigningSplit
     }
 
     private static string Expected(NodeRoot root, UnitFileReference reference, Dictionary<string, string> moves) =>
-        IsSigningSetting(reference.Setting) && moves.TryGetValue(root.Resolve(reference.Path), out var moved)
+        IsSigningSetting(reference.Setting) && TryResolve(root, reference.Path) is { } host && moves.TryGetValue(host, out var moved)
             ? $"{reference.Setting}={moved}"
             : $"{reference.Setting}={reference.Path}";
+
+    // a setting naming a path outside the scan's reach is not one of the signing files being split
+    private static string? TryResolve(NodeRoot root, string nodePath)
+    {
+        try
+        {
+            return root.Resolve(nodePath);
+        }
+        catch (PkiException)
+        {
+            return null;
+        }
+    }
 
     private static string? Read(NodeRoot root, string nodePath) =>
         root.ReadAllBytes(nodePath, MaxFileBytes) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
