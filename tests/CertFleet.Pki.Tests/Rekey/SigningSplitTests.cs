@@ -5,7 +5,7 @@ using CertFleet.Testing;
 
 namespace CertFleet.Pki.Tests.Rekey;
 
-/// <summary>The split of the fixture masters' ca.crt (trusted and named by --cluster-signing-cert-file) as a plan, applied by the test.</summary>
+/// <summary>The split of the fixture masters' ca.crt (trusted and named by --cluster-signing-cert-file) as a plan, applied by <see cref="SigningSplitInstaller"/>.</summary>
 public sealed class SigningSplitTests(EcClusterPkiFixture pki) : IClassFixture<EcClusterPkiFixture>
 {
     private const string Unit = "etc/systemd/system/kube-controller-manager.service";
@@ -36,7 +36,7 @@ public sealed class SigningSplitTests(EcClusterPkiFixture pki) : IClassFixture<E
     public void Plan_Applied_NothingLeftToSplitAndTheTrustPhaseBundlesCaWhileTheSigningCopyKeepsOneCertificate()
     {
         var master = pki.CopyNode("master-1");
-        Apply(master, Plan(master));
+        SigningSplitInstallerTests.Apply(master);
 
         Assert.True(Plan(master).IsEmpty);
         using var inventory = TrustInstallerTests.Scan(master);
@@ -118,27 +118,11 @@ public sealed class SigningSplitTests(EcClusterPkiFixture pki) : IClassFixture<E
         Assert.Throws<PkiException>(() => edit.ApplyTo("[Service]\n  --x=/c \\\n"));
     }
 
-    private static SigningSplitPlan Plan(string root)
+    internal static SigningSplitPlan Plan(string root)
     {
         using var inventory = TrustInstallerTests.Scan(root);
         var ca = inventory.Certificates.First(e => e.Path == Ca).Certificate;
         return SigningSplit.Plan(inventory, TrustAnchors.Find(inventory, ca));
-    }
-
-    /// <summary>What the agent will do with a plan: copies with their source's mode, then the line edits.</summary>
-    private static void Apply(string root, SigningSplitPlan plan)
-    {
-        foreach (var copy in plan.Copies)
-        {
-            var target = Path.Combine(root, copy.Path.TrimStart('/'));
-            File.WriteAllBytes(target, copy.Content);
-            File.SetUnixFileMode(target, File.GetUnixFileMode(Path.Combine(root, copy.SourcePath.TrimStart('/'))));
-        }
-        foreach (var edit in plan.Edits)
-        {
-            var file = Path.Combine(root, edit.File.TrimStart('/'));
-            File.WriteAllText(file, edit.ApplyTo(File.ReadAllText(file)));
-        }
     }
 
     private static int CountCertificates(string file) =>
