@@ -110,6 +110,25 @@ public sealed class SigningSplitInstallerTests(EcClusterPkiFixture pki) : IClass
     }
 
     [Fact]
+    public void Apply_FlagsInAnEnvironmentFile_EditsOnlyThatFileWithoutDaemonReload()
+    {
+        var master = pki.CopyNode("master-1");
+        SigningSplitTests.MoveFlagsToEnvironmentFile(master);
+        var unitBefore = File.ReadAllBytes(Path.Combine(master, Unit));
+
+        var result = Apply(master);
+
+        Assert.True(SigningSplitTests.Plan(master).IsEmpty);
+        Assert.Equal(["/etc/kubernetes/controller-manager.env", "/etc/kubernetes/pki/ca-signing.crt", "/etc/kubernetes/pki/ca-signing.key"],
+            result.Install.ChangedFiles);
+        Assert.False(result.DaemonReload);
+        Assert.Equal(["kube-controller-manager.service"], result.Install.UnitsToRestart);
+        Assert.Equal(unitBefore, File.ReadAllBytes(Path.Combine(master, Unit)));
+        Assert.Contains("--cluster-signing-cert-file=/etc/kubernetes/pki/ca-signing.crt --cluster-signing-key-file=/etc/kubernetes/pki/ca-signing.key",
+            File.ReadAllText(Path.Combine(master, "etc/kubernetes/controller-manager.env")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Apply_SecondTime_WritesNothing()
     {
         var master = pki.CopyNode("master-1");

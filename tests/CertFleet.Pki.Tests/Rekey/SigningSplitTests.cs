@@ -64,16 +64,7 @@ public sealed class SigningSplitTests(EcClusterPkiFixture pki) : IClassFixture<E
     public void Plan_FlagsInAnEnvironmentFile_EditsThatFile()
     {
         var master = pki.CopyNode("master-1");
-        var unit = Path.Combine(master, Unit);
-        var lines = File.ReadAllLines(unit).ToList();
-        var flags = lines.Where(l => l.TrimStart().StartsWith("--", StringComparison.Ordinal)).Select(l => l.Trim().TrimEnd('\\').Trim()).ToList();
-        lines.RemoveAll(l => l.TrimStart().StartsWith("--", StringComparison.Ordinal));
-        var exec = lines.FindIndex(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
-        lines[exec] = "ExecStart=/usr/local/bin/kube-controller-manager $KUBE_CONTROLLER_MANAGER_ARGS";
-        lines.Insert(exec, "EnvironmentFile=/etc/kubernetes/controller-manager.env");
-        File.WriteAllLines(unit, lines);
-        File.WriteAllText(Path.Combine(master, "etc/kubernetes/controller-manager.env"),
-            $"# flags\nKUBE_CONTROLLER_MANAGER_ARGS=\"{string.Join(' ', flags)}\"\n");
+        MoveFlagsToEnvironmentFile(master);
 
         var plan = Plan(master);
 
@@ -116,6 +107,21 @@ public sealed class SigningSplitTests(EcClusterPkiFixture pki) : IClassFixture<E
 
         Assert.Equal("[Service]\n  --x=/b \\\n", edit.ApplyTo("[Service]\n  --x=/a \\\n"));
         Assert.Throws<PkiException>(() => edit.ApplyTo("[Service]\n  --x=/c \\\n"));
+    }
+
+    /// <summary>The controller manager's flags moved from its unit into one variable of an EnvironmentFile.</summary>
+    internal static void MoveFlagsToEnvironmentFile(string master)
+    {
+        var unit = Path.Combine(master, Unit);
+        var lines = File.ReadAllLines(unit).ToList();
+        var flags = lines.Where(l => l.TrimStart().StartsWith("--", StringComparison.Ordinal)).Select(l => l.Trim().TrimEnd('\\').Trim()).ToList();
+        lines.RemoveAll(l => l.TrimStart().StartsWith("--", StringComparison.Ordinal));
+        var exec = lines.FindIndex(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
+        lines[exec] = "ExecStart=/usr/local/bin/kube-controller-manager $KUBE_CONTROLLER_MANAGER_ARGS";
+        lines.Insert(exec, "EnvironmentFile=/etc/kubernetes/controller-manager.env");
+        File.WriteAllLines(unit, lines);
+        File.WriteAllText(Path.Combine(master, "etc/kubernetes/controller-manager.env"),
+            $"# flags\nKUBE_CONTROLLER_MANAGER_ARGS=\"{string.Join(' ', flags)}\"\n");
     }
 
     internal static SigningSplitPlan Plan(string root)
