@@ -129,6 +129,38 @@ public sealed class SigningSplitInstallerTests(EcClusterPkiFixture pki) : IClass
     }
 
     [Fact]
+    public void Apply_FlagsInADropIn_EditsOnlyTheDropIn()
+    {
+        var master = pki.CopyNode("master-1");
+        var unit = Path.Combine(master, Unit);
+        var lines = File.ReadAllLines(unit).ToList();
+        var exec = lines.FindIndex(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
+        var last = exec;
+        while (lines[last].EndsWith('\\'))
+        {
+            last++;
+        }
+        var execLines = lines.GetRange(exec, last - exec + 1);
+        lines.RemoveRange(exec, last - exec + 1);
+        lines.Insert(exec, "ExecStart=/usr/local/bin/kube-controller-manager");
+        File.WriteAllLines(unit, lines);
+        var dropIn = Path.Combine(master, Unit + ".d", "10-flags.conf");
+        Directory.CreateDirectory(Path.GetDirectoryName(dropIn)!);
+        File.WriteAllLines(dropIn, ["[Service]", "ExecStart=", .. execLines]);
+        var unitBefore = File.ReadAllBytes(unit);
+        var dropInBefore = File.ReadAllLines(dropIn);
+
+        var result = Apply(master);
+
+        Assert.True(SigningSplitTests.Plan(master).IsEmpty);
+        Assert.Contains("/" + Unit + ".d/10-flags.conf", result.Install.ChangedFiles);
+        Assert.True(result.DaemonReload);
+        Assert.Equal(unitBefore, File.ReadAllBytes(unit));
+        var dropInAfter = File.ReadAllLines(dropIn);
+        Assert.Equal(2, Enumerable.Range(0, dropInBefore.Length).Count(i => dropInBefore[i] != dropInAfter[i]));
+    }
+
+    [Fact]
     public void Apply_SecondTime_WritesNothing()
     {
         var master = pki.CopyNode("master-1");
