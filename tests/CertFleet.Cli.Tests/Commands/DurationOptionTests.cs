@@ -2,11 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CertFleet.Cli.Tests.Fleet;
-using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
-using CertFleet.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertFleet.Cli.Tests.Commands;
@@ -20,28 +16,16 @@ public sealed partial class DurationOptionTests : IAsyncLifetime
 {
     private const string Grammar = "a whole number and a unit, s, m, h, d or w (90s, 15m, 12h, 30d, 2w), or several from the largest unit down (1h30m)";
 
-    private readonly string _state = ScratchDirectory.Create("duration-cmd");
     private readonly PinnedRollouts _rollouts = new();
-    private WebApplication _coordinator = null!;
+    private ScriptedCoordinator _coordinator = null!;
 
-    private string Config => Path.Combine(_state, "admin.conf");
+    private string Config => _coordinator.Config;
 
-    public async Task InitializeAsync()
-    {
-        _coordinator = CoordinatorHost.Build(new CoordinatorOptions { Listen = "127.0.64.2:7443", StateDirectory = _state },
+    public async Task InitializeAsync() =>
+        _coordinator = await ScriptedCoordinator.StartAsync("127.0.64.2:7443", "duration-cmd",
             services => services.AddSingleton<IRolloutAdmin>(_rollouts));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _coordinator.StartAsync(timeout.Token);
-    }
 
-    public async Task DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _coordinator.StopAsync(timeout.Token);
-        await _coordinator.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        ScratchDirectory.Delete(_state);
-    }
+    public async Task DisposeAsync() => await _coordinator.DisposeAsync();
 
     [Theory]
     [InlineData("plan", "2w", 14 * 86400)]

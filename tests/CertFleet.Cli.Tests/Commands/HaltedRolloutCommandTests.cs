@@ -1,9 +1,6 @@
 using System.Text.Json;
 using CertFleet.Cli.Tests.Fleet;
-using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
-using CertFleet.Testing;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertFleet.Cli.Tests.Commands;
@@ -14,27 +11,16 @@ namespace CertFleet.Cli.Tests.Commands;
 /// </summary>
 public sealed class HaltedRolloutCommandTests : IAsyncLifetime
 {
-    private readonly string _state = ScratchDirectory.Create("halted-cmd");
     private readonly HaltedRollouts _rollouts = new();
-    private WebApplication _coordinator = null!;
+    private ScriptedCoordinator _coordinator = null!;
 
-    private string Config => Path.Combine(_state, "admin.conf");
+    private string Config => _coordinator.Config;
 
-    public async Task InitializeAsync()
-    {
-        _coordinator = CoordinatorHost.Build(new CoordinatorOptions { Listen = "127.0.48.1:7443", StateDirectory = _state },
+    public async Task InitializeAsync() =>
+        _coordinator = await ScriptedCoordinator.StartAsync("127.0.48.1:7443", "halted-cmd",
             services => services.AddSingleton<IRolloutAdmin>(_rollouts));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _coordinator.StartAsync(timeout.Token);
-    }
 
-    public async Task DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _coordinator.StopAsync(timeout.Token);
-        await _coordinator.DisposeAsync();
-        ScratchDirectory.Delete(_state);
-    }
+    public async Task DisposeAsync() => await _coordinator.DisposeAsync();
 
     [Fact]
     public async Task RenewWait_RolloutHalts_ShowsNodeUnitAndEveryLineOfTheProbeAndExitsOne()

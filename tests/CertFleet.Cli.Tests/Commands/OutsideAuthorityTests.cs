@@ -40,20 +40,6 @@ public sealed class OutsideAuthorityTests(EcClusterPkiFixture pki) : IClassFixtu
     }
 
     [Fact]
-    public void RenewLocal_WorkerWithoutTheCaKey_SaysToGiveItWithCaCertAndCaKey()
-    {
-        var root = pki.CopyNode("worker-1");
-        var before = FolderSnapshot.Take(root);
-
-        var (exitCode, output, _) = CliRun.Invoke("renew", "--local", "--root", root);
-
-        Assert.Equal(0, exitCode);
-        Assert.Contains("/etc/kubernetes/pki/worker-1.crt: its CA CN=kubernetes (/etc/kubernetes/pki/ca.crt) has no private key on this node", output, StringComparison.Ordinal);
-        Assert.Contains("--ca-cert F --ca-key F", output, StringComparison.Ordinal);
-        Assert.Empty(before.Differences(FolderSnapshot.Take(root)));
-    }
-
-    [Fact]
     public void VerifyAndCheckExpiration_LeafWhoseCaIsNotUnderTheRoot_ChainsOnlyWithCaCert()
     {
         // a folder holding only the apiserver's pair, as copied from a master without its CA

@@ -1,8 +1,5 @@
 using CertFleet.Cli.Tests.Fleet;
-using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
-using CertFleet.Testing;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertFleet.Cli.Tests.Commands;
@@ -15,27 +12,16 @@ namespace CertFleet.Cli.Tests.Commands;
 /// </summary>
 public sealed class PinnedRolloutOutputTests : IAsyncLifetime
 {
-    private readonly string _state = ScratchDirectory.Create("pinned-cmd");
     private readonly PinnedRollouts _rollouts = new();
-    private WebApplication _coordinator = null!;
+    private ScriptedCoordinator _coordinator = null!;
 
-    private string Config => Path.Combine(_state, "admin.conf");
+    private string Config => _coordinator.Config;
 
-    public async Task InitializeAsync()
-    {
-        _coordinator = CoordinatorHost.Build(new CoordinatorOptions { Listen = "127.0.64.1:7443", StateDirectory = _state },
+    public async Task InitializeAsync() =>
+        _coordinator = await ScriptedCoordinator.StartAsync("127.0.64.1:7443", "pinned-cmd",
             services => services.AddSingleton<IRolloutAdmin>(_rollouts));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _coordinator.StartAsync(timeout.Token);
-    }
 
-    public async Task DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _coordinator.StopAsync(timeout.Token);
-        await _coordinator.DisposeAsync();
-        ScratchDirectory.Delete(_state);
-    }
+    public async Task DisposeAsync() => await _coordinator.DisposeAsync();
 
     public static TheoryData<string> States => [.. PinnedRollouts.States];
 

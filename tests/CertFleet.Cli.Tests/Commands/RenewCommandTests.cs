@@ -39,7 +39,7 @@ public sealed class RenewCommandTests(RsaClusterPkiFixture pki, CenturyCaPkiFixt
     }
 
     [Fact]
-    public void Renew_Worker_SkipsEachCertificateWithAReasonAndExitsZero()
+    public void Renew_Worker_SkipsEachCertificateWithAReasonThatSaysHowToGiveTheCaAndExitsZero()
     {
         var root = pki.CopyNode("worker-2");
         var before = FolderSnapshot.Take(root);
@@ -49,6 +49,7 @@ public sealed class RenewCommandTests(RsaClusterPkiFixture pki, CenturyCaPkiFixt
         Assert.Equal(0, exitCode);
         Assert.Contains("Nothing to renew on this node.", output, StringComparison.Ordinal);
         Assert.Contains("/etc/kubernetes/pki/worker-2.crt: its CA CN=kubernetes (/etc/kubernetes/pki/ca.crt) has no private key on this node", output, StringComparison.Ordinal);
+        Assert.Contains("--ca-cert F --ca-key F", output, StringComparison.Ordinal);
         Assert.Empty(before.Differences(FolderSnapshot.Take(root)));
     }
 

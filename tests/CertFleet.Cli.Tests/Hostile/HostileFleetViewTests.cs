@@ -1,12 +1,10 @@
 using System.Text.Json;
 using CertFleet.Cli.Output;
+using CertFleet.Cli.Tests.Fleet;
 using CertFleet.Coordinator.Fleet;
-using CertFleet.Coordinator.Hosting;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Protocol.V1;
-using CertFleet.Testing;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertFleet.Cli.Tests.Hostile;
@@ -18,27 +16,16 @@ namespace CertFleet.Cli.Tests.Hostile;
 /// </summary>
 public sealed class HostileFleetViewTests : IAsyncLifetime
 {
-    private readonly string _state = ScratchDirectory.Create("hostile-fleet");
     private readonly HostileFleet _fleet = new(hostileNames: true);
-    private WebApplication _coordinator = null!;
+    private ScriptedCoordinator _coordinator = null!;
 
-    private string Config => Path.Combine(_state, "admin.conf");
+    private string Config => _coordinator.Config;
 
-    public async Task InitializeAsync()
-    {
-        _coordinator = CoordinatorHost.Build(new CoordinatorOptions { Listen = "127.0.132.1:7443", StateDirectory = _state },
+    public async Task InitializeAsync() =>
+        _coordinator = await ScriptedCoordinator.StartAsync("127.0.132.1:7443", "hostile-fleet",
             services => services.AddSingleton<IFleetInventory>(_fleet).AddSingleton<IRolloutAdmin>(_fleet));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _coordinator.StartAsync(timeout.Token);
-    }
 
-    public async Task DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _coordinator.StopAsync(timeout.Token);
-        await _coordinator.DisposeAsync();
-        ScratchDirectory.Delete(_state);
-    }
+    public async Task DisposeAsync() => await _coordinator.DisposeAsync();
 
     [Fact]
     public async Task Status_NodesReportedUnparseableCertificates_PrintsEveryNodeAndNamesEachBadCertificateAsThatNodesError()
