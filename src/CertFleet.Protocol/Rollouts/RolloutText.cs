@@ -38,6 +38,13 @@ public static class RolloutText
         StepKind.Install => "install",
         StepKind.Restart => "restart",
         StepKind.Rollback => "rollback",
+        StepKind.NewCa => "new-ca",
+        StepKind.Trust => "trust",
+        StepKind.Pause => "pause",
+        StepKind.SwitchCa => "switch-ca",
+        StepKind.SwitchSigning => "switch-signing",
+        StepKind.Retire => "retire",
+        StepKind.RetireCa => "retire-ca",
         _ => throw Unknown(kind),
     };
 
