@@ -49,6 +49,7 @@ public static class AgentHost
         services.AddSingleton<InventoryHandler>();
         services.AddSingleton<CsrHandler>();
         services.AddSingleton<InstallHandler>();
+        services.AddSingleton<RekeyHandler>();
         services.AddSingleton<RestartHandler>();
         services.AddSingleton<RollbackHandler>();
         services.AddSingleton<VerifyHandler>();

@@ -18,11 +18,12 @@ namespace CertFleet.Agent.Handlers;
 internal sealed partial class InstallHandler(
     NodeAccess node, StepJournal journal, InstallTransaction transaction, InstallRecovery recovery, TimeProvider time, ILogger<InstallHandler> logger)
 {
-    private readonly Lock _oneAtATime = new();
+    /// <summary>One install-like transaction at a time on this node (installs and re-key steps share the in-progress record).</summary>
+    public Lock OneAtATime { get; } = new();
 
     public StepResult Handle(InstallRequest request)
     {
-        lock (_oneAtATime)
+        lock (OneAtATime)
         {
             // an install interrupted earlier is resolved first (normally done at start already)
             recovery.Recover();

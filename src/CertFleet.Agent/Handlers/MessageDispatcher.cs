@@ -10,7 +10,8 @@ internal sealed class MessageDispatcher(
     InstallHandler install,
     RestartHandler restart,
     RollbackHandler rollback,
-    VerifyHandler verify)
+    VerifyHandler verify,
+    RekeyHandler rekey)
 {
     public async Task<AgentMessage> DispatchAsync(CoordinatorMessage message, CancellationToken cancellationToken)
     {
@@ -36,6 +37,12 @@ internal sealed class MessageDispatcher(
                     break;
                 case CoordinatorMessage.BodyOneofCase.Verify:
                     answer.Verification = verify.Handle(message.Verify);
+                    break;
+                case CoordinatorMessage.BodyOneofCase.Rekey when message.Rekey.Preview:
+                    answer.RekeyPreview = rekey.Preview(message.Rekey);
+                    break;
+                case CoordinatorMessage.BodyOneofCase.Rekey:
+                    answer.StepResult = await rekey.HandleAsync(message.Rekey, cancellationToken);
                     break;
                 default:
                     answer.StepResult = new StepResult { Ok = false, Message = $"this agent does not know the request {message.BodyCase}; upgrade it" };
@@ -65,6 +72,9 @@ internal sealed class MessageDispatcher(
             case CoordinatorMessage.BodyOneofCase.Verify:
                 answer.Verification = new VerifyResponse { Passed = false, Problems = { new Protocol.V1.VerificationProblem { Path = "/", Problem = error } } };
                 break;
+            case CoordinatorMessage.BodyOneofCase.Rekey when message.Rekey.Preview:
+                answer.RekeyPreview = new RekeyPreview { Problems = { new ReportedError { Path = "/", Message = error } } };
+                break;
             default:
                 answer.StepResult = new StepResult { StepId = StepId(message), Ok = false, Message = error };
                 break;
@@ -77,6 +87,7 @@ internal sealed class MessageDispatcher(
         CoordinatorMessage.BodyOneofCase.Install => message.Install.StepId,
         CoordinatorMessage.BodyOneofCase.Restart => message.Restart.StepId,
         CoordinatorMessage.BodyOneofCase.Rollback => message.Rollback.StepId,
+        CoordinatorMessage.BodyOneofCase.Rekey => message.Rekey.StepId,
         _ => "",
     };
 }

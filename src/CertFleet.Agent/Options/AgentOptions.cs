@@ -37,6 +37,12 @@ public sealed record AgentOptions
     /// <summary>Shell command with {unit}; when set it replaces every built-in gate (exit 0 = healthy).</summary>
     public string? HealthCommand { get; init; }
 
+    /// <summary>
+    /// Run after a CA re-key edits a unit file or drop-in (its signing split). Null: `systemctl daemon-reload`, unless
+    /// --restart-command is set: an operator who restarts services their own way reloads them their own way too.
+    /// </summary>
+    public string? DaemonReloadCommand { get; init; }
+
     public TimeSpan ReportInterval { get; init; } = DefaultReportInterval;
 
     public TimeSpan GateTimeout { get; init; } = DefaultGateTimeout;

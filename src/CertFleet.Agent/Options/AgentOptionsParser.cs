@@ -13,13 +13,13 @@ public sealed record AgentOptionsResult(AgentOptions? Options, IReadOnlyList<str
 public static class AgentOptionsParser
 {
     private static readonly string[] Keys =
-        ["coordinator", "node", "root", "state-dir", "token", "token-file", "ca-hash", "restart-command", "health-command", "report-interval", "gate-timeout"];
+        ["coordinator", "node", "root", "state-dir", "token", "token-file", "ca-hash", "restart-command", "health-command", "daemon-reload-command", "report-interval", "gate-timeout"];
 
     private static readonly HashSet<string> NoRepeatableKeys = [];
 
     public const string Usage =
         "usage: certfleet-agent --coordinator URL --node NAME [--root DIR] [--state-dir DIR] [--token T | --token-file F] [--ca-hash sha256:HEX]\n" +
-        "                       [--restart-command CMD] [--health-command CMD] [--report-interval 5m] [--gate-timeout 60s]\n" +
+        "                       [--restart-command CMD] [--health-command CMD] [--daemon-reload-command CMD] [--report-interval 5m] [--gate-timeout 60s]\n" +
         "                       [--config FILE]   (default /etc/certfleet/agent.conf when it exists; lines `key: value`)";
 
     public static AgentOptionsResult Parse(IReadOnlyList<string> args, string defaultConfigFile = AgentOptions.DefaultConfigFile)
@@ -139,7 +139,7 @@ public static class AgentOptionsParser
         }
         var reportInterval = Duration(settings, "report-interval", AgentOptions.DefaultReportInterval, errors);
         var gateTimeout = Duration(settings, "gate-timeout", AgentOptions.DefaultGateTimeout, errors);
-        foreach (var key in new[] { "root", "state-dir", "restart-command", "health-command" })
+        foreach (var key in new[] { "root", "state-dir", "restart-command", "health-command", "daemon-reload-command" })
         {
             if (settings.TryGetValue(key, out var value) && value.Length == 0)
             {
@@ -164,6 +164,7 @@ public static class AgentOptionsParser
             CaHash = caHash,
             RestartCommand = settings.GetValueOrDefault("restart-command"),
             HealthCommand = settings.GetValueOrDefault("health-command"),
+            DaemonReloadCommand = settings.GetValueOrDefault("daemon-reload-command"),
             ReportInterval = reportInterval,
             GateTimeout = gateTimeout,
         };

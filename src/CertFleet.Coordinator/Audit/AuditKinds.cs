@@ -31,4 +31,12 @@ internal static class AuditKinds
     public const string AutoRenewalHeld = "auto-renewal-held";
     public const string RolloutRolledBack = "rollout-rolled-back";
     public const string NodeRemoved = "node-removed";
+
+    /// <summary>A CA re-key: the new CAs made (their keys in the state folder), the coordinator signing with them, the old ones forgotten.</summary>
+    public const string CaRekeyStarted = "ca-rekey-started";
+    public const string CaSigningSwitched = "ca-signing-switched";
+    public const string CaRetired = "ca-retired";
+
+    /// <summary>A new CA's private key sent to a master that proved it holds the old one (the only time a key crosses the wire).</summary>
+    public const string CaKeySent = "ca-key-sent";
 }

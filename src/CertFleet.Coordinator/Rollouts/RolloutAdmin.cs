@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using CertFleet.Coordinator.Audit;
 using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Signing;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,7 @@ internal sealed partial class RolloutAdmin(
     RolloutStore store,
     RolloutRunner runner,
     RolloutRollback rollback,
+    ClusterAuthorities authorities,
     IAgentGateway gateway,
     IFleetInventory inventory,
     AuditLog audit,
@@ -36,6 +38,12 @@ internal sealed partial class RolloutAdmin(
         {
             EnsureNothingUnfinished();
             var planned = await planner.PlanAsync(request, refresh: true, cancellationToken).ConfigureAwait(false);
+            if (planned.Blockers.Count > 0)
+            {
+                DisposeSuccessors(planned);
+                throw new InvalidOperationException($"the re-key was not started: {string.Join("; ", planned.Blockers)}; " +
+                    "a re-key must reach every node, or the ones it misses lose trust in the cluster when the old CA is retired");
+            }
             if (planned.IsEmpty)
             {
                 throw new InvalidOperationException("nothing to renew: no certificate on a connected node is selected (see `certfleet plan`)");
@@ -54,6 +62,14 @@ internal sealed partial class RolloutAdmin(
             {
                 Sequence = s.Sequence, Batch = s.Batch, Kind = s.Kind, Node = s.Node, Unit = s.Unit, State = StepState.Pending,
             }));
+            if (planned.Successors.Count > 0)
+            {
+                // the new keys go to the state folder (0600) before the rollout exists; the database never holds a key
+                authorities.BeginRekey(rollout.Id, planned.Successors.Select(s => (s.Old.Certificate, s.New.Authority, s.New.KeyPem)).ToList());
+                AuditRekey(rollout, planned);
+                rollout.Request.RekeyCa.NewCaKeyPem = "";
+                rollout.Request.RekeyCa.NewCaCertPem = "";
+            }
             store.Create(rollout, planned.Targets);
             AuditStart(rollout, planned.Plan);
             Log.Started(logger, rollout.Id, automatic, planned.Plan.Certificates.Count, rollout.Steps.Count, planned.Plan.Refused.Count);
@@ -63,6 +79,28 @@ internal sealed partial class RolloutAdmin(
         finally
         {
             _starting.Release();
+        }
+    }
+
+    private void AuditRekey(Rollout rollout, PlannedRollout planned)
+    {
+        foreach (var (old, next) in planned.Successors)
+        {
+            audit.Append(new AuditRecord(AuditKinds.CaRekeyStarted, "admin")
+            {
+                RolloutId = rollout.Id, Subject = next.Certificate.Subject, Serial = next.Certificate.SerialHex, NotAfter = next.Certificate.NotAfter,
+                PreviousSerial = old.Certificate.SerialHex,
+                Detail = $"new CA for {old.Certificate.Subject}: {Pki.Rekey.AuthorityKeyType.Of(next.Certificate)}" +
+                    (rollout.Request.RekeyCa.NewCaCertPem.Length > 0 ? ", given by the operator" : ", made by the coordinator"),
+            });
+        }
+    }
+
+    private static void DisposeSuccessors(PlannedRollout planned)
+    {
+        foreach (var (_, next) in planned.Successors)
+        {
+            next.Dispose();
         }
     }
 
@@ -248,8 +286,12 @@ internal sealed partial class RolloutAdmin(
         }
     }
 
-    private async Task<RolloutPlan> PlanCoreAsync(RolloutRequest request, CancellationToken cancellationToken) =>
-        (await planner.PlanAsync(request, refresh: true, cancellationToken).ConfigureAwait(false)).Plan;
+    private async Task<RolloutPlan> PlanCoreAsync(RolloutRequest request, CancellationToken cancellationToken)
+    {
+        var planned = await planner.PlanAsync(request, refresh: true, cancellationToken).ConfigureAwait(false);
+        DisposeSuccessors(planned); // a preview: the new CAs it made are thrown away
+        return planned.Plan;
+    }
 
     /// <summary>The --skip-node names, each a node with steps in the rollout: a typo must not resume into the node it meant to spare.</summary>
     private static HashSet<string> SkippedNodes(Rollout rollout, IReadOnlyCollection<string> skipNodes)

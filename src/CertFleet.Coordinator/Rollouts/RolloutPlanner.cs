@@ -20,6 +20,7 @@ internal sealed partial class RolloutPlanner(
     IFleetInventory inventory,
     ClusterAuthorities authorities,
     SigningPolicy policy,
+    RekeyPlanner rekeys,
     TimeProvider time,
     ILogger<RolloutPlanner> logger)
 {
@@ -34,6 +35,12 @@ internal sealed partial class RolloutPlanner(
         var warnings = new List<string>();
         var excluded = Excluded(request);
         var nodes = await CurrentNodesAsync(refresh, excluded, warnings, cancellationToken).ConfigureAwait(false);
+        if (request.RekeyCa is not null)
+        {
+            var workers = nodes.Count(n => n.Role == NodeRole.Worker);
+            return await rekeys.PlanAsync(request, nodes, warnings, request.BatchSize > 0 ? request.BatchSize : Math.Max(1, workers / 10),
+                cancellationToken).ConfigureAwait(false);
+        }
         var now = time.GetUtcNow();
         var expiringWithin = request.ExpiringWithin();
         var plan = new RolloutPlan();
@@ -188,7 +195,7 @@ internal sealed partial class RolloutPlanner(
     /// Each distinct certificate once. A file names it better than a kubeconfig holding a copy (for a CA, its own
     /// file is where the node found it as issuer); the policy judges the occurrence whose key was found.
     /// </summary>
-    private static IEnumerable<List<ReportedCertificate>> Distinct(InventoryReport report) =>
+    internal static IEnumerable<List<ReportedCertificate>> Distinct(InventoryReport report) =>
         report.Certificates
             .GroupBy(c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(c.Der.Span)), StringComparer.Ordinal)
             .Select(g => g.OrderBy(c => c.Owner == CertificateOwner.KubeletRotationHistory ? 1 : 0)
@@ -197,10 +204,10 @@ internal sealed partial class RolloutPlanner(
                 .ThenBy(c => c.Path, StringComparer.Ordinal)
                 .ToList());
 
-    private static ReportedCertificate Keyed(List<ReportedCertificate> occurrences) =>
+    internal static ReportedCertificate Keyed(List<ReportedCertificate> occurrences) =>
         occurrences.FirstOrDefault(o => o.KeyState == KeyState.Matches) ?? occurrences[0];
 
-    private static string DisplayPath(ReportedCertificate reported) =>
+    internal static string DisplayPath(ReportedCertificate reported) =>
         string.IsNullOrEmpty(reported.KubeconfigUser) ? reported.Path : $"{reported.Path} (user {reported.KubeconfigUser})";
 
     private static PlannedCertificate Planned(string node, string path, CertificateInfo certificate, DateTimeOffset newNotAfter) => new()

@@ -145,9 +145,10 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
             {
                 reason += $" (probe: {step.ProbeOutput.Trim()})";
             }
-            var install = rollout.Steps.LastOrDefault(s => s.Kind == StepKind.Install && s.Node == step.Node
+            // the node's newest file-writing step (an install, or a re-key's): its backup puts back what this rollout last wrote there
+            var install = rollout.Steps.LastOrDefault(s => s.Kind.WritesFiles() && s.Node == step.Node
                 && s.State is StepState.Succeeded or StepState.Failed or StepState.Running);
-            if (step.Kind is StepKind.Install or StepKind.Restart && install is not null)
+            if (step.Kind.IsNodeStep() && install is not null)
             {
                 var rollback = new RolloutStep
                 {

@@ -19,7 +19,9 @@ public static class RolloutServiceCollectionExtensions
         services.AddSingleton<SigningPolicy>();
         services.AddSingleton<RenewalSigner>();
         services.AddSingleton<RolloutStore>();
+        services.AddSingleton<RekeyPlanner>();
         services.AddSingleton<RolloutPlanner>();
+        services.AddSingleton<RekeyStepExecutor>();
         services.AddSingleton<RolloutStepExecutor>();
         services.AddSingleton<RolloutRunner>();
         services.AddSingleton<RolloutRollback>();

@@ -20,6 +20,7 @@ internal sealed class RolloutStepExecutor(
     IFleetInventory inventory,
     ClusterAuthorities authorities,
     RenewalSigner signer,
+    RekeyStepExecutor rekeys,
     RolloutStore store,
     AuditLog audit,
     CoordinatorOptions options,
@@ -44,7 +45,7 @@ internal sealed class RolloutStepExecutor(
         ArgumentNullException.ThrowIfNull(step);
         try
         {
-            if (step.Kind is StepKind.Install or StepKind.Restart)
+            if (step.Kind.IsNodeStep())
             {
                 var cameBack = await AwaitConnectionAsync(step.Node, cancellationToken).ConfigureAwait(false);
                 if ((resumed || cameBack) && step.Kind == StepKind.Restart)
@@ -57,6 +58,11 @@ internal sealed class RolloutStepExecutor(
                 StepKind.RenewCa => RenewAuthorities(rollout.Request),
                 StepKind.Install => await InstallAsync(rollout, step, cancellationToken).ConfigureAwait(false),
                 StepKind.Restart => await RestartAsync(rollout, step, cancellationToken).ConfigureAwait(false),
+                StepKind.NewCa => rekeys.NewCa(rollout),
+                StepKind.Pause => RekeyStepExecutor.Pause(rollout, step),
+                StepKind.SwitchCa => rekeys.SwitchCa(rollout),
+                StepKind.RetireCa => rekeys.RetireCa(rollout),
+                StepKind.Trust or StepKind.SwitchSigning or StepKind.Retire => await rekeys.NodeStepAsync(rollout, step, cancellationToken).ConfigureAwait(false),
                 _ => new StepOutcome(false, $"unknown step kind '{step.Kind.ToText()}'"),
             };
         }
@@ -67,9 +73,9 @@ internal sealed class RolloutStepExecutor(
             var message = e.TimedOutAfter is { } waited
                 ? $"node {step.Node} did not answer {what} within {waited.TotalSeconds:0} s; check its certfleet-agent service"
                 : $"node {step.Node} lost its connection during {what}: {e.Message}";
-            if (step.Kind is StepKind.Install or StepKind.Restart)
+            if (step.Kind.IsNodeStep())
             {
-                Audit(rollout, step, step.Kind == StepKind.Install ? AuditKinds.InstallFailed : AuditKinds.RestartFailed, message);
+                Audit(rollout, step, step.Kind.WritesFiles() ? AuditKinds.InstallFailed : AuditKinds.RestartFailed, message);
             }
             return new StepOutcome(false, message);
         }

@@ -19,15 +19,28 @@ internal sealed partial class ClusterAuthorities : IDisposable
 {
     private readonly object _gate = new();
     private readonly string _renewedDirectory;
+    private readonly string _stateDirectory;
     private readonly ILogger<ClusterAuthorities> _logger;
     private List<CertificateAuthority> _authorities;
+    private List<AuthorityRekey> _rekeys;
 
     public ClusterAuthorities(CoordinatorOptions options, ILogger<ClusterAuthorities> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
         _renewedDirectory = Path.Combine(options.StateDirectory, "authorities");
+        _stateDirectory = options.StateDirectory;
         _authorities = options.ClusterAuthorities.Select(Load).ToList();
+        _rekeys = AuthorityRekeyFiles.Load(options.StateDirectory);
+        foreach (var retired in _rekeys.Where(r => r.State == RekeyState.Retired))
+        {
+            if (_authorities.FirstOrDefault(a => retired.IsSuccessorOf(a.Certificate)) is { } old)
+            {
+                // the --ca-cert/--ca-key files still hold the re-keyed CA: sign with its successor, and say where it is
+                _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? retired.Successor : a).ToList();
+                Log.RekeyedAuthorityLoaded(_logger, retired.Successor.Certificate.Subject, AuthorityRekeyFiles.FolderOf(_stateDirectory, retired));
+            }
+        }
     }
 
     public IReadOnlyList<CertificateAuthority> All
@@ -44,8 +57,68 @@ internal sealed partial class ClusterAuthorities : IDisposable
     /// <summary>The CA that signed <paramref name="certificate"/> (names, key ids and signature), else null.</summary>
     public CertificateAuthority? IssuerOf(CertificateInfo certificate) => Issued(certificate)?.Authority;
 
-    /// <summary><paramref name="certificate"/> with the CA that signed it, checked once for what is built on it, else null.</summary>
-    public IssuedCertificate? Issued(CertificateInfo certificate) => IssuedCertificate.Find(certificate, All);
+    /// <summary>
+    /// <paramref name="certificate"/> with the CA that signed it, checked once for what is built on it, else null. The
+    /// successors of CAs being re-keyed count too: a leaf re-issued in the issue phase is still the coordinator's.
+    /// </summary>
+    public IssuedCertificate? Issued(CertificateInfo certificate) =>
+        IssuedCertificate.Find(certificate, [.. All, .. ActiveRekeys().Select(r => r.Successor)]);
+
+    /// <summary>The CA that signs what <paramref name="issuer"/> issued: its successor once a re-key reached the issue phase.</summary>
+    public CertificateAuthority SignerFor(CertificateAuthority issuer)
+    {
+        ArgumentNullException.ThrowIfNull(issuer);
+        return ActiveRekeys().FirstOrDefault(r => r.State == RekeyState.Issue && r.IsSuccessorOf(issuer.Certificate))?.Successor ?? issuer;
+    }
+
+    /// <summary>The CAs rollout <paramref name="rolloutId"/> re-keys, in the order they were named.</summary>
+    public IReadOnlyList<AuthorityRekey> Rekeys(string rolloutId)
+    {
+        lock (_gate)
+        {
+            return _rekeys.Where(r => r.RolloutId == rolloutId).OrderBy(r => r.Index).ToList();
+        }
+    }
+
+    /// <summary>Records the successors of a re-key in the state folder (keys 0600) before the rollout that uses them exists.</summary>
+    public void BeginRekey(string rolloutId, IReadOnlyList<(CertificateInfo Old, CertificateAuthority Successor, string KeyPem)> successors)
+    {
+        ArgumentNullException.ThrowIfNull(successors);
+        var added = successors.Select((s, i) => (Rekey: new AuthorityRekey(rolloutId, i, s.Old, s.Successor, RekeyState.Trust), s.KeyPem)).ToList();
+        foreach (var (rekey, keyPem) in added)
+        {
+            AuthorityRekeyFiles.Save(_stateDirectory, rekey, keyPem);
+        }
+        lock (_gate)
+        {
+            _rekeys.AddRange(added.Select(a => a.Rekey));
+        }
+    }
+
+    /// <summary>Moves every CA of the re-key to <paramref name="state"/>; at Retired each successor replaces its old CA for good.</summary>
+    public void AdvanceRekey(string rolloutId, RekeyState state)
+    {
+        lock (_gate)
+        {
+            _rekeys = _rekeys.Select(r => r.RolloutId == rolloutId && r.State < state ? r with { State = state } : r).ToList();
+            foreach (var rekey in _rekeys.Where(r => r.RolloutId == rolloutId))
+            {
+                AuthorityRekeyFiles.SaveState(_stateDirectory, rekey);
+                if (state == RekeyState.Retired && _authorities.FirstOrDefault(a => rekey.IsSuccessorOf(a.Certificate)) is { } old)
+                {
+                    _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? rekey.Successor : a).ToList();
+                }
+            }
+        }
+    }
+
+    private List<AuthorityRekey> ActiveRekeys()
+    {
+        lock (_gate)
+        {
+            return _rekeys.Where(r => r.State != RekeyState.Retired).ToList();
+        }
+    }
 
     /// <summary>The coordinator's CA that <paramref name="certificate"/> is a copy of (any renewal of it: same subject and key), else null.</summary>
     public CertificateAuthority? SameAuthorityAs(CertificateInfo certificate) =>
@@ -73,9 +146,9 @@ internal sealed partial class ClusterAuthorities : IDisposable
 
     public void Dispose()
     {
-        foreach (var authority in _authorities)
+        foreach (var key in _authorities.Select(a => a.Key).Concat(_rekeys.Select(r => r.Successor.Key)).Distinct())
         {
-            authority.Key.Dispose();
+            key.Dispose();
         }
     }
 
@@ -131,6 +204,9 @@ internal sealed partial class ClusterAuthorities : IDisposable
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Signing with renewed CA certificate {Subject} from {File} (valid until {NotAfter:u})")]
         public static partial void RenewedAuthorityLoaded(ILogger logger, string subject, string file, DateTimeOffset notAfter);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "CA {Subject} was re-keyed: signing with its new key and certificate from {Folder}; point --ca-cert/--ca-key at copies of new.crt and new.key")]
+        public static partial void RekeyedAuthorityLoaded(ILogger logger, string subject, string folder);
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "CA certificate {Subject} renewed with its own key: serial {Serial}, valid until {NotAfter:u}")]
         public static partial void AuthorityReplaced(ILogger logger, string subject, string serial, DateTimeOffset notAfter);

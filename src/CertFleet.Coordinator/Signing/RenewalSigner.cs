@@ -36,10 +36,11 @@ internal sealed partial class RenewalSigner(ClusterAuthorities authorities, Sign
         }
         var request = policy.Judge(record, reported, current, csrDer, out var reason)
             ?? throw Refused(node, reported, current.Subject, current.SerialHex, reason, rolloutId);
-        var authority = request.Authority;
+        // judged against the CA that issued it; signed by that CA's successor once a re-key reached its issue phase
+        var authority = authorities.SignerFor(request.Authority);
         try
         {
-            var signed = _issuer.Renew(request, validity);
+            var signed = ReferenceEquals(authority, request.Authority) ? _issuer.Renew(request, validity) : _issuer.RenewUnder(request, authority, validity);
             var renewed = keep?.Invoke(signed) ?? signed;
             Log.Signed(logger, node, reported.Path, current.Subject, renewed.SerialHex, renewed.NotAfter);
             audit.Append(new AuditRecord(AuditKinds.Issued, Actor)

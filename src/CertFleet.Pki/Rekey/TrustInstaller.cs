@@ -30,18 +30,14 @@ public sealed class TrustInstaller(TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(oldCa);
         ArgumentNullException.ThrowIfNull(newCa);
-        return Install(inventory, found, observer, (text, anchor, name) => anchor.KubeconfigCluster is { } cluster
-            ? TrustBundle.TrustKubeconfig(text, cluster, oldCa, newCa, name)
-            : TrustBundle.Trust(text, oldCa, newCa, name));
+        return Install(inventory, found, observer, (text, anchor, name) => TrustText(text, anchor, name, oldCa, newCa));
     }
 
     /// <summary>Removes every copy of <paramref name="oldCa"/> from every place of <paramref name="found"/> that trusts it; idempotent.</summary>
     public InstallResult Retire(NodeInventory inventory, NodeTrustAnchors found, CertificateInfo oldCa, IInstallObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(oldCa);
-        return Install(inventory, found, observer, (text, anchor, name) => anchor.KubeconfigCluster is { } cluster
-            ? TrustBundle.RetireKubeconfig(text, cluster, oldCa, name)
-            : TrustBundle.Retire(text, oldCa, name));
+        return Install(inventory, found, observer, (text, anchor, name) => RetireText(text, anchor, name, oldCa));
     }
 
     private InstallResult Install(NodeInventory inventory, NodeTrustAnchors found, IInstallObserver? observer,
@@ -50,20 +46,7 @@ public sealed class TrustInstaller(TimeProvider time)
         ArgumentNullException.ThrowIfNull(inventory);
         ArgumentNullException.ThrowIfNull(found);
         EnsureNoSigningFile(found);
-        var changes = new List<IFileChange>();
-        var units = new List<string>();
-        foreach (var file in found.Trusting.GroupBy(a => a.Path, StringComparer.Ordinal))
-        {
-            var scanned = Scanned(inventory, file.Key);
-            var text = file.Aggregate(scanned.Text, (current, anchor) => change(current, anchor, file.Key));
-            if (text == scanned.Text)
-            {
-                continue; // already as the phase wants it: a resumed phase rewrites nothing
-            }
-            FileSetInstall.EnsureUnchangedSinceScan(scanned.Path, scanned.HostPath, scanned.Text);
-            changes.Add(new FileReplacement(scanned.Path, scanned.HostPath, Encoding.UTF8.GetBytes(text)));
-            units.AddRange(file.SelectMany(a => a.Units));
-        }
+        var (changes, units) = Changes(inventory, found.Trusting.Select(a => (a, change)));
         if (changes.Count == 0)
         {
             return InstallResult.Nothing;
@@ -72,9 +55,43 @@ public sealed class TrustInstaller(TimeProvider time)
         return new InstallResult(changed, backupDirectory, RestartOrder.Sort(units));
     }
 
+    /// <summary>
+    /// The file changes that apply every anchor's text change, file by file (several anchors, of several CAs, may share
+    /// a file): a file already as wanted is left out, so a resumed phase rewrites nothing.
+    /// </summary>
+    internal static (List<IFileChange> Changes, List<string> Units) Changes(NodeInventory inventory,
+        IEnumerable<(TrustAnchor Anchor, Func<string, TrustAnchor, string, string> Change)> anchors)
+    {
+        var changes = new List<IFileChange>();
+        var units = new List<string>();
+        foreach (var file in anchors.GroupBy(a => a.Anchor.Path, StringComparer.Ordinal))
+        {
+            var scanned = Scanned(inventory, file.Key);
+            var text = file.Aggregate(scanned.Text, (current, anchor) => anchor.Change(current, anchor.Anchor, file.Key));
+            if (text == scanned.Text)
+            {
+                continue; // already as the phase wants it: a resumed phase rewrites nothing
+            }
+            FileSetInstall.EnsureUnchangedSinceScan(scanned.Path, scanned.HostPath, scanned.Text);
+            changes.Add(new FileReplacement(scanned.Path, scanned.HostPath, Encoding.UTF8.GetBytes(text)));
+            units.AddRange(file.SelectMany(a => a.Anchor.Units));
+        }
+        return (changes, units);
+    }
+
+    internal static string TrustText(string text, TrustAnchor anchor, string name, CertificateInfo oldCa, CertificateInfo newCa) =>
+        anchor.KubeconfigCluster is { } cluster
+            ? TrustBundle.TrustKubeconfig(text, cluster, oldCa, newCa, name)
+            : TrustBundle.Trust(text, oldCa, newCa, name);
+
+    internal static string RetireText(string text, TrustAnchor anchor, string name, CertificateInfo oldCa) =>
+        anchor.KubeconfigCluster is { } cluster
+            ? TrustBundle.RetireKubeconfig(text, cluster, oldCa, name)
+            : TrustBundle.Retire(text, oldCa, name);
+
     // kube-controller-manager refuses a bundle in --cluster-signing-cert-file (kubernetes/kubeadm#1350); a CA file that
     // is only signing by having its key beside it is fine: the bundle keeps the old CA first, matching that key
-    private static void EnsureNoSigningFile(NodeTrustAnchors found)
+    internal static void EnsureNoSigningFile(NodeTrustAnchors found)
     {
         var named = found.Signing.Where(a => a.Units.Count > 0 || a.NamedBy.Any(n => !n.StartsWith("its key beside it", StringComparison.Ordinal)))
             .Select(a => a.Path)

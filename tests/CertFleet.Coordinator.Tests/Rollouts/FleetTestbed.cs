@@ -36,11 +36,13 @@ internal sealed class FleetTestbed : IDisposable
         Audit = new AuditLog(database, time, NullLogger<AuditLog>.Instance);
         Signer = new RenewalSigner(Authorities, Policy, Audit, time, NullLogger<RenewalSigner>.Instance);
         Store = new RolloutStore(database);
-        Planner = new RolloutPlanner(Inventory, Authorities, Policy, time, NullLogger<RolloutPlanner>.Instance);
-        var executor = new RolloutStepExecutor(gateway, Inventory, Authorities, Signer, Store, Audit, options, time);
+        Planner = new RolloutPlanner(Inventory, Authorities, Policy, new RekeyPlanner(gateway, Authorities, Policy, time), time,
+            NullLogger<RolloutPlanner>.Instance);
+        var executor = new RolloutStepExecutor(gateway, Inventory, Authorities, Signer,
+            new RekeyStepExecutor(gateway, Inventory, Authorities, Audit, options), Store, Audit, options, time);
         Runner = new RolloutRunner(Store, executor, Audit, time, NullLogger<RolloutRunner>.Instance);
         var rollback = new RolloutRollback(Store, executor, Audit, time, NullLogger<RolloutRollback>.Instance);
-        Admin = new RolloutAdmin(Planner, Store, Runner, rollback, gateway, Inventory, Audit, time, NullLogger<RolloutAdmin>.Instance);
+        Admin = new RolloutAdmin(Planner, Store, Runner, rollback, Authorities, gateway, Inventory, Audit, time, NullLogger<RolloutAdmin>.Instance);
     }
 
     public ClusterPkiFixture Fixture { get; }

@@ -148,7 +148,7 @@ public sealed class TrustInstallerTests(EcClusterPkiFixture pki) : IClassFixture
             new CertificateIssuer(TimeProvider.System).RenewUnder(request, newCa.Authority, TimeSpan.FromDays(365)));
     }
 
-    private static string CertificateAuthorityData(string kubeconfigFile)
+    internal static string CertificateAuthorityData(string kubeconfigFile)
     {
         var kubeconfig = Kubeconfig.Parse(File.ReadAllText(kubeconfigFile), kubeconfigFile);
         var data = kubeconfig.Clusters.Single().CertificateAuthorityData!;
