@@ -3,6 +3,7 @@ using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Identity;
 using CertFleet.Coordinator.Rollouts;
+using CertFleet.Coordinator.Signing;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -11,7 +12,8 @@ namespace CertFleet.Coordinator.Api;
 
 /// <summary>The operator's API. Every call needs the admin credential; rollout calls are delegated to <see cref="IRolloutAdmin"/>.</summary>
 internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet, AuditLog audit,
-    NodeRemoval removal, PlanPages plans, ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null) : AdminService.AdminServiceBase
+    NodeRemoval removal, PlanPages plans, ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null, IssuerLabels? issuers = null)
+    : AdminService.AdminServiceBase
 {
     private const int DefaultAuditPage = 1_000;
     private const int MaxAuditPage = 10_000;
@@ -79,7 +81,12 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
             }
             if (node.Inventory is { } inventory)
             {
-                status.Certificates.AddRange(inventory.Certificates);
+                foreach (var certificate in inventory.Certificates)
+                {
+                    var shown = certificate.Clone();
+                    shown.IssuedBy = issuers?.Of(certificate.Der) ?? ""; // the coordinator's word, whatever the node sent
+                    status.Certificates.Add(shown);
+                }
             }
             status.Errors.AddRange(node.Errors());
             response.Nodes.Add(status);

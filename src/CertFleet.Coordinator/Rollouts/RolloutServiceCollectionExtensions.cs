@@ -16,6 +16,7 @@ public static class RolloutServiceCollectionExtensions
         // the audit trail is shared with enrollment and the admin API; whoever registers it first wins
         services.TryAddSingleton<AuditLog>();
         services.AddSingleton<ClusterAuthorities>();
+        services.AddSingleton<IssuerLabels>();
         services.AddSingleton<SigningPolicy>();
         services.AddSingleton<RenewalSigner>();
         services.AddSingleton<RolloutStore>();

@@ -23,6 +23,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
     private readonly ILogger<ClusterAuthorities> _logger;
     private List<CertificateAuthority> _authorities;
     private List<AuthorityRekey> _rekeys;
+    private int _version;
 
     public ClusterAuthorities(CoordinatorOptions options, ILogger<ClusterAuthorities> logger)
     {
@@ -64,6 +65,21 @@ internal sealed partial class ClusterAuthorities : IDisposable
     public IssuedCertificate? Issued(CertificateInfo certificate) =>
         IssuedCertificate.Find(certificate, [.. All, .. ActiveRekeys().Select(r => r.Successor)]);
 
+    /// <summary>Changes whenever the CAs or a re-key's state change, so what was computed from them can be dropped.</summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>A coordinator CA as status shows it: its CN and key id, and its part in a running re-key.</summary>
+    public string Describe(CertificateInfo authority)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        var keyId = Convert.ToHexString(SHA256.HashData(authority.SubjectPublicKeyInfoDer))[..8].ToLowerInvariant();
+        var active = ActiveRekeys();
+        var role = active.Any(r => r.IsSuccessorOf(authority)) ? ", old: being re-keyed"
+            : active.Any(r => r.Successor.Certificate.SubjectPublicKeyInfoDer.AsSpan().SequenceEqual(authority.SubjectPublicKeyInfoDer)) ? ", new: from a re-key"
+            : "";
+        return $"{Rollouts.RekeySuccessors.CommonName(authority)} (key {keyId}{role})";
+    }
+
     /// <summary>The CA that signs what <paramref name="issuer"/> issued: its successor once a re-key reached the issue phase.</summary>
     public CertificateAuthority SignerFor(CertificateAuthority issuer)
     {
@@ -92,6 +108,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
         lock (_gate)
         {
             _rekeys.AddRange(added.Select(a => a.Rekey));
+            _version++;
         }
     }
 
@@ -101,6 +118,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
         lock (_gate)
         {
             _rekeys = _rekeys.Select(r => r.RolloutId == rolloutId && r.State < state ? r with { State = state } : r).ToList();
+            _version++;
             foreach (var rekey in _rekeys.Where(r => r.RolloutId == rolloutId))
             {
                 AuthorityRekeyFiles.SaveState(_stateDirectory, rekey);
@@ -140,6 +158,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
         lock (_gate)
         {
             _authorities = _authorities.Select(a => ReferenceEquals(a, current) ? a with { Certificate = renewed } : a).ToList();
+            _version++;
         }
         Log.AuthorityReplaced(_logger, renewed.Subject, renewed.SerialHex, renewed.NotAfter);
     }
