@@ -95,6 +95,7 @@ internal static class OptionModes
         [("plan", "--all")] = CommandModes.Fleet,
         [("plan", "--expiring-within")] = CommandModes.Fleet,
         [("plan", "--ca")] = CommandModes.Fleet,
+        [("plan", "--ca-days")] = CommandModes.Fleet,
         [("plan", "--exclude-node")] = CommandModes.Fleet,
         [("plan", "--batch")] = CommandModes.Fleet,
         [("plan", "--detail")] = CommandModes.Fleet,

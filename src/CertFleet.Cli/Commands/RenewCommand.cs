@@ -20,32 +20,19 @@ internal static class RenewCommand
     {
         var local = CommonOptions.Local();
         var root = CommonOptions.Root();
-        var days = new Option<int>("--days")
-        {
-            Description = "Validity of renewed leaf certificates, in days",
-            DefaultValueFactory = _ => (int)RenewalOptions.DefaultLeafValidity.TotalDays,
-            HelpName = "N",
-        };
-        var caDays = new Option<int>("--ca-days")
-        {
-            Description = "Validity of renewed CA certificates, in days",
-            DefaultValueFactory = _ => (int)RenewalOptions.DefaultAuthorityValidity.TotalDays,
-            HelpName = "N",
-        };
+        var days = DaysOption.Create("--days", "Validity of renewed leaf certificates, in days", RenewalOptions.DefaultLeafValidity);
         var dryRun = new Option<bool>("--dry-run")
         {
             Description = "Change nothing: with --local, print what would be renewed here; without, print the fleet's plan (as `certfleet plan`) and start no rollout",
         };
         var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end; exit non-zero when it halts" };
         var detail = PlanCommand.Detail();
-        days.Validators.Add(r => RequirePositive(r, "--days"));
-        caDays.Validators.Add(r => RequirePositive(r, "--ca-days"));
         var fleet = new RolloutRequestOptions();
         var outside = new OutsideAuthorityOptions(withKeys: true);
 
         var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's")
         {
-            local, root, days, caDays, dryRun, wait, detail,
+            local, root, days, dryRun, wait, detail,
         };
         fleet.AddTo(command, withBatch: true);
         outside.AddTo(command);
@@ -54,7 +41,7 @@ internal static class RenewCommand
             var options = new RenewalOptions
             {
                 LeafValidity = TimeSpan.FromDays(parsed.GetValue(days)),
-                AuthorityValidity = TimeSpan.FromDays(parsed.GetValue(caDays)),
+                AuthorityValidity = TimeSpan.FromDays(parsed.GetValue(fleet.AuthorityDays)),
                 RenewAuthorities = parsed.GetValue(fleet.Authorities),
             };
             if (parsed.GetValue(local))
@@ -63,7 +50,6 @@ internal static class RenewCommand
             }
             var request = fleet.ToRequest(parsed);
             request.LeafDays = parsed.GetValue(days);
-            request.AuthorityDays = parsed.GetValue(caDays);
             if (parsed.GetValue(dryRun))
             {
                 return FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
@@ -114,14 +100,5 @@ internal static class RenewCommand
         var result = new LocalRenewal(context.Time).Apply(inventory, plan, options);
         RenewalReport.WriteResult(output, plan, result);
         return ExitCodes.Success;
-    }
-
-    private static void RequirePositive(System.CommandLine.Parsing.OptionResult result, string name)
-    {
-        // a value that is not a number at all is reported by the parser itself
-        if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, out var days) && days <= 0)
-        {
-            result.AddError($"{name} must be a whole number of days greater than 0");
-        }
     }
 }

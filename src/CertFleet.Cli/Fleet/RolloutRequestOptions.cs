@@ -1,10 +1,11 @@
 using System.CommandLine;
+using CertFleet.Pki.Renewal;
 using CertFleet.Pki.Text;
 using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Fleet;
 
-/// <summary>What to renew across the fleet: `[--all | --expiring-within D] [--ca] [--batch N] [--exclude-node N]...`, shared by plan and renew.</summary>
+/// <summary>What to renew across the fleet: `[--all | --expiring-within D] [--ca] [--ca-days N] [--batch N] [--exclude-node N]...`, shared by plan and renew.</summary>
 internal sealed class RolloutRequestOptions
 {
     /// <summary>Without --all or --expiring-within, what most expiry alerts call "soon".</summary>
@@ -16,6 +17,9 @@ internal sealed class RolloutRequestOptions
         DurationOption.Create("--expiring-within", $"Renew only certificates expiring within this (default {DurationText.Format(DefaultExpiringWithin)})");
 
     public Option<bool> Authorities { get; } = new("--ca") { Description = "Renew the CA certificates too (same key), first" };
+
+    public Option<int> AuthorityDays { get; } = DaysOption.Create("--ca-days",
+        "Validity of renewed CA certificates, in days", RenewalOptions.DefaultAuthorityValidity);
 
     public Option<int> Batch { get; } = new("--batch")
     {
@@ -35,6 +39,7 @@ internal sealed class RolloutRequestOptions
         command.Options.Add(All);
         command.Options.Add(ExpiringWithin);
         command.Options.Add(Authorities);
+        command.Options.Add(AuthorityDays);
         command.Options.Add(ExcludeNodes);
         if (withBatch)
         {
@@ -61,6 +66,7 @@ internal sealed class RolloutRequestOptions
             ? 0
             : (long)(parsed.GetValue(ExpiringWithin) ?? DefaultExpiringWithin).TotalSeconds,
         RenewAuthorities = parsed.GetValue(Authorities),
+        AuthorityDays = parsed.GetValue(AuthorityDays),
         BatchSize = parsed.GetValue(Batch),
     };
 }
