@@ -12,7 +12,8 @@ namespace CertFleet.Cli.Commands;
 /// keys, every certificate this machine holds the CA key for, and says what to restart.
 /// `certfleet renew [--all | --expiring-within D] [--ca] [--batch N] [--wait]` renews the whole fleet through the
 /// coordinator, restarting services in the runbook's order; with --dry-run it prints that renewal's plan, as
-/// `certfleet plan` does, and starts nothing. Which option goes with which mode is <see cref="OptionModes"/>'s.
+/// `certfleet plan` does, and starts nothing. `certfleet renew --all --rekey-ca [CA] [--wait]` gives the fleet's CAs
+/// new keys instead (<see cref="RekeyOptions"/>). Which option goes with which mode is <see cref="OptionModes"/>'s.
 /// </summary>
 internal static class RenewCommand
 {
@@ -27,10 +28,12 @@ internal static class RenewCommand
         };
         var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end; exit non-zero when it halts" };
         var detail = PlanCommand.Detail();
-        var fleet = new RolloutRequestOptions();
+        var fleet = new RolloutRequestOptions(startsRollout: true);
         var outside = new OutsideAuthorityOptions(withKeys: true);
 
-        var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's")
+        var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's.\n\n"
+            + "With --all --rekey-ca [CA], the fleet's CAs get new keys instead, in one rollout of three phases:\n" + RekeyOptions.Phases
+            + "'certfleet plan --rekey-ca [CA]' shows each step and the files it writes.")
         {
             local, root, days, dryRun, wait, detail,
         };

@@ -5,8 +5,12 @@ using CertFleet.Protocol.V1;
 
 namespace CertFleet.Cli.Fleet;
 
-/// <summary>What to renew across the fleet: `[--all | --expiring-within D] [--ca] [--ca-days N] [--batch N] [--exclude-node N]...`, shared by plan and renew.</summary>
-internal sealed class RolloutRequestOptions
+/// <summary>
+/// What to renew across the fleet: `[--all | --expiring-within D] [--ca] [--ca-days N] [--batch N] [--exclude-node N]...`,
+/// or a CA re-key (`--rekey-ca [CA]`, <see cref="RekeyOptions"/>); shared by plan and renew.
+/// </summary>
+/// <param name="startsRollout">for renew, which starts the rollout (plan only shows it)</param>
+internal sealed class RolloutRequestOptions(bool startsRollout)
 {
     /// <summary>Without --all or --expiring-within, what most expiry alerts call "soon".</summary>
     public static readonly TimeSpan DefaultExpiringWithin = TimeSpan.FromDays(30);
@@ -19,7 +23,7 @@ internal sealed class RolloutRequestOptions
     public Option<bool> Authorities { get; } = new("--ca") { Description = "Renew the CA certificates too (same key), first" };
 
     public Option<int> AuthorityDays { get; } = DaysOption.Create("--ca-days",
-        "Validity of renewed CA certificates, in days", RenewalOptions.DefaultAuthorityValidity);
+        "Validity of renewed CA certificates (--ca), and of the new ones of a re-key (--rekey-ca), in days", RenewalOptions.DefaultAuthorityValidity);
 
     public Option<int> Batch { get; } = new("--batch")
     {
@@ -34,6 +38,8 @@ internal sealed class RolloutRequestOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public RekeyOptions Rekey { get; } = new();
+
     public void AddTo(Command command, bool withBatch)
     {
         command.Options.Add(All);
@@ -45,6 +51,7 @@ internal sealed class RolloutRequestOptions
         {
             command.Options.Add(Batch);
         }
+        Rekey.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetValue(All) && result.GetValue(ExpiringWithin) is not null)
@@ -55,9 +62,11 @@ internal sealed class RolloutRequestOptions
             {
                 result.AddError("--batch must be 1 or more");
             }
+            RekeyRules.Check(result, this, startsRollout);
         });
     }
 
+    /// <summary>The request; with --rekey-ca, the new CA's files are read here (<see cref="RekeyOptions.ToRekeyCa"/>).</summary>
     public RolloutRequest ToRequest(ParseResult parsed) => new()
     {
         ExcludeNodes = { parsed.GetValue(ExcludeNodes) ?? [] },
@@ -68,5 +77,6 @@ internal sealed class RolloutRequestOptions
         RenewAuthorities = parsed.GetValue(Authorities),
         AuthorityDays = parsed.GetValue(AuthorityDays),
         BatchSize = parsed.GetValue(Batch),
+        RekeyCa = Rekey.ToRekeyCa(parsed, parsed.GetValue(AuthorityDays)),
     };
 }
