@@ -67,7 +67,7 @@ internal static class CertFleetCli
     {
         var parsed = Create(context).Parse(args);
         // an option in a mode where it means nothing is refused like a parse error: before anything is read or contacted
-        var errors = parsed.Errors.Select(e => e.Message).ToList();
+        var errors = parsed.Errors.Select(e => e.Message).Concat(RekeyAuthorityNames.EmptyValues(args)).ToList();
         if (errors.Count == 0 && parsed.Action is not HelpAction)
         {
             errors.AddRange(OptionModes.Refusals(parsed));

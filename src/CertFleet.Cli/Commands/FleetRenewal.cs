@@ -40,6 +40,12 @@ internal static class FleetRenewal
             case RolloutState.Completed:
                 context.Output.WriteLine($"Rollout {rollout.Id} completed: every step succeeded.");
                 return ExitCodes.Success;
+            case RolloutState.Halted when PausedAt(rollout) is { } pause:
+                // --stop-after: the halt the operator asked for, to look at the fleet before the next phase; not a failure
+                var phase = rollout.Request?.RekeyCa?.StopAfter is { Length: > 0 } stopAfter ? $" after the {Shown(stopAfter)} phase" : "";
+                context.Output.WriteLine($"Rollout {rollout.Id} paused{phase} at step {pause.Sequence}, as --stop-after asked.");
+                context.Output.WriteLine($"Check the fleet, then 'certfleet rollout resume {rollout.Id}' goes on with the next phase.");
+                return ExitCodes.Success;
             case RolloutState.Halted:
                 var failed = rollout.Steps.FirstOrDefault(s => s.State == StepState.Failed);
                 var where = failed is null ? "" : $" at {Shown(failed.Kind.ToText())} {Shown(failed.Unit)} on {Shown(failed.Node)}".Replace("  ", " ", StringComparison.Ordinal);
@@ -56,6 +62,12 @@ internal static class FleetRenewal
                 return ExitCodes.ProblemsFound;
         }
     }
+
+    /// <summary>The pause step of a re-key's --stop-after, when reaching it (and no failed step) is why the rollout halted.</summary>
+    private static RolloutStep? PausedAt(Rollout rollout) =>
+        rollout.Steps.Any(s => s.State == StepState.Failed && s.Kind != StepKind.Pause)
+            ? null
+            : rollout.Steps.Where(s => s.Kind == StepKind.Pause && s.State is not (StepState.Pending or StepState.Skipped)).MaxBy(s => s.Sequence);
 
     /// <summary>Every refusal, or for a large rollout the refusals grouped by reason.</summary>
     private static void WriteRefused(TextWriter output, IReadOnlyCollection<RefusedCertificate> refused, bool detail)

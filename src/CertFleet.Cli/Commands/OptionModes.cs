@@ -77,6 +77,14 @@ internal static class OptionModes
         [("renew", "--batch")] = CommandModes.Fleet,
         // every step of the fleet's plan and progress, not the summary a large fleet gets
         [("renew", "--detail")] = CommandModes.Fleet,
+        // a CA re-key is the coordinator's rollout: the new CA's key is kept there, and every node takes part
+        [("renew", "--rekey-ca")] = CommandModes.Fleet,
+        [("renew", "--subject")] = CommandModes.Fleet,
+        [("renew", "--key-type")] = CommandModes.Fleet,
+        [("renew", "--new-ca-cert")] = CommandModes.Fleet,
+        [("renew", "--new-ca-key")] = CommandModes.Fleet,
+        [("renew", "--allow-weaker")] = CommandModes.Fleet,
+        [("renew", "--stop-after")] = CommandModes.Fleet,
 
         [("verify", LocalSwitch)] = CommandModes.Both,
         [("verify", "--root")] = CommandModes.Local,
@@ -95,10 +103,18 @@ internal static class OptionModes
         [("plan", "--all")] = CommandModes.Fleet,
         [("plan", "--expiring-within")] = CommandModes.Fleet,
         [("plan", "--ca")] = CommandModes.Fleet,
+        [("plan", "--ca-days")] = CommandModes.Fleet,
         [("plan", "--exclude-node")] = CommandModes.Fleet,
         [("plan", "--batch")] = CommandModes.Fleet,
         [("plan", "--detail")] = CommandModes.Fleet,
         [("plan", "--output")] = CommandModes.Fleet,
+        [("plan", "--rekey-ca")] = CommandModes.Fleet,
+        [("plan", "--subject")] = CommandModes.Fleet,
+        [("plan", "--key-type")] = CommandModes.Fleet,
+        [("plan", "--new-ca-cert")] = CommandModes.Fleet,
+        [("plan", "--new-ca-key")] = CommandModes.Fleet,
+        [("plan", "--allow-weaker")] = CommandModes.Fleet,
+        [("plan", "--stop-after")] = CommandModes.Fleet,
 
         [("rollout list", "--output")] = CommandModes.Fleet,
         [("rollout show", "--output")] = CommandModes.Fleet,
@@ -119,6 +135,10 @@ internal static class OptionModes
         [("demo unit restart", "--root")] = CommandModes.Local,
         [("demo unit health", "--root")] = CommandModes.Local,
     }.ToFrozenDictionary();
+
+    /// <summary>Whether <paramref name="command"/> was given --local: a command's own rules for fleet options leave them to <see cref="Refusals"/> then.</summary>
+    public static bool IsLocal(CommandResult command) =>
+        command.Children.OfType<OptionResult>().Any(r => r.Option.Name == LocalSwitch && !r.Implicit && r.GetValueOrDefault<bool>());
 
     /// <summary>The words after `certfleet` that name the last of <paramref name="fromRoot"/> (certfleet itself first).</summary>
     public static string PathOf(IEnumerable<Command> fromRoot) => string.Join(' ', fromRoot.Skip(1).Select(c => c.Name));

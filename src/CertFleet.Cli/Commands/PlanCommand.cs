@@ -8,18 +8,29 @@ namespace CertFleet.Cli.Commands;
 /// <summary>
 /// `certfleet plan [--all | --expiring-within D] [--ca] [--detail] [-o table|json]`: what a fleet renewal would renew
 /// where, and its ordered steps; a summary for a large fleet, every certificate and step with --detail or -o json.
+/// `certfleet plan --rekey-ca [CA]`: the same of a CA re-key, with the files each step writes.
 /// </summary>
 internal static class PlanCommand
 {
     public static Command Create(CliContext context, Option<string> config)
     {
-        var request = new RolloutRequestOptions();
+        var request = new RolloutRequestOptions(startsRollout: false);
         var detail = Detail();
         var output = CommonOptions.Output();
-        var command = new Command("plan", "Show what a fleet renewal would renew on which node, and the ordered steps") { detail, output };
+        var command = new Command("plan", "Show what a fleet renewal would renew on which node, and the ordered steps.\n\n"
+            + "With --rekey-ca [CA], the plan of a CA re-key, which gives the fleet's CAs new keys in one rollout of three phases:\n"
+            + RekeyOptions.Phases + "Under each trust, switch-signing and retire step, the plan lists the files that step writes on its node.")
+        {
+            detail, output,
+        };
         request.AddTo(command, withBatch: true);
-        command.SetAction((parsed, cancellation) => FleetCommandRunner.RunAsync(context, parsed.GetValue(config),
-            connection => ShowAsync(context, connection.Admin, request.ToRequest(parsed), parsed.GetValue(detail), parsed.GetValue(output) == "json", cancellation)));
+        command.SetAction((parsed, cancellation) =>
+        {
+            // before connecting: a --new-ca-cert/--new-ca-key that will not do is refused with nothing sent
+            var whole = request.ToRequest(parsed);
+            return FleetCommandRunner.RunAsync(context, parsed.GetValue(config),
+                connection => ShowAsync(context, connection.Admin, whole, parsed.GetValue(detail), parsed.GetValue(output) == "json", cancellation));
+        });
         return command;
     }
 

@@ -12,7 +12,8 @@ namespace CertFleet.Cli.Commands;
 /// keys, every certificate this machine holds the CA key for, and says what to restart.
 /// `certfleet renew [--all | --expiring-within D] [--ca] [--batch N] [--wait]` renews the whole fleet through the
 /// coordinator, restarting services in the runbook's order; with --dry-run it prints that renewal's plan, as
-/// `certfleet plan` does, and starts nothing. Which option goes with which mode is <see cref="OptionModes"/>'s.
+/// `certfleet plan` does, and starts nothing. `certfleet renew --all --rekey-ca [CA] [--wait]` gives the fleet's CAs
+/// new keys instead (<see cref="RekeyOptions"/>). Which option goes with which mode is <see cref="OptionModes"/>'s.
 /// </summary>
 internal static class RenewCommand
 {
@@ -20,32 +21,21 @@ internal static class RenewCommand
     {
         var local = CommonOptions.Local();
         var root = CommonOptions.Root();
-        var days = new Option<int>("--days")
-        {
-            Description = "Validity of renewed leaf certificates, in days",
-            DefaultValueFactory = _ => (int)RenewalOptions.DefaultLeafValidity.TotalDays,
-            HelpName = "N",
-        };
-        var caDays = new Option<int>("--ca-days")
-        {
-            Description = "Validity of renewed CA certificates, in days",
-            DefaultValueFactory = _ => (int)RenewalOptions.DefaultAuthorityValidity.TotalDays,
-            HelpName = "N",
-        };
+        var days = DaysOption.Create("--days", "Validity of renewed leaf certificates, in days", RenewalOptions.DefaultLeafValidity);
         var dryRun = new Option<bool>("--dry-run")
         {
             Description = "Change nothing: with --local, print what would be renewed here; without, print the fleet's plan (as `certfleet plan`) and start no rollout",
         };
         var wait = new Option<bool>("--wait") { Description = "Follow the rollout to its end; exit non-zero when it halts" };
         var detail = PlanCommand.Detail();
-        days.Validators.Add(r => RequirePositive(r, "--days"));
-        caDays.Validators.Add(r => RequirePositive(r, "--ca-days"));
-        var fleet = new RolloutRequestOptions();
+        var fleet = new RolloutRequestOptions(startsRollout: true);
         var outside = new OutsideAuthorityOptions(withKeys: true);
 
-        var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's")
+        var command = new Command("renew", "Renew certificates with their existing keys: this machine's (--local) or the fleet's.\n\n"
+            + "With --all --rekey-ca [CA], the fleet's CAs get new keys instead, in one rollout of three phases:\n" + RekeyOptions.Phases
+            + "'certfleet plan --rekey-ca [CA]' shows each step and the files it writes.")
         {
-            local, root, days, caDays, dryRun, wait, detail,
+            local, root, days, dryRun, wait, detail,
         };
         fleet.AddTo(command, withBatch: true);
         outside.AddTo(command);
@@ -54,7 +44,7 @@ internal static class RenewCommand
             var options = new RenewalOptions
             {
                 LeafValidity = TimeSpan.FromDays(parsed.GetValue(days)),
-                AuthorityValidity = TimeSpan.FromDays(parsed.GetValue(caDays)),
+                AuthorityValidity = TimeSpan.FromDays(parsed.GetValue(fleet.AuthorityDays)),
                 RenewAuthorities = parsed.GetValue(fleet.Authorities),
             };
             if (parsed.GetValue(local))
@@ -63,7 +53,6 @@ internal static class RenewCommand
             }
             var request = fleet.ToRequest(parsed);
             request.LeafDays = parsed.GetValue(days);
-            request.AuthorityDays = parsed.GetValue(caDays);
             if (parsed.GetValue(dryRun))
             {
                 return FleetCommandRunner.RunAsync(context, parsed.GetValue(config), async connection =>
@@ -114,14 +103,5 @@ internal static class RenewCommand
         var result = new LocalRenewal(context.Time).Apply(inventory, plan, options);
         RenewalReport.WriteResult(output, plan, result);
         return ExitCodes.Success;
-    }
-
-    private static void RequirePositive(System.CommandLine.Parsing.OptionResult result, string name)
-    {
-        // a value that is not a number at all is reported by the parser itself
-        if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, out var days) && days <= 0)
-        {
-            result.AddError($"{name} must be a whole number of days greater than 0");
-        }
     }
 }

@@ -40,6 +40,11 @@ internal static class RolloutJson
             s.Value("kind", step.Kind.ToText());
             s.Value("node", step.Node);
             s.Value("unit", step.Unit);
+            // a re-key's: only on a step that writes files, so that every other plan prints as it always did
+            if (step.Files.Count > 0)
+            {
+                s.Value("files", step.Files);
+            }
             s.End();
         });
         json.Value("warnings", plan.Warnings);
@@ -56,10 +61,25 @@ internal static class RolloutJson
         json.ValueIfSet("createdAt", rollout.CreatedAt);
         json.ValueIfSet("finishedAt", rollout.FinishedAt);
         json.Value("haltReason", rollout.HaltReason);
-        json.ValueIfSet("request", rollout.Request);
+        json.ValueIfSet("request", WithoutPrivateKey(rollout.Request));
         json.List("steps", rollout.Steps, WriteStep);
         json.Value("refused", rollout.Refused);
         json.End();
+    }
+
+    /// <summary>
+    /// The request less a re-key's --new-ca-key, should a coordinator send it back: the coordinator keeps that key out
+    /// of its database, and a private key has no place on a terminal or in a script's log either.
+    /// </summary>
+    private static RolloutRequest? WithoutPrivateKey(RolloutRequest? request)
+    {
+        if (request?.RekeyCa is not { NewCaKeyPem.Length: > 0 })
+        {
+            return request;
+        }
+        var shown = request.Clone();
+        shown.RekeyCa.NewCaKeyPem = "(not shown: a private key)";
+        return shown;
     }
 
     private static void WriteStep(TextWriter writer, RolloutStep step, int level)

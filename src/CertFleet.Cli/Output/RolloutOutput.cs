@@ -63,6 +63,11 @@ internal static class RolloutOutput
             {
                 steps.Add(s.Sequence.ToString(CultureInfo.InvariantCulture), s.Batch.ToString(CultureInfo.InvariantCulture), s.Kind.ToText(),
                     s.Node.Length == 0 ? "-" : s.Node, s.Unit.Length == 0 ? "-" : s.Unit);
+                // a re-key's trust, switch-signing and retire steps: what the node will write, under the step, from its action on
+                foreach (var file in s.Files)
+                {
+                    steps.AddUnder(2, file);
+                }
             }
             steps.WriteTo(output);
         }
