@@ -16,7 +16,7 @@ internal sealed class RekeyOptions
 {
     public const string Name = "--rekey-ca";
 
-    /// <summary>The three phases of a re-key in the operator's words, for the help of plan and renew (one line each after).</summary>
+    /// <summary>The three phases of a re-key in the operator's words, for the help of plan and renew; it ends with a line break.</summary>
     public const string Phases = """
           trust   every place that trusts the CA gets old + new CA (a file that also signs keeps the one matching its key)
           issue   every leaf is re-issued by the new CA with its own key; kube-controller-manager's signing pair is
@@ -31,8 +31,8 @@ internal sealed class RekeyOptions
     public Option<string[]> Authorities { get; } = new(Name)
     {
         Description = "Re-key a cluster CA named by its CN (kubernetes-ca), in the three phases above; repeat to name several, "
-            + "or give it alone to re-key every CA. Write --rekey-ca CA or --rekey-ca=CA: a word starting with '-' is the next "
-            + "option, never a CA (--rekey-ca --wait re-keys every CA)",
+            + "or give it alone to re-key every CA. Write --rekey-ca CA or --rekey-ca=CA; a word starting with '-' is never "
+            + "taken for a CA (--rekey-ca --wait re-keys every CA)",
         HelpName = "CA",
         Arity = ArgumentArity.ZeroOrMore,
         AllowMultipleArgumentsPerToken = false,
