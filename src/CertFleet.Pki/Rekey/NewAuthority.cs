@@ -218,16 +218,60 @@ public sealed class NewAuthority : IDisposable
         return writer.Encode();
     }
 
+    /// <summary>
+    /// A subject as openssl's -subj writes it ("/O=ops/CN=kubernetes-ca", encoded in that order), or as .NET reads a
+    /// distinguished name ("CN=kubernetes-ca,O=ops").
+    /// </summary>
     private static byte[] ParseSubject(string subject)
     {
         try
         {
-            return new X500DistinguishedName(subject).RawData;
+            return subject.StartsWith('/') ? OpensslSubject(subject) : new X500DistinguishedName(subject).RawData;
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
-            throw new PkiException($"--subject '{subject}' is not a distinguished name; write it as CN=kubernetes,O=ops", e);
+            throw new PkiException($"--subject '{subject}' is not a distinguished name; write it as /O=ops/CN=kubernetes-ca (as openssl -subj) " +
+                "or CN=kubernetes-ca,O=ops", e);
         }
+    }
+
+    private static readonly Dictionary<string, string> NameOids = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["CN"] = "2.5.4.3", ["O"] = "2.5.4.10", ["OU"] = "2.5.4.11", ["C"] = "2.5.4.6", ["ST"] = "2.5.4.8", ["L"] = "2.5.4.7",
+        ["serialNumber"] = "2.5.4.5", ["DC"] = "0.9.2342.19200300.100.1.25",
+    };
+
+    private static byte[] OpensslSubject(string subject)
+    {
+        var builder = new X500DistinguishedNameBuilder();
+        var parts = subject[1..].Split('/');
+        if (parts.Any(p => p.Length == 0))
+        {
+            throw new ArgumentException("an empty part between two /");
+        }
+        // the builder encodes the names last added first (the order .NET prints them), openssl's -subj first written first
+        foreach (var part in parts.Reverse())
+        {
+            var equals = part.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || equals == part.Length - 1 || !NameOids.TryGetValue(part[..equals].Trim(), out var oid))
+            {
+                throw new ArgumentException($"'{part}' is not TYPE=value with a type of {string.Join(", ", NameOids.Keys)}");
+            }
+            var value = part[(equals + 1)..];
+            if (oid == "2.5.4.6")
+            {
+                builder.AddCountryOrRegion(value);
+            }
+            else if (oid == "0.9.2342.19200300.100.1.25")
+            {
+                builder.AddDomainComponent(value);
+            }
+            else
+            {
+                builder.Add(oid, value);
+            }
+        }
+        return builder.Build().RawData;
     }
 
     private static string? SignatureOid(CertificateInfo certificate)

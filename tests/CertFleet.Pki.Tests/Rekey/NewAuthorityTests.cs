@@ -97,6 +97,19 @@ public sealed class NewAuthorityTests(SmallEcPkiFixture ec, SmallRsaPkiFixture r
         Assert.Equal(0, Openssl.Verify(file, file).ExitCode);
     }
 
+    [Fact]
+    public void Create_SubjectInOpensslForm_EncodedInTheOrderWritten()
+    {
+        var key = _scratch.RsaKey("ca-openssl-form.key");
+        var ca = _scratch.SelfSignedCa("ca-openssl-form.crt", key, "/CN=kubernetes");
+
+        using var created = NewAuthority.Create(OpensslScratch.LoadCertificate(ca), TenYears with { Subject = "/O=ops/CN=kubernetes-2026" }, TimeProvider.System);
+
+        var file = _scratch.SaveCertificate("new-ca-openssl-form.crt", created.Certificate);
+        Assert.Equal("O=ops, CN=kubernetes-2026", Openssl.Checked("x509", "-in", file, "-noout", "-subject", "-nameopt", "sep_comma_plus_space").Trim()["subject=".Length..]);
+        Assert.Throws<PkiException>(() => NewAuthority.Create(OpensslScratch.LoadCertificate(ca), TenYears with { Subject = "/O=ops//CN=x" }, TimeProvider.System));
+    }
+
     [Theory]
     [InlineData("rsa:4096", "rsa:2048", "RSA 2048", "RSA 4096")]
     [InlineData("ec:P-384", "ec:P-256", "ECDSA P-256", "ECDSA P-384")]
