@@ -50,6 +50,8 @@ public static class AgentHost
         services.AddSingleton<CsrHandler>();
         services.AddSingleton<InstallHandler>();
         services.AddSingleton<RekeyHandler>();
+        services.AddSingleton<GateKeys>();
+        services.AddSingleton<GateHandler>();
         services.AddSingleton<RestartHandler>();
         services.AddSingleton<RollbackHandler>();
         services.AddSingleton<VerifyHandler>();

@@ -1,3 +1,4 @@
+using CertFleet.Agent.Gates;
 using CertFleet.Pki;
 using CertFleet.Pki.Signing;
 using CertFleet.Pki.Text;
@@ -8,10 +9,15 @@ using Microsoft.Extensions.Logging;
 namespace CertFleet.Agent.Handlers;
 
 /// <summary>CsrRequest: a renewal CSR per fingerprint, signed on the node by the certificate's own key.</summary>
-internal sealed partial class CsrHandler(NodeAccess node, ILogger<CsrHandler> logger)
+internal sealed partial class CsrHandler(NodeAccess node, GateKeys gateKeys, ILogger<CsrHandler> logger)
 {
     public CsrResponse Handle(CsrRequest request)
     {
+        if (request.ProbeForStep.Length > 0)
+        {
+            // a re-key gate's throwaway key: nothing on the node is signed or changed
+            return new CsrResponse { Csrs = { new GeneratedCsr { Fingerprint = "probe", CsrDer = ByteString.CopyFrom(gateKeys.MakeCsr(request.ProbeForStep)) } } };
+        }
         using var inventory = node.Scan();
         var response = new CsrResponse();
         foreach (var fingerprint in request.Fingerprints)

@@ -11,7 +11,8 @@ internal sealed class MessageDispatcher(
     RestartHandler restart,
     RollbackHandler rollback,
     VerifyHandler verify,
-    RekeyHandler rekey)
+    RekeyHandler rekey,
+    GateHandler gate)
 {
     public async Task<AgentMessage> DispatchAsync(CoordinatorMessage message, CancellationToken cancellationToken)
     {
@@ -43,6 +44,9 @@ internal sealed class MessageDispatcher(
                     break;
                 case CoordinatorMessage.BodyOneofCase.Rekey:
                     answer.StepResult = await rekey.HandleAsync(message.Rekey, cancellationToken);
+                    break;
+                case CoordinatorMessage.BodyOneofCase.Gate:
+                    answer.StepResult = await gate.HandleAsync(message.Gate, cancellationToken);
                     break;
                 default:
                     answer.StepResult = new StepResult { Ok = false, Message = $"this agent does not know the request {message.BodyCase}; upgrade it" };
@@ -88,6 +92,7 @@ internal sealed class MessageDispatcher(
         CoordinatorMessage.BodyOneofCase.Restart => message.Restart.StepId,
         CoordinatorMessage.BodyOneofCase.Rollback => message.Rollback.StepId,
         CoordinatorMessage.BodyOneofCase.Rekey => message.Rekey.StepId,
+        CoordinatorMessage.BodyOneofCase.Gate => message.Gate.StepId,
         _ => "",
     };
 }

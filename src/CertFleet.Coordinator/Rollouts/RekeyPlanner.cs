@@ -162,11 +162,13 @@ internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities aut
     {
         var steps = new List<PlannedStep>();
         var batch = 0;
+        // sequences only order steps within a batch here; they are numbered 1..n at the end
+        int Next() => steps.Count == 0 ? 1 : steps.Max(s => s.Sequence) + 1;
         void Coordinator(StepKind kind) =>
-            steps.Add(new PlannedStep { Sequence = steps.Count + 1, Batch = ++batch, Kind = kind, Node = RolloutPlanner.CoordinatorNode });
+            steps.Add(new PlannedStep { Sequence = Next(), Batch = ++batch, Kind = kind, Node = RolloutPlanner.CoordinatorNode });
         void Phase(StepKind fileKind, IReadOnlyDictionary<string, IReadOnlyCollection<string>> unitsByNode, Func<string, IEnumerable<string>> files)
         {
-            var first = steps.Count;
+            var first = Next() - 1;
             var firstBatch = batch;
             foreach (var step in RolloutStepOrder.Steps(nodes, unitsByNode, renewAuthorities: false, batchSize))
             {
@@ -182,12 +184,27 @@ internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities aut
             }
         }
         RekeyPreview Preview(string node) => previews.GetValueOrDefault(node) ?? new RekeyPreview();
+        var masters = nodes.Where(n => n.Role == NodeRole.Master).ToList();
+        // after each phase, every master proves its etcd and kube-apiserver take clients of the old and the new CA
+        void Gates()
+        {
+            if (masters.Count == 0)
+            {
+                return;
+            }
+            batch++;
+            foreach (var master in masters)
+            {
+                steps.Add(new PlannedStep { Sequence = Next(), Batch = batch, Kind = StepKind.Gate, Node = master.Name });
+            }
+        }
         var trusting = previews.Where(p => p.Value.Files.Count > 0)
             .ToDictionary(p => p.Key, p => (IReadOnlyCollection<string>)p.Value.Units.ToList(), StringComparer.Ordinal);
         var signing = nodes.Where(n => n.Role == NodeRole.Master && Preview(n.Name).SigningFiles.Count > 0).ToList();
 
         Coordinator(StepKind.NewCa);
         Phase(StepKind.Trust, trusting, node => Preview(node).Files);
+        Gates();
         if (stopAfter == "trust")
         {
             Coordinator(StepKind.Pause);
@@ -200,7 +217,7 @@ internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities aut
             {
                 steps.Add(new PlannedStep
                 {
-                    Sequence = steps.Count + 1, Batch = batch, Kind = StepKind.SwitchSigning, Node = node.Name, Files = { Preview(node.Name).SigningFiles },
+                    Sequence = Next(), Batch = batch, Kind = StepKind.SwitchSigning, Node = node.Name, Files = { Preview(node.Name).SigningFiles },
                 });
             }
         }
@@ -218,12 +235,20 @@ internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities aut
             // a master with nothing to re-issue still restarts its controller manager, but must not get an install step
             steps.RemoveAll(s => s.Kind == StepKind.Install && s.Node == node.Name);
         }
+        Gates();
         if (stopAfter == "issue")
         {
             Coordinator(StepKind.Pause);
         }
         Phase(StepKind.Retire, trusting, node => Preview(node).TrustFiles);
+        Gates();
         Coordinator(StepKind.RetireCa);
-        return steps;
+        // numbered again in running order: a master's install step removed above left a gap
+        var ordered = steps.OrderBy(s => s.Batch).ThenBy(s => s.Sequence).ToList();
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            ordered[i].Sequence = i + 1;
+        }
+        return ordered;
     }
 }

@@ -15,8 +15,65 @@ namespace CertFleet.Coordinator.Rollouts;
 /// goes only to a node that proves, in this step, that it holds the old CA's key (a CSR signed with it, checked here),
 /// and only for switch-signing and retire; each sending is audited.
 /// </summary>
-internal sealed class RekeyStepExecutor(IAgentGateway gateway, IFleetInventory inventory, ClusterAuthorities authorities, AuditLog audit, CoordinatorOptions options)
+internal sealed class RekeyStepExecutor(IAgentGateway gateway, IFleetInventory inventory, ClusterAuthorities authorities, AuditLog audit,
+    CoordinatorOptions options, TimeProvider time)
 {
+    /// <summary>
+    /// The two-way gate after a phase, on a master: clients of the old and of the new CA (certificates valid 15 minutes
+    /// for a key made on the master for this step only) must both be accepted by its etcd and kube-apiserver after trust
+    /// and issue; after retire the old one must be refused. An old CA whose key is no longer at hand is not probed.
+    /// </summary>
+    public async Task<StepOutcome> GateAsync(Rollout rollout, RolloutStep step, CancellationToken cancellationToken)
+    {
+        var stepId = RolloutStepExecutor.StepId(rollout.Id, step);
+        var phase = rollout.Steps.Where(s => s.Batch < step.Batch && s.Kind is StepKind.Trust or StepKind.Install or StepKind.Retire)
+            .MaxBy(s => s.Batch)?.Kind ?? StepKind.Trust;
+        var answer = await gateway.SendAsync(step.Node, new CoordinatorMessage { CsrRequest = new CsrRequest { ProbeForStep = stepId } },
+            options.StepTimeout, cancellationToken).ConfigureAwait(false);
+        if (answer.BodyCase != AgentMessage.BodyOneofCase.Csrs || answer.Csrs.Csrs.FirstOrDefault(c => c.Fingerprint == "probe") is not { Error: "" } csr)
+        {
+            return new StepOutcome(false, $"{step.Node} made no probe CSR for the gate ({answer.BodyCase}); upgrade its agent");
+        }
+        var request = new GateRequest { RolloutId = rollout.Id, StepId = stepId };
+        var notes = new List<string>();
+        foreach (var rekey in authorities.Rekeys(rollout.Id))
+        {
+            var name = RekeySuccessors.CommonName(rekey.Old);
+            var old = authorities.All.FirstOrDefault(a => rekey.Replaces(a.Certificate) && !ReferenceEquals(a, rekey.Successor));
+            foreach (var (authority, label, expected) in new[]
+            {
+                (old, $"{name}, old CA", phase != StepKind.Retire),
+                (rekey.Successor, $"{name}, new CA", true),
+            })
+            {
+                if (authority is null)
+                {
+                    notes.Add($"{label}: its key is no longer at hand, not probed");
+                    continue;
+                }
+                var certificate = Pki.Rekey.GateProbeCertificate.Issue(csr.CsrDer.Span, authority, time);
+                request.Clients.Add(new GateClient
+                {
+                    Label = label, CertificateDer = ByteString.CopyFrom(certificate.Der), ExpectAccepted = expected,
+                    OldCaDer = ByteString.CopyFrom(rekey.Old.Der), NewCaDer = ByteString.CopyFrom(rekey.Successor.Certificate.Der),
+                });
+                audit.Append(new AuditRecord(AuditKinds.Issued, "coordinator")
+                {
+                    Node = step.Node, RolloutId = rollout.Id, Subject = certificate.Subject, Serial = certificate.SerialHex, NotAfter = certificate.NotAfter,
+                    Detail = $"step {step.Sequence} (gate): a {Pki.Rekey.GateProbeCertificate.Validity.TotalMinutes:0}-minute probe client of {label} " +
+                        "for a key made on the master for this gate only; it names no Kubernetes user",
+                });
+            }
+        }
+        var result = await gateway.SendAsync(step.Node, new CoordinatorMessage { Gate = request }, options.StepTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.BodyCase != AgentMessage.BodyOneofCase.StepResult)
+        {
+            throw new AgentUnavailableException($"{step.Node} answered the gate with {result.BodyCase}, not a step result");
+        }
+        var message = notes.Count == 0 ? result.StepResult.Message : $"{result.StepResult.Message}; {string.Join("; ", notes)}";
+        return new StepOutcome(result.StepResult.Ok, message, result.StepResult.ProbeOutput);
+    }
+
     public StepOutcome NewCa(Rollout rollout)
     {
         var rekeys = authorities.Rekeys(rollout.Id);

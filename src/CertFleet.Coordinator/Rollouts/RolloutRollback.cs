@@ -23,6 +23,13 @@ internal sealed partial class RolloutRollback(RolloutStore store, RolloutStepExe
             throw new InvalidOperationException(
                 $"rollout {id} is running; stop it first with `certfleet rollout abort {id}`, then roll it back");
         }
+        if (rollout.Request.RekeyCa is not null)
+        {
+            // restoring files phase by phase could put old-CA leaves back where only the new CA is trusted
+            throw new InvalidOperationException(
+                $"rollout {id} is a CA re-key, which is not rolled back file by file: every phase before retire leaves both CAs trusted, " +
+                $"so `certfleet rollout abort {id}` stops it safely where it is, and `certfleet rollout resume {id}` finishes it");
+        }
         var installs = Installed(rollout).Where(s => node.Length == 0 || s.Node == node).ToList();
         if (installs.Count == 0)
         {

@@ -148,7 +148,8 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
             // the node's newest file-writing step (an install, or a re-key's): its backup puts back what this rollout last wrote there
             var install = rollout.Steps.LastOrDefault(s => s.Kind.WritesFiles() && s.Node == step.Node
                 && s.State is StepState.Succeeded or StepState.Failed or StepState.Running);
-            if (step.Kind.IsNodeStep() && install is not null)
+            // a failed gate only halts: the files are what the phase wants, and putting them back would not restart anything
+            if ((step.Kind.WritesFiles() || step.Kind == StepKind.Restart) && install is not null)
             {
                 var rollback = new RolloutStep
                 {

@@ -63,6 +63,7 @@ internal sealed class RolloutStepExecutor(
                 StepKind.SwitchCa => rekeys.SwitchCa(rollout),
                 StepKind.RetireCa => rekeys.RetireCa(rollout),
                 StepKind.Trust or StepKind.SwitchSigning or StepKind.Retire => await rekeys.NodeStepAsync(rollout, step, cancellationToken).ConfigureAwait(false),
+                StepKind.Gate => await rekeys.GateAsync(rollout, step, cancellationToken).ConfigureAwait(false),
                 _ => new StepOutcome(false, $"unknown step kind '{step.Kind.ToText()}'"),
             };
         }

@@ -15,5 +15,5 @@ internal static class StateRules
     public static bool WritesFiles(this StepKind kind) => kind is StepKind.Install or StepKind.Trust or StepKind.SwitchSigning or StepKind.Retire;
 
     /// <summary>A step sent to a node's agent (the others run at the coordinator).</summary>
-    public static bool IsNodeStep(this StepKind kind) => kind.WritesFiles() || kind == StepKind.Restart;
+    public static bool IsNodeStep(this StepKind kind) => kind.WritesFiles() || kind is StepKind.Restart or StepKind.Gate;
 }

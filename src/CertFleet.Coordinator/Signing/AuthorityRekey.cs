@@ -24,7 +24,7 @@ internal enum RekeyState
 /// <summary>One CA being re-keyed by rollout <see cref="RolloutId"/>: its old certificate and its successor (with key).</summary>
 internal sealed record AuthorityRekey(string RolloutId, int Index, CertificateInfo Old, CertificateAuthority Successor, RekeyState State)
 {
-    public bool IsSuccessorOf(CertificateInfo authority) =>
+    public bool Replaces(CertificateInfo authority) =>
         Old.SubjectPublicKeyInfoDer.AsSpan().SequenceEqual(authority.SubjectPublicKeyInfoDer);
 }
 

@@ -35,7 +35,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
         _rekeys = AuthorityRekeyFiles.Load(options.StateDirectory);
         foreach (var retired in _rekeys.Where(r => r.State == RekeyState.Retired))
         {
-            if (_authorities.FirstOrDefault(a => retired.IsSuccessorOf(a.Certificate)) is { } old)
+            if (_authorities.FirstOrDefault(a => retired.Replaces(a.Certificate)) is { } old)
             {
                 // the --ca-cert/--ca-key files still hold the re-keyed CA: sign with its successor, and say where it is
                 _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? retired.Successor : a).ToList();
@@ -74,7 +74,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
         ArgumentNullException.ThrowIfNull(authority);
         var keyId = Convert.ToHexString(SHA256.HashData(authority.SubjectPublicKeyInfoDer))[..8].ToLowerInvariant();
         var active = ActiveRekeys();
-        var role = active.Any(r => r.IsSuccessorOf(authority)) ? ", old: being re-keyed"
+        var role = active.Any(r => r.Replaces(authority)) ? ", old: being re-keyed"
             : active.Any(r => r.Successor.Certificate.SubjectPublicKeyInfoDer.AsSpan().SequenceEqual(authority.SubjectPublicKeyInfoDer)) ? ", new: from a re-key"
             : "";
         return $"{Rollouts.RekeySuccessors.CommonName(authority)} (key {keyId}{role})";
@@ -84,7 +84,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
     public CertificateAuthority SignerFor(CertificateAuthority issuer)
     {
         ArgumentNullException.ThrowIfNull(issuer);
-        return ActiveRekeys().FirstOrDefault(r => r.State == RekeyState.Issue && r.IsSuccessorOf(issuer.Certificate))?.Successor ?? issuer;
+        return ActiveRekeys().FirstOrDefault(r => r.State == RekeyState.Issue && r.Replaces(issuer.Certificate))?.Successor ?? issuer;
     }
 
     /// <summary>The CAs rollout <paramref name="rolloutId"/> re-keys, in the order they were named.</summary>
@@ -122,7 +122,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
             foreach (var rekey in _rekeys.Where(r => r.RolloutId == rolloutId))
             {
                 AuthorityRekeyFiles.SaveState(_stateDirectory, rekey);
-                if (state == RekeyState.Retired && _authorities.FirstOrDefault(a => rekey.IsSuccessorOf(a.Certificate)) is { } old)
+                if (state == RekeyState.Retired && _authorities.FirstOrDefault(a => rekey.Replaces(a.Certificate)) is { } old)
                 {
                     _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? rekey.Successor : a).ToList();
                 }

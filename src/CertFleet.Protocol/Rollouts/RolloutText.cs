@@ -45,6 +45,7 @@ public static class RolloutText
         StepKind.SwitchSigning => "switch-signing",
         StepKind.Retire => "retire",
         StepKind.RetireCa => "retire-ca",
+        StepKind.Gate => "gate",
         _ => throw Unknown(kind),
     };
 

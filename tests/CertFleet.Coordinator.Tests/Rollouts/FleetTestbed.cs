@@ -39,7 +39,7 @@ internal sealed class FleetTestbed : IDisposable
         Planner = new RolloutPlanner(Inventory, Authorities, Policy, new RekeyPlanner(gateway, Authorities, Policy, time), time,
             NullLogger<RolloutPlanner>.Instance);
         var executor = new RolloutStepExecutor(gateway, Inventory, Authorities, Signer,
-            new RekeyStepExecutor(gateway, Inventory, Authorities, Audit, options), Store, Audit, options, time);
+            new RekeyStepExecutor(gateway, Inventory, Authorities, Audit, options, time), Store, Audit, options, time);
         Runner = new RolloutRunner(Store, executor, Audit, time, NullLogger<RolloutRunner>.Instance);
         var rollback = new RolloutRollback(Store, executor, Audit, time, NullLogger<RolloutRollback>.Instance);
         Admin = new RolloutAdmin(Planner, Store, Runner, rollback, Authorities, gateway, Inventory, Audit, time, NullLogger<RolloutAdmin>.Instance);
