@@ -36,7 +36,8 @@ internal sealed record EtcdClientFiles(string CaFile, string CertificateFile, st
         var authorities = new X509Certificate2Collection();
         authorities.ImportFromPemFile(caFile);
         using var client = X509Certificate2.CreateFromPem(File.ReadAllText(certificateFile)); // the certificate alone, no key
-        var trusted = string.Join(' ', authorities.Select(c => Short(c.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifier)));
+        var trusted = string.Join(' ', authorities.Select(c =>
+            Short(c.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifier)));
         var signer = client.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().FirstOrDefault()?.KeyIdentifier is { } aki
             ? Short(Convert.ToHexString(aki.Span))
             : "?";

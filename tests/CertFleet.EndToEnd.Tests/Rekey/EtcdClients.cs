@@ -27,7 +27,8 @@ internal static class EtcdClients
 
             var refused = Etcdctl.Put(member, $"{current}/ca.crt", $"{original}/apiserver-etcd-client.crt", $"{original}/apiserver-etcd-client.key",
                 "/certfleet/rekey/original-client", "refused?", RefusalTimeout);
-            Assert.True(refused.ExitCode != 0, $"etcd on {master} ({member}) accepted a write from master-1's original apiserver-etcd-client.crt, signed by the original CA");
+            Assert.True(refused.ExitCode != 0,
+                $"etcd on {master} ({member}) accepted a write from master-1's original apiserver-etcd-client.crt, signed by the original CA");
             var why = RejectionLogged(log, logged);
             Assert.True(why is not null, $"etcd on {master} ({member}) refused the original client certificate, but its log {log} names no "
                 + $"rejected client certificate; etcdctl said: {Etcdctl.Error(refused)}");

@@ -104,7 +104,10 @@ internal sealed class EtcdWriteProbe : IAsyncDisposable
     /// <summary>The failed writes (the first ten), each with its attempts and the unit restarts around it.</summary>
     public string FailureReport(IReadOnlyList<EtcdWrite> failed) =>
         string.Join("\n", failed.Take(10).Select(w =>
-            $"{w}\n  restarts from 10 s before to 4 s after:\n    {string.Join("\n    ", UnitRestarts.Around(_restartLog, w.Wall, TimeSpan.FromSeconds(10), WriteWithin + TimeSpan.FromSeconds(1)))}"));
+        {
+            var restarts = UnitRestarts.Around(_restartLog, w.Wall, TimeSpan.FromSeconds(10), WriteWithin + TimeSpan.FromSeconds(1));
+            return $"{w}\n  restarts from 10 s before to 4 s after:\n    {string.Join("\n    ", restarts)}";
+        }));
 
     private void Run()
     {

@@ -111,7 +111,8 @@ internal static class RekeyEndState
     }
 
     private static void AssertIsKeyOf(string node, string path, string file, RekeyedAuthority authority) =>
-        Assert.True(PublicKeyOf(file) == authority.NewPublicKeyPem(), $"{node}:{path} is not the key of the new {authority.Name} CA in master-1:{RekeyedAuthority.Pki}/{authority.Name}.crt");
+        Assert.True(PublicKeyOf(file) == authority.NewPublicKeyPem(),
+            $"{node}:{path} is not the key of the new {authority.Name} CA in master-1:{RekeyedAuthority.Pki}/{authority.Name}.crt");
 
     private static string PublicKeyOf(string keyFile) => ProcessRunner.Run("openssl", ["pkey", "-in", keyFile, "-pubout"]).StandardOutput;
 }
