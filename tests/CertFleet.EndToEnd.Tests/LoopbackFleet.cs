@@ -72,6 +72,11 @@ public sealed class LoopbackFleet : IAsyncDisposable
             Assert.True(start.ExitCode == 0, start.Combined);
         }
         WriteUnitScript();
+        foreach (var master in Masters)
+        {
+            var start = ProcessRunner.Run("bash", [ApiServerScript, "restart", NodeRoot(master)], timeout: TimeSpan.FromSeconds(30));
+            Assert.True(start.ExitCode == 0, start.Combined);
+        }
 
         var pki = Path.Combine(NodeRoot("master-1"), "etc/kubernetes/pki");
         var port = _port = FreePort();
@@ -155,13 +160,41 @@ public sealed class LoopbackFleet : IAsyncDisposable
                 mkdir -p "$root/run"
                 # -o: the lock stays with flock itself, never with the etcd it starts
                 flock -w 60 -o "$root/run/etcd-unit.lock" bash '{{SharedFixtures.EtcdMember}}' restart "$root"
+              elif [ "$unit" = kube-apiserver ]; then
+                bash '{{ApiServerScript}}' restart "$root"
               fi
               echo "$(date +%s.%N) $node $unit end" >> '{{RestartLog}}'
             else
               if [ "$unit" = etcd ]; then bash '{{SharedFixtures.EtcdMember}}' health "$root"; fi
+              if [ "$unit" = kube-apiserver ]; then bash '{{ApiServerScript}}' health "$root"; fi
             fi
             """);
+        // kube-apiserver's stand-in: an openssl s_server on the master's --advertise-address:6443 with its serving pair,
+        // asking every client for a certificate and refusing one that does not verify against --client-ca-file as that
+        // file was when it (re)started, as the apiserver does; a re-key's gates probe it
+        File.WriteAllText(ApiServerScript, """
+            #!/usr/bin/env bash
+            # apiserver.sh restart|health|stop ROOT
+            set -euo pipefail
+            action="$1" root="$2" P="$2/etc/kubernetes/pki" pid="$2/run/apiserver.pid"
+            mkdir -p "$root/run"
+            stop() { if [ -f "$pid" ]; then kill "$(cat "$pid")" 2>/dev/null || true; rm -f "$pid"; sleep 0.2; fi; }
+            case "$action" in
+              restart)
+                stop
+                ip=$(sed -n 's/.*--advertise-address=\([0-9.]*\).*/\1/p' "$root/etc/systemd/system/kube-apiserver.service")
+                setsid openssl s_server -quiet -www -accept "$ip:6443" -cert "$P/apiserver.crt" -key "$P/apiserver.key" \
+                  -CAfile "$P/ca.crt" -Verify 1 -verify_return_error </dev/null >"$root/run/apiserver.log" 2>&1 &
+                echo $! > "$pid"
+                for _ in $(seq 50); do (echo > "/dev/tcp/$ip/6443") 2>/dev/null && exit 0; sleep 0.1; done
+                echo "the kube-apiserver stand-in did not listen on $ip:6443: $(cat "$root/run/apiserver.log")" >&2; exit 1 ;;
+              health) kill -0 "$(cat "$pid")" ;;
+              stop) stop ;;
+            esac
+            """);
     }
+
+    private string ApiServerScript => Path.Combine(Directory, "apiserver.sh");
 
     public ProcessResult Cli(params string[] args) =>
         Programs.Run("certfleet", ["--config", AdminConfig, .. args], timeout: TimeSpan.FromMinutes(5));
@@ -243,6 +276,10 @@ public sealed class LoopbackFleet : IAsyncDisposable
         foreach (var master in Masters)
         {
             ProcessRunner.Run("bash", [SharedFixtures.EtcdMember, "stop", NodeRoot(master)], timeout: TimeSpan.FromSeconds(30));
+            if (File.Exists(ApiServerScript))
+            {
+                ProcessRunner.Run("bash", [ApiServerScript, "stop", NodeRoot(master)], timeout: TimeSpan.FromSeconds(30));
+            }
         }
         ScratchDirectory.Delete(Directory);
     }

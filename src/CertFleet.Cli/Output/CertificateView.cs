@@ -8,6 +8,9 @@ namespace CertFleet.Cli.Output;
 internal sealed record CertificateView(string Path, string? KubeconfigUser, CertificateInfo Certificate, string? KeyPath,
     bool? KeyMatches, IReadOnlyList<string> UsedBy)
 {
+    /// <summary>The coordinator's CA that issued it, as the coordinator describes it (fleet only); null when not said.</summary>
+    public string? IssuedBy { get; init; }
+
     public static CertificateView From(CertificateEntry entry) =>
         new(entry.Path, entry.KubeconfigUser, entry.Certificate, entry.KeyPath, entry.KeyMatches, entry.UsedBy);
 
@@ -22,5 +25,8 @@ internal sealed record CertificateView(string Path, string? KubeconfigUser, Cert
                 KeyState.Mismatch => false,
                 _ => null,
             },
-            [.. reported.UsedBy]);
+            [.. reported.UsedBy])
+        {
+            IssuedBy = reported.IssuedBy.Length == 0 ? null : reported.IssuedBy,
+        };
 }

@@ -44,6 +44,10 @@ internal static class ExpiryJson
         json.WriteString("kubeconfigUser", entry.KubeconfigUser);
         json.WriteString("subject", certificate.Subject);
         json.WriteString("issuer", certificate.Issuer);
+        if (entry.IssuedBy is { } issuedBy)
+        {
+            json.WriteString("issuedBy", issuedBy); // fleet status only: which coordinator CA, old or new during a re-key
+        }
         json.WriteString("serial", certificate.SerialHex);
         json.WriteString("notBefore", ResidualTime.Iso(certificate.NotBefore));
         json.WriteString("notAfter", ResidualTime.Iso(certificate.NotAfter));

@@ -13,7 +13,7 @@ internal static class ExpiryTable
         foreach (var entry in inventory.Certificates.Where(e => !IsAuthorityRow(e)))
         {
             leaves.Add(entry.DisplayName, ResidualTime.Date(entry.Certificate.NotAfter),
-                ResidualTime.Format(entry.Certificate.NotAfter - now), AuthorityName(entry), UsedBy(entry.UsedBy),
+                ResidualTime.Format(entry.Certificate.NotAfter - now), AuthorityName(entry, inventory), UsedBy(entry.UsedBy),
                 ExpiryStatus.Of(entry, now));
         }
         leaves.WriteTo(writer);
@@ -51,9 +51,17 @@ internal static class ExpiryTable
     private static bool IsAuthorityRow(CertificateEntry entry) =>
         entry.IsAuthority || (entry.Certificate.IsCa && entry.Owner == RenewalOwner.KubeletSelfSigned);
 
-    /// <summary>The CA's file name without extension ("ca", "front-proxy-ca"), as kubeadm names them.</summary>
-    private static string AuthorityName(CertificateEntry entry)
+    /// <summary>
+    /// The CA's file name without extension ("ca", "front-proxy-ca"), as kubeadm names them; with the CA's key id when
+    /// that file holds more than one CA (a re-key's bundle of old and new), so each leaf shows which one it chains to.
+    /// </summary>
+    private static string AuthorityName(CertificateEntry entry, NodeInventory inventory)
     {
+        if (entry.IssuerPath is { } bundle && entry.IssuerCertificate is { } issuer
+            && inventory.Certificates.Count(e => e.Path == bundle && e.KubeconfigUser is null && e.Certificate.IsCa) > 1)
+        {
+            return $"{Path.GetFileNameWithoutExtension(bundle)} (key {issuer.ShortKeyId})";
+        }
         if (entry.Owner == RenewalOwner.KubeletSelfSigned)
         {
             return "(the kubelet's own)"; // self-signed, or client-go's throwaway CA in the same file

@@ -9,6 +9,38 @@ namespace CertFleet.Cli.Output;
 /// </summary>
 internal static class FleetStatusOutput
 {
+    /// <summary>While a CA re-key runs: how many leaves each CA (old, new) issued, on how many nodes: the rotation's progress.</summary>
+    private static void WriteIssuersDuringRekey(TextWriter output, StatusResponse status)
+    {
+        var leaves = status.Nodes.SelectMany(n => n.Certificates.Where(c => c.IssuedBy.Length > 0).Select(c => (Node: n.Name, c.IssuedBy, c.Der)))
+            .Where(c => !IsAuthority(c.Der))
+            .ToList();
+        if (!leaves.Any(l => l.IssuedBy.Contains("re-key", StringComparison.Ordinal)))
+        {
+            return;
+        }
+        output.WriteLine();
+        var table = new TextTable("ISSUED BY", "CERTIFICATES", "NODES");
+        foreach (var issuer in leaves.GroupBy(l => l.IssuedBy).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            table.Add(issuer.Key, issuer.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                issuer.Select(l => l.Node).Distinct().Count().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        table.WriteTo(output);
+    }
+
+    private static bool IsAuthority(Google.Protobuf.ByteString der)
+    {
+        try
+        {
+            return Pki.Certificates.CertificateInfo.Parse(der.Span, "a reported certificate").IsCa;
+        }
+        catch (Pki.PkiException)
+        {
+            return true; // not a leaf anyone can count; its error is listed with the node's
+        }
+    }
+
     public static void WriteTable(TextWriter output, StatusResponse status, Rollout? rollout, DateTimeOffset now)
     {
         var table = new TextTable("NODE", "ROLE", "AGENT", "LAST REPORT", "CERTIFICATES", "SOONEST EXPIRY", "RESIDUAL TIME", "STATUS");
@@ -33,6 +65,7 @@ internal static class FleetStatusOutput
                 state);
         }
         table.WriteTo(output);
+        WriteIssuersDuringRekey(output, status);
         if (unreadable.Count > 0)
         {
             output.WriteLine();

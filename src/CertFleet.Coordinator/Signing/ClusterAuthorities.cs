@@ -72,7 +72,7 @@ internal sealed partial class ClusterAuthorities : IDisposable
     public string Describe(CertificateInfo authority)
     {
         ArgumentNullException.ThrowIfNull(authority);
-        var keyId = Convert.ToHexString(SHA256.HashData(authority.SubjectPublicKeyInfoDer))[..8].ToLowerInvariant();
+        var keyId = authority.ShortKeyId;
         var active = ActiveRekeys();
         var role = active.Any(r => r.Replaces(authority)) ? ", old: being re-keyed"
             : active.Any(r => r.Successor.Certificate.SubjectPublicKeyInfoDer.AsSpan().SequenceEqual(authority.SubjectPublicKeyInfoDer)) ? ", new: from a re-key"

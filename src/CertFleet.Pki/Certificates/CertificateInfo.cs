@@ -90,6 +90,9 @@ public sealed class CertificateInfo
     /// <summary>Subject DER equals issuer DER.</summary>
     public bool IsSelfIssued => SubjectDer.AsSpan().SequenceEqual(IssuerDer);
 
+    /// <summary>The first 8 hex digits of the SHA-256 of its public key: tells an old CA from its re-keyed successor of the same name.</summary>
+    public string ShortKeyId => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(SubjectPublicKeyInfoDer))[..8].ToLowerInvariant();
+
     /// <summary>The keyIdentifier bytes of the subjectKeyIdentifier extension, or null.</summary>
     public byte[]? SubjectKeyIdentifier { get; }
 
