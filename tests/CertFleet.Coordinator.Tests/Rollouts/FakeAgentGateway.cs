@@ -45,6 +45,9 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
     /// <summary>How many times each step id was sent (a re-sent step is answered from the journal).</summary>
     public IReadOnlyDictionary<string, int> SentSteps => _sentSteps;
 
+    /// <summary>Every re-key request sent, by node, in order (previews included).</summary>
+    public ConcurrentQueue<(string Node, RekeyRequest Request)> RekeyRequests { get; } = new();
+
     public bool IsConnected(string node) => nodeDirectories.ContainsKey(node) && !Disconnected.ContainsKey(node);
 
     public async Task<AgentMessage> SendAsync(string node, CoordinatorMessage request, TimeSpan timeout, CancellationToken cancellationToken)
@@ -62,6 +65,8 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
             CoordinatorMessage.BodyOneofCase.Restart => await RestartAsync(node, request.Restart, cancellationToken),
             CoordinatorMessage.BodyOneofCase.Rollback => Step(request.Rollback.StepId, () => Rollback(node, root, request.Rollback)),
             CoordinatorMessage.BodyOneofCase.Verify => new AgentMessage { Verification = Scan(root, Verify) },
+            CoordinatorMessage.BodyOneofCase.Rekey => Rekey(node, root, request.Rekey),
+            CoordinatorMessage.BodyOneofCase.Gate => Step(request.Gate.StepId, () => new StepResult { StepId = request.Gate.StepId, Ok = true, Message = "gate: not probed here" }),
             _ => throw new AgentUnavailableException($"{node} does not understand {request.BodyCase}"),
         };
     }
@@ -72,9 +77,68 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
         return use(inventory);
     }
 
+    private AgentMessage Rekey(string node, NodeRoot root, RekeyRequest request)
+    {
+        RekeyRequests.Enqueue((node, request.Clone()));
+        var pairs = request.Authorities.Select(a => new Pki.Rekey.RekeyPair(CertificateInfo.Parse(a.OldCaDer.Span, "old"),
+            CertificateInfo.Parse(a.NewCaDer.Span, "new"), a.NewCaKeyPem.Length > 0 ? a.NewCaKeyPem : null)).ToList();
+        var stage = request.Action switch
+        {
+            RekeyAction.Trust => Pki.Rekey.RekeyStage.Trust,
+            RekeyAction.SwitchSigning => Pki.Rekey.RekeyStage.SwitchSigning,
+            _ => Pki.Rekey.RekeyStage.Retire,
+        };
+        if (request.Preview)
+        {
+            return Scan(root, inventory =>
+            {
+                var preview = Pki.Rekey.RekeyInstaller.Preview(inventory, stage, pairs);
+                return new AgentMessage
+                {
+                    RekeyPreview = new RekeyPreview
+                    {
+                        Files = { preview.Files }, Units = { preview.Units }, SigningFiles = { preview.SigningFiles }, TrustFiles = { preview.TrustFiles },
+                        HoldsOldKey = preview.HoldsOldKey,
+                    },
+                };
+            });
+        }
+        return Step(request.StepId, () =>
+        {
+            try
+            {
+                var installer = new Pki.Rekey.RekeyInstaller(TimeProvider.System);
+                if (stage == Pki.Rekey.RekeyStage.Trust)
+                {
+                    Scan(root, inventory => installer.Split(inventory, pairs));
+                }
+                var result = Scan(root, inventory => (Applied: installer.Apply(inventory, stage, pairs), Units: Pki.Rekey.RekeyInstaller.StageUnits(inventory, stage, pairs)));
+                var answer = new StepResult { StepId = request.StepId, Ok = true, Message = $"{result.Applied.ChangedFiles.Count} files changed", BackupDirectory = result.Applied.BackupDirectory ?? "" };
+                answer.ChangedFiles.AddRange(result.Applied.ChangedFiles);
+                answer.UnitsToRestart.AddRange(result.Units);
+                return answer;
+            }
+            catch (PkiException e)
+            {
+                return new StepResult { StepId = request.StepId, Ok = false, Message = e.Message };
+            }
+        });
+    }
+
     private CsrResponse Csrs(string node, NodeRoot root, CsrRequest request) => Scan(root, inventory =>
     {
         var response = new CsrResponse();
+        if (request.ProbeForStep.Length > 0)
+        {
+            using var probe = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            response.Csrs.Add(new GeneratedCsr
+            {
+                Fingerprint = "probe",
+                CsrDer = ByteString.CopyFrom(new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=probe", probe,
+                    System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequest()),
+            });
+            return response;
+        }
         foreach (var fingerprint in request.Fingerprints)
         {
             var entry = inventory.Certificates.FirstOrDefault(e => e.Certificate.Sha256Fingerprint == fingerprint && e.Key is not null);

@@ -1,0 +1,63 @@
+using System.Text;
+using CertFleet.Coordinator.Signing;
+using CertFleet.Protocol.V1;
+using CertFleet.Testing;
+
+namespace CertFleet.Coordinator.Tests.Rollouts;
+
+/// <summary>
+/// A CA re-key through the coordinator's own services, over copies of the fixture's nodes whose agents run the real
+/// engine: the three phases complete, every leaf chains to the new CA with its key unchanged, the new keys stay in the
+/// state folder and out of the database; a weaker key is refused with nothing made.
+/// </summary>
+public sealed class RekeyRolloutTests(EcClusterPkiFixture fixture) : IClassFixture<EcClusterPkiFixture>
+{
+    [Fact]
+    public async Task Rekey_WholeFleet_EveryLeafUnderTheNewCaWithItsKeyAndNoKeyInTheDatabase()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        var oldCa = Openssl.PublicKey(Path.Combine(fixture.NodeRoot("master-1"), "etc/kubernetes/pki/ca.crt"));
+
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true, RekeyCa = new RekeyCa() }, automatic: false, CancellationToken.None);
+        await bed.RunAsync();
+
+        var rollout = await bed.Admin.GetAsync(started.Id, CancellationToken.None);
+        Assert.True(rollout.State == RolloutState.Completed, $"{rollout.State}: {rollout.HaltReason}");
+        var newCa = bed.HostPath("master-1", "/etc/kubernetes/pki/ca.crt");
+        Assert.NotEqual(oldCa, Openssl.PublicKey(newCa));
+        foreach (var row in fixture.Manifest().Where(r => r.Subject != r.Issuer && r.Issuer.Contains("CN=kubernetes", StringComparison.Ordinal)
+            && !r.Path.Contains("kubelet.crt", StringComparison.Ordinal)))
+        {
+            var leaf = bed.HostPath(row.Node, row.Path);
+            var verify = Openssl.Verify(newCa, leaf);
+            Assert.True(verify.ExitCode == 0, $"{row.Node}:{row.Path} under the new CA: {verify.Combined}");
+            Assert.Equal(Openssl.PublicKey(Path.Combine(fixture.NodeRoot(row.Node), row.Path.TrimStart('/'))), Openssl.PublicKey(leaf));
+        }
+        Assert.Equal(1, File.ReadAllText(bed.HostPath("worker-1", "/etc/kubernetes/pki/ca.crt")).Split("BEGIN CERTIFICATE").Length - 1);
+
+        var rekey = bed.Authorities.Rekeys(started.Id);
+        Assert.Equal(2, rekey.Count);
+        Assert.All(rekey, r => Assert.Equal(RekeyState.Retired, r.State));
+        var keyFile = Path.Combine(AuthorityRekeyFiles.FolderOf(bed.Options.StateDirectory, rekey[0]), "new.key");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        var database = File.ReadAllBytes(Path.Combine(bed.Options.StateDirectory, "state.db"));
+        Assert.DoesNotContain("PRIVATE KEY", Encoding.Latin1.GetString(database), StringComparison.Ordinal);
+        var keyBody = File.ReadAllLines(keyFile)[1];
+        Assert.DoesNotContain(keyBody, Encoding.Latin1.GetString(database), StringComparison.Ordinal);
+        // the coordinator signs with the new CA from now on: it replaced the old one
+        Assert.Contains(bed.Authorities.All, a => a.Certificate.Sha256Fingerprint == rekey[0].Successor.Certificate.Sha256Fingerprint);
+    }
+
+    [Fact]
+    public async Task Rekey_WeakerKeyType_RefusedAndNothingMade()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => bed.Admin.StartAsync(
+            new RolloutRequest { All = true, RekeyCa = new RekeyCa { KeyType = "rsa:2048" } }, automatic: false, CancellationToken.None));
+
+        Assert.Contains("--allow-weaker", refused.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(AuthorityRekeyFiles.Folder(bed.Options.StateDirectory)));
+        Assert.Empty(await bed.Admin.ListAsync(CancellationToken.None) is { } list ? list.Rollouts : []);
+    }
+}
