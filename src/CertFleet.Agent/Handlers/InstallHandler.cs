@@ -110,26 +110,13 @@ internal sealed partial class InstallHandler(
             };
         }
 
-        using var after = node.Scan();
-        var problems = NewProblems.Since(before, after, time);
-        if (problems.Count > 0)
+        var entry = InstallVerification.Check(node, before, result, failed, "the install",
+            $"installed {replacements.Count} certificate(s) into {result.ChangedFiles.Count} file(s)", result.UnitsToRestart, time);
+        if (!entry.Ok)
         {
-            BackupSet.Open(node.Root, result.BackupDirectory).RestoreAll();
             Log.RolledBack(logger, request.StepId, result.BackupDirectory);
-            return failed with
-            {
-                Message = $"the install failed local verification and was rolled back from {result.BackupDirectory}: {NewProblems.Describe(problems)}",
-                BackupDirectory = result.BackupDirectory,
-            };
         }
-        return failed with
-        {
-            Ok = true,
-            Message = $"installed {replacements.Count} certificate(s) into {result.ChangedFiles.Count} file(s); backup in {result.BackupDirectory}",
-            BackupDirectory = result.BackupDirectory,
-            ChangedFiles = result.ChangedFiles,
-            Units = result.UnitsToRestart,
-        };
+        return entry;
     }
 
     private static partial class Log

@@ -99,25 +99,8 @@ internal sealed partial class RekeyHandler(
         {
             return failed with { Ok = true, Message = $"{Describe(stage)}: already in place, nothing written", Units = units };
         }
-        using var after = node.Scan();
-        var problems = NewProblems.Since(before, after, time);
-        if (problems.Count > 0)
-        {
-            BackupSet.Open(node.Root, result.BackupDirectory).RestoreAll();
-            return failed with
-            {
-                Message = $"{Describe(stage)} failed local verification and was rolled back from {result.BackupDirectory}: {NewProblems.Describe(problems)}",
-                BackupDirectory = result.BackupDirectory,
-            };
-        }
-        return failed with
-        {
-            Ok = true,
-            Message = $"{Describe(stage)}: wrote {result.ChangedFiles.Count} file(s); backup in {result.BackupDirectory}",
-            BackupDirectory = result.BackupDirectory,
-            ChangedFiles = result.ChangedFiles,
-            Units = RestartOrder.Sort(result.UnitsToRestart.Concat(units)),
-        };
+        return InstallVerification.Check(node, before, result, failed, Describe(stage),
+            $"{Describe(stage)}: wrote {result.ChangedFiles.Count} file(s)", RestartOrder.Sort(result.UnitsToRestart.Concat(units)), time);
     }
 
     /// <summary>
