@@ -94,7 +94,7 @@ public sealed partial class RekeyInstallerTests(EcClusterPkiFixture pki) : IClas
     }
 
     /// <summary>New CAs for master's ca.crt and front-proxy-ca.crt; new-ca.crt beside the node folder's root for openssl.</summary>
-    private static (List<RekeyPair> Authorities, Disposables Keys) NewAuthorities(string master)
+    internal static (List<RekeyPair> Authorities, Disposables Keys) NewAuthorities(string master)
     {
         var made = new Disposables();
         var pairs = new List<RekeyPair>();
@@ -117,7 +117,7 @@ public sealed partial class RekeyInstallerTests(EcClusterPkiFixture pki) : IClas
     [GeneratedRegex("-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/=\n]+)-----END CERTIFICATE-----")]
     private static partial Regex PemBody();
 
-    private sealed class Disposables : List<IDisposable>, IDisposable
+    internal sealed class Disposables : List<IDisposable>, IDisposable
     {
         public void Dispose() => ForEach(d => d.Dispose());
     }
