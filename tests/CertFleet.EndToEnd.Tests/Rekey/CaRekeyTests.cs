@@ -56,7 +56,7 @@ public sealed class CaRekeyTests(ITestOutputHelper output)
             watch.Add($"re-key rollout {id} started");
 
             var kills = new PhaseKills(fleet, watch);
-            await watch.UntilCompletedAsync(id, RolloutLimit, maxResumes: 4, kills.OnShowAsync);
+            await watch.UntilCompletedAsync(id, RolloutLimit, maxResumes: 8, kills.OnShowAsync);
             await probe.StopAsync();
             output.WriteLine($"etcd write probe through the killed re-key: {probe.Summary()}\n{watch.Story}");
 

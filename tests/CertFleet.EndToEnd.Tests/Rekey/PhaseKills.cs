@@ -3,17 +3,22 @@ using System.Text.Json;
 namespace CertFleet.EndToEnd.Tests.Rekey;
 
 /// <summary>
-/// One SIGKILL (and restart) in each phase of a re-key, each as soon as a `rollout show` of the running rollout has a
-/// step of the phase's kind succeeded: the coordinator after a "trust", a worker's agent after an "install" (the issue
-/// phase's re-issue), the coordinator again after a "retire". One kill per `rollout show`, in that order.
+/// The coordinator and an agent SIGKILLed (and restarted) in each phase of a re-key, each as soon as a `rollout show`
+/// of the running rollout has a step of the phase's kind succeeded: after a "trust", the coordinator and then master-3's
+/// agent (its etcd restarts come last in the phase); after an "install" (the issue phase's re-issue), a worker's agent
+/// and then the coordinator; after a "retire", the coordinator and then master-3's agent. One kill per `rollout show`,
+/// in that order.
 /// </summary>
 internal sealed class PhaseKills(LoopbackFleet fleet, RolloutWatch watch)
 {
     private readonly Queue<(string Kind, Func<JsonElement, string> Victim)> _plan = new(
     [
         ("trust", _ => LoopbackFleet.CoordinatorRole),
+        ("trust", _ => LoopbackFleet.Masters[^1]),
         ("install", Worker),
+        ("install", _ => LoopbackFleet.CoordinatorRole),
         ("retire", _ => LoopbackFleet.CoordinatorRole),
+        ("retire", _ => LoopbackFleet.Masters[^1]),
     ]);
 
     /// <summary>The step kinds whose kill has not happened yet.</summary>
