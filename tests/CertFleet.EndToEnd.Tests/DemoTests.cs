@@ -33,6 +33,34 @@ public sealed class DemoTests : IDisposable
         Assert.Empty(ProcessesMentioning(_temp));
     }
 
+    [Fact]
+    public void Demo_RekeyCa_RotatesEveryCaOfTheSandboxAndLeavesNothingBehind()
+    {
+        var run = ProcessRunner.Run("dotnet", [Programs.Dll("certfleet"), "demo", "--rekey-ca"], timeout: TimeSpan.FromMinutes(10),
+            environment: new Dictionary<string, string> { ["TMPDIR"] = _temp });
+
+        Assert.True(run.ExitCode == 0, run.Combined);
+        var chapter = run.StandardOutput[run.StandardOutput.IndexOf("== A new key for every cluster CA", StringComparison.Ordinal)..];
+        Assert.Contains("Plan: ", chapter, StringComparison.Ordinal);
+        Assert.Matches(new Regex(@"Rollout r-\S+ completed: every step succeeded\."), chapter);
+        // both CAs the coordinator holds, each with a key id and serial before and after, the new ones different
+        foreach (var ca in new[] { "kubernetes", "front-proxy-ca" })
+        {
+            var row = Regex.Match(chapter, $@"^{ca} +([0-9a-f]{{8}}) +([0-9A-F]+) +([0-9a-f]{{8}}) +([0-9A-F]+)$", RegexOptions.Multiline);
+            Assert.True(row.Success, $"no old/new row for the {ca} CA in:\n{chapter}");
+            Assert.NotEqual(row.Groups[1].Value, row.Groups[3].Value);
+            Assert.NotEqual(row.Groups[2].Value, row.Groups[4].Value);
+        }
+        Assert.Equal(6, Regex.Matches(chapter,
+            @"^(master|worker)-\d +\d+ leaves: each verifies against its new CA and not the old one, with the key it had; no file holds an old CA$",
+            RegexOptions.Multiline).Count);
+        Assert.Contains("etcd is healthy under the new CA", chapter, StringComparison.Ordinal);
+        Assert.Contains("then every cluster CA given a new key", chapter, StringComparison.Ordinal);
+        Assert.Contains("Cleaned up: stopped the coordinator, the agents and etcd", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(_temp));
+        Assert.Empty(ProcessesMentioning(_temp));
+    }
+
     private static List<string> ProcessesMentioning(string text) =>
         Directory.GetDirectories("/proc")
             .Where(d => int.TryParse(Path.GetFileName(d), out _))

@@ -13,9 +13,10 @@ namespace CertFleet.Cli.Demo;
 /// One demo: a sandbox cluster written by <see cref="SandboxCluster"/>, then certfleet-coordinator and one
 /// certfleet-agent per node started as processes of their own on loopback (as an operator runs them, each with its
 /// log in the sandbox), enrolled with real tokens over real mTLS; then the fleet's expiry table, the plan, the rollout
-/// with its progress, the table after; then everything stopped and removed.
+/// with its progress, the table after (with --rekey-ca, then <see cref="DemoRekeyChapter"/>); then everything stopped
+/// and removed.
 /// </summary>
-internal sealed class DemoRun(CliContext context, DemoProgram coordinatorProgram, DemoProgram agentProgram, bool keep, bool verbose)
+internal sealed class DemoRun(CliContext context, DemoProgram coordinatorProgram, DemoProgram agentProgram, bool keep, bool verbose, bool rekeyCa)
     : IAsyncDisposable
 {
     private static readonly SandboxLayout Layout = new(3, 3, "127.0.40", "127.0.41");
@@ -88,6 +89,16 @@ internal sealed class DemoRun(CliContext context, DemoProgram coordinatorProgram
             var (healthy, detail) = await new SandboxEtcd(Masters.First()).CheckAsync(cancellation);
             Out.WriteLine();
             Out.WriteLine($"etcd {(healthy ? "is healthy" : "is NOT healthy")}: {detail}");
+        }
+        if (rekeyCa && exitCode == ExitCodes.Success)
+        {
+            await WaitForReportsAsync(connection.Admin, cancellation);
+            var rekeyed = await new DemoRekeyChapter(Context, _directory, Layout, stateDirectory, _realEtcd).RunAsync(connection.Admin, cancellation);
+            Out.WriteLine();
+            Out.WriteLine(rekeyed
+                ? $"Done in {clock.Elapsed.TotalSeconds:0} s: every certificate renewed with its existing key, then every cluster CA given a new key and every leaf re-issued under it."
+                : $"The re-key did not complete; see above, and the logs in {_directory} (certfleet demo --rekey-ca --keep keeps them).");
+            return rekeyed ? ExitCodes.Success : ExitCodes.ProblemsFound;
         }
         Out.WriteLine();
         Out.WriteLine(exitCode == ExitCodes.Success

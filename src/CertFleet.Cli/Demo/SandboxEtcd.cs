@@ -101,7 +101,10 @@ internal sealed class SandboxEtcd(string root)
     {
         var pki = Path.Combine(root, "etc/kubernetes/pki");
         var url = new Uri(Settings()["ETCD_ADVERTISE_CLIENT_URLS"].Split(',')[0]);
-        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(pki, "ca.crt")));
+        // every certificate of ca.crt, as etcdctl --cacert takes them: during a CA re-key it is a bundle of the old
+        // CA and the new one, and a member may serve under either
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPemFile(Path.Combine(pki, "ca.crt"));
         using var client = X509Certificate2.CreateFromPemFile(Path.Combine(pki, "apiserver-etcd-client.crt"), Path.Combine(pki, "apiserver-etcd-client.key"));
         string? servedSerial = null;
         using var handler = new SocketsHttpHandler
@@ -120,7 +123,7 @@ internal sealed class SandboxEtcd(string root)
                     servedSerial = served.SerialNumber;
                     using var chain = new X509Chain();
                     chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
+                    chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
                     chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
                     return chain.Build(served);
                 },
@@ -136,6 +139,13 @@ internal sealed class SandboxEtcd(string root)
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             return (false, $"etcd at {url.Authority}: {e.Message}");
+        }
+        finally
+        {
+            foreach (var certificate in trusted)
+            {
+                certificate.Dispose();
+            }
         }
     }
 
