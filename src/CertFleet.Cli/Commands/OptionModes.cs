@@ -132,6 +132,7 @@ internal static class OptionModes
 
         [("demo", "--keep")] = CommandModes.Local,
         [("demo", "--verbose")] = CommandModes.Local,
+        [("demo", "--rekey-ca")] = CommandModes.Local,
         [("demo unit restart", "--root")] = CommandModes.Local,
         [("demo unit health", "--root")] = CommandModes.Local,
     }.ToFrozenDictionary();
