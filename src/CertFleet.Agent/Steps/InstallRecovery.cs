@@ -84,11 +84,36 @@ internal sealed partial class InstallRecovery(
             BackupSet.Remove(node.Root, backup);
             removed = $"; its backup {backup} held only copies of the unchanged files and was removed";
         }
+        else
+        {
+            // stopped between making the backup folder and recording it: an empty folder stamped from this install's
+            // start on can only be its own (one install at a time), and holds nothing to restore
+            foreach (var empty in EmptyBackupFoldersSince(pending.StartedAt))
+            {
+                BackupSet.Remove(node.Root, empty);
+                removed += $"; its empty backup folder {empty} was removed";
+            }
+        }
         return entry with
         {
             BackupDirectory = null,
             Message = $"the agent stopped {when}{removed}; nothing was installed, send the step again",
         };
+    }
+
+    private IEnumerable<string> EmptyBackupFoldersSince(DateTimeOffset startedAt)
+    {
+        var backups = node.Root.Resolve(BackupSet.BackupsDirectoryOnNode);
+        if (!Directory.Exists(backups))
+        {
+            return [];
+        }
+        // folder names are UTC stamps, yyyyMMddTHHmmssZ with an optional -N: ordinal order is time order
+        var since = startedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        return Directory.GetDirectories(backups)
+            .Where(d => string.CompareOrdinal(Path.GetFileName(d), since) >= 0 && !Directory.EnumerateFileSystemEntries(d).Any())
+            .Select(d => node.Root.ToNodePath(d))
+            .ToList();
     }
 
     private JournalEntry RolledBack(PendingInstall pending, JournalEntry entry)

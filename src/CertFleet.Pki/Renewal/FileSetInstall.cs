@@ -41,6 +41,8 @@ internal static class FileSetInstall
         DateTimeOffset now, string stage, IInstallObserver? observer)
     {
         var backup = BackupSet.Create(root, now);
+        // a crash here leaves an empty folder nobody recorded: the agent's recovery clears it by its time stamp
+        FaultPoints.Reached($"{stage}:backup-folder-made");
         observer?.BackupStarted(backup.NodeDirectory);
         try
         {
