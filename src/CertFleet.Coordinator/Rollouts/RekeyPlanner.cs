@@ -92,7 +92,12 @@ internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities aut
                     var answer = await gateway.SendAsync(node.Name, new CoordinatorMessage { Rekey = request }, PreviewTimeout, token).ConfigureAwait(false);
                     lock (previews)
                     {
-                        if (answer.BodyCase == AgentMessage.BodyOneofCase.RekeyPreview)
+                        if (answer.BodyCase == AgentMessage.BodyOneofCase.RekeyPreview && OverLimits(answer.RekeyPreview) is { } over)
+                        {
+                            // a node's own words become plan lines and restart steps: a hostile one must not flood them
+                            blockers.Add($"{node.Name} sent a re-key preview with {over}; check its agent");
+                        }
+                        else if (answer.BodyCase == AgentMessage.BodyOneofCase.RekeyPreview)
                         {
                             previews[node.Name] = answer.RekeyPreview;
                         }
@@ -111,6 +116,19 @@ internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities aut
                 }
             }).ConfigureAwait(false);
         return previews;
+    }
+
+    /// <summary>What in a node's preview is beyond what any node holds (as its reports are bounded), or null.</summary>
+    private static string? OverLimits(RekeyPreview preview)
+    {
+        const int MaxFiles = 1_000, MaxUnits = 64, MaxText = 4_096;
+        var texts = preview.Files.Concat(preview.Units).Concat(preview.SigningFiles).Concat(preview.TrustFiles)
+            .Concat(preview.Problems.SelectMany(p => new[] { p.Path, p.Message }));
+        return preview.Files.Count > MaxFiles || preview.TrustFiles.Count > MaxFiles || preview.SigningFiles.Count > MaxFiles
+                || preview.Problems.Count > MaxFiles ? $"more than {MaxFiles} files or problems"
+            : preview.Units.Count > MaxUnits ? $"more than {MaxUnits} units"
+            : texts.Any(t => t.Length > MaxText) ? $"a name or message over {MaxText} characters"
+            : null;
     }
 
     /// <summary>The leaves on <paramref name="node"/> that a re-keyed CA issued: planned, or refused (they stop working at retire); null when none.</summary>
