@@ -12,7 +12,8 @@ namespace CertFleet.Coordinator.Api;
 
 /// <summary>The operator's API. Every call needs the admin credential; rollout calls are delegated to <see cref="IRolloutAdmin"/>.</summary>
 internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenStore tokens, IFleetInventory fleet, AuditLog audit,
-    NodeRemoval removal, PlanPages plans, ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null, IssuerLabels? issuers = null)
+    NodeRemoval removal, PlanPages plans, ILogger<AdminGrpcService> logger, IRolloutAdmin? rollouts = null, IssuerLabels? issuers = null,
+    Group.CoordinatorMembers? members = null)
     : AdminService.AdminServiceBase
 {
     private const int DefaultAuditPage = 1_000;
@@ -68,6 +69,10 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
         // the token is the last node name of the page before: nodes enrolled or removed meanwhile shift nothing
         var page = fleet.NodesAfter(request.PageToken, AnswerPages.Size(request.PageSize, DefaultStatusPage, MaxStatusPage), AnswerPages.MaxPageBytes);
         var response = new StatusResponse();
+        if (request.PageToken.Length == 0 && members is not null)
+        {
+            response.Coordinators.AddRange(members.List());
+        }
         if (page.More)
         {
             response.NextPageToken = page.Nodes[^1].Name;

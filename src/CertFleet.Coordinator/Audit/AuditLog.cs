@@ -1,7 +1,7 @@
 using CertFleet.Coordinator.State;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 
 namespace CertFleet.Coordinator.Audit;
@@ -23,8 +23,8 @@ internal sealed partial class AuditLog : IDisposable
     private readonly StateDatabase _database;
     private readonly TimeProvider _time;
     private readonly ILogger<AuditLog> _logger;
-    private SqliteConnection? _writer;
-    private SqliteCommand? _insert;
+    private DbConnection? _writer;
+    private DbCommand? _insert;
 
     public AuditLog(StateDatabase database, TimeProvider time, ILogger<AuditLog> logger)
     {
@@ -46,19 +46,23 @@ internal sealed partial class AuditLog : IDisposable
             var insert = _insert ??= PrepareInsert();
             try
             {
-                Set(insert, "$time", StateTime.ToText(_time.GetUtcNow()));
-                Set(insert, "$kind", Bounded(record.Kind));
-                Set(insert, "$actor", Bounded(record.Actor));
-                Set(insert, "$node", Bounded(record.Node));
-                Set(insert, "$path", Bounded(record.Path));
-                Set(insert, "$subject", Bounded(record.Subject));
-                Set(insert, "$serial", Bounded(record.Serial));
-                Set(insert, "$notAfter", record.NotAfter is { } notAfter ? StateTime.ToText(notAfter) : DBNull.Value);
-                Set(insert, "$previousSerial", Bounded(record.PreviousSerial));
-                Set(insert, "$reason", Bounded(record.Reason));
-                Set(insert, "$rollout", Bounded(record.RolloutId));
-                Set(insert, "$detail", Bounded(record.Detail));
+                // the record carries the lease's fencing token: a coordinator that lost the lease appends nothing
+                using var transaction = _database.BeginWrite(_writer!);
+                insert.Transaction = transaction;
+                Set(insert, "@time", StateTime.ToText(_time.GetUtcNow()));
+                Set(insert, "@kind", Bounded(record.Kind));
+                Set(insert, "@actor", Bounded(record.Actor));
+                Set(insert, "@node", Bounded(record.Node));
+                Set(insert, "@path", Bounded(record.Path));
+                Set(insert, "@subject", Bounded(record.Subject));
+                Set(insert, "@serial", Bounded(record.Serial));
+                Set(insert, "@notAfter", record.NotAfter is { } notAfter ? StateTime.ToText(notAfter) : DBNull.Value);
+                Set(insert, "@previousSerial", Bounded(record.PreviousSerial));
+                Set(insert, "@reason", Bounded(record.Reason));
+                Set(insert, "@rollout", Bounded(record.RolloutId));
+                Set(insert, "@detail", Bounded(record.Detail));
                 insert.ExecuteNonQuery();
+                transaction.Commit();
             }
             catch
             {
@@ -83,24 +87,28 @@ internal sealed partial class AuditLog : IDisposable
     /// Opening a pooled connection and preparing the statement for every record cost more than the insert itself,
     /// about 30 us of a renewal's 300 (docs/PERFORMANCE.md). One writer at a time, which SQLite is anyway.
     /// </summary>
-    private SqliteCommand PrepareInsert()
+    private DbCommand PrepareInsert()
     {
         _writer = _database.Open();
         var insert = _writer.CreateCommand();
         insert.CommandText = """
             INSERT INTO audit (time, kind, actor, node, path, subject, serial, not_after, previous_serial, reason, rollout_id, detail)
-            VALUES ($time, $kind, $actor, $node, $path, $subject, $serial, $notAfter, $previousSerial, $reason, $rollout, $detail)
+            VALUES (@time, @kind, @actor, @node, @path, @subject, @serial, @notAfter, @previousSerial, @reason, @rollout, @detail)
             """;
-        foreach (var name in (string[])["$time", "$kind", "$actor", "$node", "$path", "$subject", "$serial", "$notAfter",
-            "$previousSerial", "$reason", "$rollout", "$detail"])
+        foreach (var name in (string[])["@time", "@kind", "@actor", "@node", "@path", "@subject", "@serial", "@notAfter",
+            "@previousSerial", "@reason", "@rollout", "@detail"])
         {
-            insert.Parameters.Add(new SqliteParameter { ParameterName = name });
+            var parameter = insert.CreateParameter();
+            parameter.ParameterName = name;
+            // typed before Prepare: PostgreSQL prepares a statement for its parameters' types
+            parameter.DbType = System.Data.DbType.String;
+            insert.Parameters.Add(parameter);
         }
         insert.Prepare();
         return insert;
     }
 
-    private static void Set(SqliteCommand command, string name, object value) => command.Parameters[name].Value = value;
+    private static void Set(DbCommand command, string name, object value) => command.Parameters[name].Value = value;
 
     // the same cut at append and at read: rows written before the bound existed are shown cut too
     private static string Bounded(string text) => BoundedText.Truncate(text, MaxFieldBytes);
@@ -117,16 +125,14 @@ internal sealed partial class AuditLog : IDisposable
     public long Count(string kind)
     {
         using var connection = _database.Open();
-        return (long)connection.Scalar("SELECT COUNT(*) FROM audit WHERE kind = $kind", ("$kind", kind))!;
+        return connection.Count("SELECT COUNT(*) FROM audit WHERE kind = @kind", ("@kind", kind));
     }
 
     /// <summary>The sequence number of the newest record (0 for an empty trail): a reader that wants only what comes next starts after it.</summary>
     public long LastSequence()
     {
         using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM audit";
-        return (long)command.ExecuteScalar()!;
+        return connection.Count("SELECT COALESCE(MAX(sequence), 0) FROM audit");
     }
 
     /// <summary>The records of <paramref name="node"/> (null: every node) from <paramref name="since"/> on, oldest first.</summary>
@@ -141,10 +147,10 @@ internal sealed partial class AuditLog : IDisposable
         using var connection = _database.Open();
         using var command = connection.Command("""
             SELECT sequence, time, kind, actor, node, path, subject, serial, not_after, previous_serial, reason, rollout_id, detail
-            FROM audit WHERE ($node IS NULL OR node = $node) AND ($since IS NULL OR time >= $since) AND sequence > $after
+            FROM audit WHERE (@node IS NULL OR node = @node) AND (@since IS NULL OR time >= @since) AND sequence > @after
             ORDER BY sequence
             """,
-            ("$node", string.IsNullOrEmpty(node) ? null : node), ("$since", since), ("$after", afterSequence));
+            ("@node", string.IsNullOrEmpty(node) ? null : node), ("@since", since), ("@after", afterSequence));
         using var reader = command.ExecuteReader();
         var events = new List<AuditEvent>();
         long bytes = 0;
@@ -156,7 +162,7 @@ internal sealed partial class AuditLog : IDisposable
             }
             var audit = new AuditEvent
             {
-                Sequence = reader.GetInt64(0),
+                Sequence = reader.GetLong(0),
                 Time = Timestamp.FromDateTimeOffset(reader.GetTime(1)),
                 Kind = Bounded(reader.GetString(2)),
                 Actor = Bounded(reader.GetString(3)),

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.State;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace CertFleet.Coordinator.Enrollment;
 
@@ -29,8 +29,8 @@ internal sealed class TokenStore(StateDatabase database, TimeProvider time)
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         var now = time.GetUtcNow();
         var token = new EnrollmentToken(secret, node, role, now + ttl);
-        database.Execute("INSERT INTO enrollment_tokens (hash, node, role, created_at, expires_at) VALUES ($hash, $node, $role, $created, $expires)",
-            ("$hash", Hash(secret)), ("$node", node), ("$role", NodeRoles.Format(role)), ("$created", now), ("$expires", token.ExpiresAt));
+        database.Execute("INSERT INTO enrollment_tokens (hash, node, role, created_at, expires_at) VALUES (@hash, @node, @role, @created, @expires)",
+            ("@hash", Hash(secret)), ("@node", node), ("@role", NodeRoles.Format(role)), ("@created", now), ("@expires", token.ExpiresAt));
         return token;
     }
 
@@ -42,8 +42,8 @@ internal sealed class TokenStore(StateDatabase database, TimeProvider time)
             return false;
         }
         using var connection = database.Open(durable: false);
-        return connection.Scalar("SELECT 1 FROM enrollment_tokens WHERE hash = $hash AND used_at IS NULL AND expires_at > $now",
-            ("$hash", Hash(secret)), ("$now", time.GetUtcNow())) is not null;
+        return connection.Scalar("SELECT 1 FROM enrollment_tokens WHERE hash = @hash AND used_at IS NULL AND expires_at > @now",
+            ("@hash", Hash(secret)), ("@now", time.GetUtcNow())) is not null;
     }
 
     /// <summary>
@@ -53,14 +53,15 @@ internal sealed class TokenStore(StateDatabase database, TimeProvider time)
     /// own checks and writes the node row in the same transaction; if it throws, the token is not used up and
     /// nothing is written.
     /// </summary>
-    public T Redeem<T>(string secret, string node, Func<SqliteConnection, NodeRole, bool, T> enroll)
+    public T Redeem<T>(string secret, string node, Func<DbConnection, NodeRole, bool, T> enroll)
     {
         var now = time.GetUtcNow();
         using var connection = database.Open();
-        // IMMEDIATE: two agents racing with the same token, or two tokens for the same new name, take turns
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var select = connection.Command("SELECT node, role, expires_at, used_at, used_by FROM enrollment_tokens WHERE hash = $hash",
-            ("$hash", Hash(secret)));
+        // two agents racing with the same token, or two tokens for the same new name, take turns
+        using var transaction = database.BeginWrite(connection);
+        database.Engine.TakeTurns(connection);
+        using var select = connection.Command("SELECT node, role, expires_at, used_at, used_by FROM enrollment_tokens WHERE hash = @hash",
+            ("@hash", Hash(secret)));
         string? boundNode;
         NodeRole role;
         using (var reader = select.ExecuteReader())
@@ -86,8 +87,8 @@ internal sealed class TokenStore(StateDatabase database, TimeProvider time)
             throw new EnrollmentRefusedException($"the token was made for node {boundNode}, not {node}; run the agent with --node {boundNode} or make a token for {node}");
         }
         var enrolled = enroll(connection, role, boundNode is not null);
-        connection.Execute("UPDATE enrollment_tokens SET used_at = $now, used_by = $node WHERE hash = $hash",
-            ("$now", now), ("$node", node), ("$hash", Hash(secret)));
+        connection.Execute("UPDATE enrollment_tokens SET used_at = @now, used_by = @node WHERE hash = @hash",
+            ("@now", now), ("@node", node), ("@hash", Hash(secret)));
         transaction.Commit();
         return enrolled;
     }

@@ -32,6 +32,15 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
         }
     }
 
+    /// <summary>Ends every open stream: this coordinator stepped down, and its agents go to the active one.</summary>
+    public void DisconnectAll(string reason)
+    {
+        foreach (var node in _sessions.Keys)
+        {
+            Disconnect(node, reason);
+        }
+    }
+
     /// <summary>Serves one authenticated agent's Connect stream until it ends, is replaced, or the call is cancelled.</summary>
     public async Task ServeAsync(string node, IAsyncStreamReader<AgentMessage> incoming,
         IServerStreamWriter<CoordinatorMessage> outgoing, CancellationToken callCancelled)

@@ -1,18 +1,18 @@
 using CertFleet.Coordinator.State;
 using CertFleet.Protocol.V1;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace CertFleet.Coordinator.Fleet;
 
 /// <summary>
-/// Enrolled nodes in SQLite: role, enrollment time, last seen, the last inventory report (protobuf bytes), and the
+/// Enrolled nodes in the state database: role, enrollment time, last seen, the last inventory report (protobuf bytes), and the
 /// serial of the node's one live identity certificate (an older one, from before a re-enrollment, is refused).
 /// </summary>
 internal sealed class NodeStore(StateDatabase database, TimeProvider time)
 {
     private const string EnrollSql = """
-        INSERT INTO nodes (name, role, enrolled_at, identity_serial, previous_serial) VALUES ($name, $role, $now, $serial, $previous)
+        INSERT INTO nodes (name, role, enrolled_at, identity_serial, previous_serial) VALUES (@name, @role, @now, @serial, @previous)
         ON CONFLICT(name) DO UPDATE SET role = excluded.role, enrolled_at = excluded.enrolled_at,
             identity_serial = excluded.identity_serial, previous_serial = excluded.previous_serial
         """;
@@ -25,37 +25,39 @@ internal sealed class NodeStore(StateDatabase database, TimeProvider time)
     public void Enroll(string node, NodeRole role, string identitySerial, string? previousSerial = null)
     {
         using var connection = database.Open();
+        using var transaction = database.BeginWrite(connection);
         Enroll(connection, node, role, identitySerial, previousSerial);
+        transaction.Commit();
     }
 
     /// <summary><see cref="Enroll(string, NodeRole, string, string?)"/> inside the caller's transaction (a token's use).</summary>
-    public void Enroll(SqliteConnection connection, string node, NodeRole role, string identitySerial, string? previousSerial) =>
-        connection.Execute(EnrollSql, ("$name", node), ("$role", NodeRoles.Format(role)), ("$now", Now()), ("$serial", identitySerial),
-            ("$previous", previousSerial));
+    public void Enroll(DbConnection connection, string node, NodeRole role, string identitySerial, string? previousSerial) =>
+        connection.Execute(EnrollSql, ("@name", node), ("@role", NodeRoles.Format(role)), ("@now", Now()), ("@serial", identitySerial),
+            ("@previous", previousSerial));
 
     /// <summary>True when the node is enrolled, read inside the caller's transaction.</summary>
-    public static bool Exists(SqliteConnection connection, string node) =>
-        connection.Scalar("SELECT 1 FROM nodes WHERE name = $name", ("$name", node)) is not null;
+    public static bool Exists(DbConnection connection, string node) =>
+        connection.Scalar("SELECT 1 FROM nodes WHERE name = @name", ("@name", node)) is not null;
 
     /// <summary>The node connected with its newest identity: the one before it may no longer renew.</summary>
     public void ConfirmIdentity(string node) =>
-        database.Execute("UPDATE nodes SET previous_serial = NULL WHERE name = $name AND previous_serial IS NOT NULL", ("$name", node));
+        database.Execute("UPDATE nodes SET previous_serial = NULL WHERE name = @name AND previous_serial IS NOT NULL", ("@name", node));
 
     // reports and last-seen times are sent again by the agent at every connect: not worth an fsync each
     public void SaveReport(string node, InventoryReport report) => database.Execute(durable: false,
-        "UPDATE nodes SET inventory = $inventory, last_report = $now, last_seen = $now, report_refusal = NULL WHERE name = $name",
-        ("$name", node), ("$inventory", report.ToByteArray()), ("$now", Now()));
+        "UPDATE nodes SET inventory = @inventory, last_report = @now, last_seen = @now, report_refusal = NULL WHERE name = @name",
+        ("@name", node), ("@inventory", report.ToByteArray()), ("@now", Now()));
 
     /// <summary>The node's newest report was refused (<see cref="InventoryIntake"/>): its last one stays, with why beside it.</summary>
     public void RefuseReport(string node, string refusal) => database.Execute(durable: false,
-        "UPDATE nodes SET report_refusal = $refusal, last_seen = $now WHERE name = $name",
-        ("$name", node), ("$refusal", refusal), ("$now", Now()));
+        "UPDATE nodes SET report_refusal = @refusal, last_seen = @now WHERE name = @name",
+        ("@name", node), ("@refusal", refusal), ("@now", Now()));
 
-    public void Touch(string node) => database.Execute(durable: false, "UPDATE nodes SET last_seen = $now WHERE name = $name", ("$name", node), ("$now", Now()));
+    public void Touch(string node) => database.Execute(durable: false, "UPDATE nodes SET last_seen = @now WHERE name = @name", ("@name", node), ("@now", Now()));
 
-    public bool Remove(string node) => database.Execute("DELETE FROM nodes WHERE name = $name", ("$name", node)) > 0;
+    public bool Remove(string node) => database.Execute("DELETE FROM nodes WHERE name = @name", ("@name", node)) > 0;
 
-    public StoredNode? Find(string node) => Query("WHERE name = $name", long.MaxValue, ("$name", node)).Nodes.SingleOrDefault();
+    public StoredNode? Find(string node) => Query("WHERE name = @name", long.MaxValue, ("@name", node)).Nodes.SingleOrDefault();
 
     public IReadOnlyList<StoredNode> All() => Query("ORDER BY name", long.MaxValue).Nodes;
 
@@ -66,7 +68,7 @@ internal sealed class NodeStore(StateDatabase database, TimeProvider time)
     public (IReadOnlyList<StoredNode> Nodes, bool More) Page(string after, int maxNodes, long maxBytes)
     {
         // one row beyond the page tells whether there is more
-        var (nodes, stopped) = Query("WHERE name > $after ORDER BY name LIMIT $limit", maxBytes, ("$after", after), ("$limit", maxNodes + 1L));
+        var (nodes, stopped) = Query("WHERE name > @after ORDER BY name LIMIT @limit", maxBytes, ("@after", after), ("@limit", maxNodes + 1L));
         return nodes.Count > maxNodes ? (nodes[..maxNodes], true) : (nodes, stopped);
     }
 

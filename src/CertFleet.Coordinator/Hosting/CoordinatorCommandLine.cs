@@ -13,6 +13,11 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
                                      [--ca-key-pin-credential NAME | --ca-key-pin-file F]...
                                      [--metrics-listen HOST:PORT] [--auto-renew-within D [--window "Sat 02:00-04:00"]]
                                      [--notify-webhook URL] [--notify-alertmanager URL] [--config FILE]
+                                     [--database postgresql://USER@HOST:PORT/DB
+                                      [--database-password-credential NAME | --database-password-file F]
+                                      [--lease-duration D]]
+               certfleet-coordinator migrate-state --state-dir DIR --to postgresql://USER@HOST:PORT/DB
+                                     [--database-password-credential NAME | --database-password-file F]
 
           --config FILE             `key: value` lines with these options' names (listen: HOST:PORT, one ca-cert and
                                     one ca-key line per CA); default /etc/certfleet/coordinator.conf when it exists.
@@ -36,12 +41,25 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
           --notify-webhook URL      POST a JSON event there when a certificate enters its last 28 days, a rollout
                                     starts, completes or halts, a renewal is refused or an agent is lost (retried)
           --notify-alertmanager URL  push the fleet's alerts to this Alertmanager (its v2 API), resolved when they end
+          --database URL            keep the state in this PostgreSQL database instead of <state-dir>/state.db; every
+                                    coordinator started on the same database joins its group: one is active, the
+                                    others stand by, serve reads and take over when it stops (README "Two coordinators
+                                    on PostgreSQL"). Each needs the same fleet CA files (fleet-ca.crt, fleet-ca.key) and
+                                    cluster CA files; only certificates go into the database, never a key
+          --database-password-credential NAME  the database password from $CREDENTIALS_DIRECTORY/NAME
+          --database-password-file F  the same from a file (mode 0600)
+          --lease-duration D        how long the active coordinator's lease lasts unrenewed (default 10s, renewed every
+                                    quarter of it); a standby takes over within about this after the active one stops
+
+        migrate-state copies a stopped coordinator's SQLite state (<state-dir>/state.db) into an empty PostgreSQL
+        database, then checks that every table holds the same rows; start the coordinator with --database URL after it.
         """;
 
     private static readonly HashSet<string> ValueOptions =
         ["--listen", "--state-dir", "--ca-cert", "--ca-key", "--metrics-listen", "--auto-renew-within", "--window",
             "--ca-key-passphrase-credential", "--ca-key-passphrase-file", "--ca-key-pin-credential", "--ca-key-pin-file",
-            "--notify-webhook", "--notify-alertmanager"];
+            "--notify-webhook", "--notify-alertmanager", "--database", "--database-password-credential", "--database-password-file",
+            "--lease-duration"];
 
     private static readonly HashSet<string> RepeatableOptions =
         ["--ca-cert", "--ca-key", "--ca-key-passphrase-credential", "--ca-key-passphrase-file", "--ca-key-pin-credential", "--ca-key-pin-file"];
@@ -133,6 +151,19 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             }
         }
 
+        var (database, passwordFile) = DatabaseSettings(single, environment, problems);
+        var lease = TimeSpan.FromSeconds(10);
+        if (single.TryGetValue("--lease-duration", out var leaseText))
+        {
+            if (!DurationText.TryParse(leaseText, out lease, out var problem))
+            {
+                problems.Add(DurationText.Error("--lease-duration", leaseText, problem));
+            }
+            else if (lease < TimeSpan.FromSeconds(2) || lease > TimeSpan.FromMinutes(5))
+            {
+                problems.Add($"--lease-duration {leaseText}: give 2s to 5m; 10s is the default (a standby takes over about that long after the active one stops)");
+            }
+        }
         var webhook = NotifyUrl(single, "--notify-webhook", problems);
         var alertmanager = NotifyUrl(single, "--notify-alertmanager", problems);
         var options = new CoordinatorOptions
@@ -145,6 +176,9 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
             MetricsListen = single.GetValueOrDefault("--metrics-listen"),
             AutoRenewWithin = autoRenew,
             Window = window,
+            Database = database,
+            DatabasePasswordFile = passwordFile,
+            LeaseDuration = lease,
         };
         problems.AddRange(CoordinatorOptionsCheck.Problems(options));
         if (window is null && windowText is not null && within is null)
@@ -179,11 +213,33 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         return option == "--notify-alertmanager" && !url.AbsolutePath.EndsWith('/') ? new Uri(url + "/") : url;
     }
 
+    /// <summary>--database (checked as a PostgreSQL URL here, so a mistake is listed with the others) and the file its password is in.</summary>
+    private static (string? Url, string? PasswordFile) DatabaseSettings(Dictionary<string, string> single, Func<string, string?> environment, List<string> problems)
+    {
+        var passwordFile = DatabasePassword.File(single.GetValueOrDefault("--database-password-credential"),
+            single.GetValueOrDefault("--database-password-file"), environment, problems);
+        if (!single.TryGetValue("--database", out var url))
+        {
+            if (passwordFile is not null)
+            {
+                problems.Add("a database password is given without --database; give --database postgresql://USER@HOST:PORT/DB, or leave the password out");
+            }
+            return (null, null);
+        }
+        if (State.Engines.PostgresLocation.TryParse(url, password: null, "--database", out var problem) is null)
+        {
+            problems.Add(problem!);
+            return (null, null);
+        }
+        return (url, passwordFile);
+    }
+
     private static string Group(string name) => name switch
     {
         "--ca-cert" or "--ca-key" => "ca",
         "--ca-key-passphrase-credential" or "--ca-key-passphrase-file" => "passphrase",
         "--ca-key-pin-credential" or "--ca-key-pin-file" => "pin",
+        "--database-password-credential" or "--database-password-file" => "database-password",
         _ => name,
     };
 

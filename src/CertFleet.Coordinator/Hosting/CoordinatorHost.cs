@@ -2,6 +2,7 @@ using CertFleet.Coordinator.Audit;
 using System.Net;
 using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
+using CertFleet.Coordinator.Group;
 using CertFleet.Coordinator.Api;
 using CertFleet.Coordinator.Identity;
 using CertFleet.Coordinator.Metrics;
@@ -56,6 +57,8 @@ public static partial class CoordinatorHost
         {
             grpc.MaxReceiveMessageSize = MaxMessageBytes;
             grpc.MaxSendMessageSize = MaxMessageBytes;
+            // a standby of a coordinator group answers reads only (Group/StandbyInterceptor)
+            grpc.Interceptors.Add<StandbyInterceptor>();
         });
         AddCoordinator(builder.Services, options);
         builder.Services.AddRollouts();
@@ -91,6 +94,7 @@ public static partial class CoordinatorHost
         var fleetAuthority = app.Services.GetRequiredService<FleetAuthority>();
         app.Services.GetRequiredService<TokenStore>();
         app.Services.GetRequiredService<NodeStore>();
+        JoinGroup(app.Services);
         var grpcHost = $"*:{listen.Port}";
         app.MapGrpcService<AgentGrpcService>().RequireHost(grpcHost);
         app.MapGrpcService<AdminGrpcService>().RequireHost(grpcHost);
@@ -189,6 +193,22 @@ public static partial class CoordinatorHost
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// Records this coordinator in its group and tries for the lease at once, so a lone coordinator (SQLite, or the
+    /// first of a group) is active when Build returns; a standby's lease rounds go on in <see cref="CoordinatorGroupService"/>.
+    /// </summary>
+    private static void JoinGroup(IServiceProvider services)
+    {
+        var lease = services.GetRequiredService<CoordinatorLease>();
+        var runner = services.GetRequiredService<RolloutRunner>();
+        var sessions = services.GetRequiredService<AgentSessions>();
+        lease.BecameActive += runner.Wake;
+        // the agents' streams go with the lease: each reconnects, and finds the active coordinator
+        lease.SteppedDown += () => sessions.DisconnectAll("this coordinator stepped down to standby");
+        services.GetRequiredService<CoordinatorMembers>().Record(services.GetRequiredService<TimeProvider>().GetUtcNow());
+        lease.Round(atStart: true);
+    }
+
     private static void AddCoordinator(IServiceCollection services, CoordinatorOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -196,14 +216,20 @@ public static partial class CoordinatorHost
         services.AddSingleton(provider =>
         {
             // the database lives in the state dir, which the fleet authority creates with mode 0700
-            provider.GetRequiredService<FleetAuthority>();
-            var database = new StateDatabase(options.StateDirectory);
+            var authority = provider.GetRequiredService<FleetAuthority>();
+            var database = StateDatabases.Open(options);
             foreach (var step in database.Migrated)
             {
                 Log.SchemaMigrated(provider.GetRequiredService<ILoggerFactory>().CreateLogger("CertFleet.Coordinator"), database.Path, step.Version, step.Name);
             }
+            FleetCaAgreement.Check(database, authority.CaHash, options.StateDirectory);
             return database;
         });
+        services.AddSingleton(provider => new CoordinatorLease(provider.GetRequiredService<StateDatabase>(),
+            provider.GetRequiredService<FleetAuthority>().CoordinatorUrl, options.LeaseDuration, provider.GetRequiredService<ILogger<CoordinatorLease>>()));
+        services.AddSingleton<CoordinatorMembers>();
+        services.AddSingleton<StandbyInterceptor>();
+        services.AddHostedService<CoordinatorGroupService>();
         services.AddSingleton<FleetAuthority>();
         services.AddSingleton<TokenStore>();
         services.AddSingleton<NodeStore>();

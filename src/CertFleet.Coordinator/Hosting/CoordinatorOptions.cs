@@ -34,6 +34,20 @@ public sealed record CoordinatorOptions
     /// <summary>A webhook POST that failed is tried again after this, then twice as long each time.</summary>
     public TimeSpan NotifyRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A PostgreSQL database (postgresql://USER@HOST:PORT/DB) shared by a coordinator group; null: SQLite in the state dir.
+    /// </summary>
+    public string? Database { get; init; }
+
+    /// <summary>The file holding the database's password (a systemd credential resolves to one); null: none (trust or peer auth).</summary>
+    public string? DatabasePasswordFile { get; init; }
+
+    /// <summary>
+    /// How long the active coordinator's lease lasts without a renewal (renewed every quarter of it): a standby takes
+    /// over within about this after the active one stops.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a restart step waits for its gate before it fails.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(120);
 }

@@ -38,14 +38,18 @@ internal sealed class FleetMetrics
     private readonly Counter _sourceErrors;
     private readonly Gauge _nodes;
     private readonly Gauge _agentsConnected;
+    private readonly Gauge _coordinatorActive;
+    private readonly Group.CoordinatorLease? _lease;
     private readonly Gauge _nodeConnected;
     private readonly Gauge _reportAge;
     private readonly Gauge _rolloutsByState;
     private readonly Gauge _stepsByState;
     private readonly Counter _signingRefusals;
 
-    public FleetMetrics(IFleetInventory fleet, RolloutStore rollouts, AuditLog audit, TimeProvider time)
+    /// <param name="lease">the group's lease, for certfleet_coordinator_active (null: a coordinator alone, always active)</param>
+    public FleetMetrics(IFleetInventory fleet, RolloutStore rollouts, AuditLog audit, TimeProvider time, Group.CoordinatorLease? lease = null)
     {
+        _lease = lease;
         _fleet = fleet;
         _rollouts = rollouts;
         _audit = audit;
@@ -68,6 +72,8 @@ internal sealed class FleetMetrics
             + "certificates the coordinator refused, reports refused whole.", SourceLabels.ErrorNames);
         _nodes = factory.CreateGauge("certfleet_nodes", "Enrolled nodes.");
         _agentsConnected = factory.CreateGauge("certfleet_agents_connected", "Nodes whose agent is connected now.");
+        _coordinatorActive = factory.CreateGauge("certfleet_coordinator_active",
+            "1 if this coordinator holds its group's lease (acts on the fleet), 0 if it is a standby.");
         _nodeConnected = factory.CreateGauge("certfleet_node_connected", "1 while the node's agent is connected, else 0.", "node");
         _reportAge = factory.CreateGauge("certfleet_node_report_age_seconds",
             "Seconds since the node's last inventory report (no series before its first).", "node");
@@ -163,6 +169,7 @@ internal sealed class FleetMetrics
     {
         _nodes.Set(nodes.Count);
         _agentsConnected.Set(nodes.Count(n => n.Connected));
+        _coordinatorActive.Set(_lease is null || _lease.IsActive ? 1 : 0);
         foreach (var node in nodes)
         {
             _nodeConnected.WithLabels(node.Name).Set(node.Connected ? 1 : 0);

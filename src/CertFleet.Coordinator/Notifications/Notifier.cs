@@ -8,7 +8,8 @@ namespace CertFleet.Coordinator.Notifications;
 /// and compared (<see cref="FleetWatch"/>); what changed goes to the webhook, what holds to Alertmanager. Runs beside
 /// everything else and only reads the stored state, so it can never hold a rollout up; off when neither is configured.
 /// </summary>
-internal sealed partial class Notifier(CoordinatorOptions options, FleetSnapshots snapshots, TimeProvider time, ILogger<Notifier> logger)
+internal sealed partial class Notifier(CoordinatorOptions options, FleetSnapshots snapshots, TimeProvider time, ILogger<Notifier> logger,
+    Group.CoordinatorLease? lease = null)
     : BackgroundService
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
@@ -30,6 +31,10 @@ internal sealed partial class Notifier(CoordinatorOptions options, FleetSnapshot
         {
             do
             {
+                if (lease is { IsActive: false })
+                {
+                    continue; // the active coordinator of the group notifies: one event per fact, not one per coordinator
+                }
                 try
                 {
                     var snapshot = snapshots.Take();

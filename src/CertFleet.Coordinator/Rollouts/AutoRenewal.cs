@@ -22,7 +22,8 @@ internal sealed partial class AutoRenewal(
     IRolloutAdmin admin,
     AuditLog audit,
     TimeProvider time,
-    ILogger<AutoRenewal> logger) : BackgroundService
+    ILogger<AutoRenewal> logger,
+    Group.CoordinatorLease? lease = null) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
 
@@ -35,7 +36,8 @@ internal sealed partial class AutoRenewal(
     /// <summary>One check; the rollout it started, or null.</summary>
     public async Task<Rollout?> CheckAsync(CancellationToken cancellationToken)
     {
-        if (options.AutoRenewWithin is not { } within)
+        // a standby starts nothing: the active coordinator of the group renews automatically
+        if (options.AutoRenewWithin is not { } within || lease is { IsActive: false })
         {
             return null;
         }

@@ -1,4 +1,5 @@
 using CertFleet.Coordinator.Audit;
+using CertFleet.Coordinator.State;
 using CertFleet.Protocol.V1;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +13,10 @@ namespace CertFleet.Coordinator.Rollouts;
 /// until the operator resumes or aborts. Every transition is persisted first, so after a coordinator restart the
 /// first unfinished batch is simply sent again (agents answer a known step id from their journal).
 /// </summary>
-internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, AuditLog audit, TimeProvider time, ILogger<RolloutRunner> logger)
+/// <param name="lease">the coordinator group's lease: rollouts run only while this coordinator holds it, each term
+/// under its token (null: always, for tests that run a runner alone)</param>
+internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecutor executor, AuditLog audit, TimeProvider time, ILogger<RolloutRunner> logger,
+    Group.CoordinatorLease? lease = null)
     : BackgroundService
 {
     /// <summary>After an unexpected failure (say, the database), try again this much later, or when woken.</summary>
@@ -47,10 +51,23 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
         {
             while (true)
             {
+                if (lease is { IsActive: false })
+                {
+                    // a standby: the active coordinator runs the rollouts; woken when this one takes the lease
+                    await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                // the term ends when the lease is lost: the step in flight stays "running", and whoever holds the lease
+                // next resumes it as a restarted coordinator does (the agent's journal answers a step sent twice)
+                using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease?.Term ?? CancellationToken.None);
                 try
                 {
-                    await RunUnfinishedAsync(stoppingToken).ConfigureAwait(false);
-                    await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    await RunUnfinishedAsync(term.Token).ConfigureAwait(false);
+                    await _wake.WaitAsync(term.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested && (e is LeaseLostException || (e is OperationCanceledException && term.IsCancellationRequested)))
+                {
+                    Log.TermEnded(logger, e.Message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -228,5 +245,8 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
 
         [LoggerMessage(EventId = 3018, Level = LogLevel.Information, Message = "Rollout {Rollout} completed ({Steps} steps)")]
         public static partial void Completed(ILogger logger, string rollout, int steps);
+
+        [LoggerMessage(EventId = 3044, Level = LogLevel.Warning, Message = "This coordinator no longer holds the lease; the active coordinator resumes the rollout ({Reason})")]
+        public static partial void TermEnded(ILogger logger, string reason);
     }
 }

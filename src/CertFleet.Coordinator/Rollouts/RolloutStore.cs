@@ -3,7 +3,7 @@ using CertFleet.Protocol.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Enum = System.Enum;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace CertFleet.Coordinator.Rollouts;
 
@@ -22,23 +22,23 @@ internal sealed class RolloutStore(StateDatabase database)
     {
         ArgumentNullException.ThrowIfNull(rollout);
         using (var connection = database.Open())
-        using (var transaction = connection.BeginTransaction())
+        using (var transaction = database.BeginWrite(connection))
         {
             connection.Execute("""
                 INSERT INTO rollouts (id, created_at, state, automatic, finished_at, halt_reason, request, refused)
-                VALUES ($id, $created, $state, $automatic, NULL, '', $request, $refused)
+                VALUES (@id, @created, @state, @automatic, NULL, '', @request, @refused)
                 """,
-                ("$id", rollout.Id), ("$created", rollout.CreatedAt), ("$state", rollout.State.ToText()),
-                ("$automatic", rollout.Automatic), ("$request", rollout.Request.ToByteArray()),
-                ("$refused", new Rollout { Refused = { rollout.Refused } }.ToByteArray()));
+                ("@id", rollout.Id), ("@created", rollout.CreatedAt), ("@state", rollout.State.ToText()),
+                ("@automatic", rollout.Automatic), ("@request", rollout.Request.ToByteArray()),
+                ("@refused", new Rollout { Refused = { rollout.Refused } }.ToByteArray()));
             foreach (var step in rollout.Steps)
             {
                 SaveStep(connection, rollout.Id, step);
             }
             foreach (var target in targets)
             {
-                connection.Execute("INSERT OR IGNORE INTO rollout_targets VALUES ($id, $node, $fingerprint)",
-                    ("$id", rollout.Id), ("$node", target.Node), ("$fingerprint", target.Fingerprint));
+                connection.Execute("INSERT INTO rollout_targets VALUES (@id, @node, @fingerprint) ON CONFLICT DO NOTHING",
+                    ("@id", rollout.Id), ("@node", target.Node), ("@fingerprint", target.Fingerprint));
             }
             transaction.Commit();
         }
@@ -53,13 +53,13 @@ internal sealed class RolloutStore(StateDatabase database)
     {
         ArgumentNullException.ThrowIfNull(from);
         using (var connection = database.Open())
-        using (var transaction = connection.BeginTransaction())
+        using (var transaction = database.BeginWrite(connection))
         {
-            var names = from.Select((_, i) => $"$from{i}").ToList();
-            var parameters = new List<(string, object?)> { ("$id", id), ("$state", to.ToText()), ("$finished", finishedAt), ("$reason", haltReason) };
+            var names = from.Select((_, i) => $"@from{i}").ToList();
+            var parameters = new List<(string, object?)> { ("@id", id), ("@state", to.ToText()), ("@finished", finishedAt), ("@reason", haltReason) };
             parameters.AddRange(from.Select((state, i) => (names[i], (object?)state.ToText())));
             if (connection.Execute(
-                $"UPDATE rollouts SET state = $state, finished_at = $finished, halt_reason = $reason WHERE id = $id AND state IN ({string.Join(", ", names)})",
+                $"UPDATE rollouts SET state = @state, finished_at = @finished, halt_reason = @reason WHERE id = @id AND state IN ({string.Join(", ", names)})",
                 [.. parameters]) == 0)
             {
                 return false;
@@ -78,7 +78,7 @@ internal sealed class RolloutStore(StateDatabase database)
     public void SaveSteps(string id, params IEnumerable<RolloutStep> steps)
     {
         using (var connection = database.Open())
-        using (var transaction = connection.BeginTransaction())
+        using (var transaction = database.BeginWrite(connection))
         {
             foreach (var step in steps)
             {
@@ -93,25 +93,27 @@ internal sealed class RolloutStore(StateDatabase database)
     public void AddRefused(string id, RefusedCertificate refusal)
     {
         using (var connection = database.Open())
-        using (var transaction = connection.BeginTransaction())
+        using (var transaction = database.BeginWrite(connection))
         {
-            var refused = Find(id)?.Refused.ToList() ?? [];
+            // read in the write, the row locked: two refusals found at once both stay
+            var stored = connection.Scalar($"SELECT refused FROM rollouts WHERE id = @id {database.Engine.LockForUpdate}", ("@id", id)) as byte[];
+            var refused = stored is null ? [] : Rollout.Parser.ParseFrom(stored).Refused.ToList();
             if (!refused.Contains(refusal))
             {
                 refused.Add(refusal);
-                connection.Execute("UPDATE rollouts SET refused = $refused WHERE id = $id",
-                    ("$id", id), ("$refused", new Rollout { Refused = { refused } }.ToByteArray()));
+                connection.Execute("UPDATE rollouts SET refused = @refused WHERE id = @id",
+                    ("@id", id), ("@refused", new Rollout { Refused = { refused } }.ToByteArray()));
             }
             transaction.Commit();
         }
         Changed?.Invoke(id);
     }
 
-    public Rollout? Find(string id) => Query("WHERE id = $id", ("$id", id)).SingleOrDefault();
+    public Rollout? Find(string id) => Query("WHERE id = @id", ("@id", id)).SingleOrDefault();
 
     /// <summary>The running or halted rollout, if there is one.</summary>
     public Rollout? FindUnfinished() =>
-        Query("WHERE state IN ($running, $halted)", ("$running", RolloutState.Running.ToText()), ("$halted", RolloutState.Halted.ToText())).FirstOrDefault();
+        Query("WHERE state IN (@running, @halted)", ("@running", RolloutState.Running.ToText()), ("@halted", RolloutState.Halted.ToText())).FirstOrDefault();
 
     /// <summary>Newest first.</summary>
     public IReadOnlyList<Rollout> List() => Query("");
@@ -121,23 +123,23 @@ internal sealed class RolloutStore(StateDatabase database)
     /// <summary>The targets on <paramref name="node"/> only (the primary key's prefix): an install step reading every target made a rollout quadratic in nodes.</summary>
     public IReadOnlyList<RolloutTarget> Targets(string rolloutId, string? node)
     {
-        static RolloutTarget Target(SqliteDataReader row) => new(row.GetString(0), row.GetString(1));
+        static RolloutTarget Target(DbDataReader row) => new(row.GetString(0), row.GetString(1));
         return node is null
-            ? database.Read("SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id ORDER BY node, fingerprint", Target, ("$id", rolloutId))
-            : database.Read("SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = $id AND node = $node ORDER BY fingerprint", Target,
-                ("$id", rolloutId), ("$node", node));
+            ? database.Read("SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = @id ORDER BY node, fingerprint", Target, ("@id", rolloutId))
+            : database.Read("SELECT node, fingerprint FROM rollout_targets WHERE rollout_id = @id AND node = @node ORDER BY fingerprint", Target,
+                ("@id", rolloutId), ("@node", node));
     }
 
     /// <summary>The certificate this rollout already signed in place of <paramref name="oldFingerprint"/>, so every node that holds a copy gets the same one.</summary>
     public byte[]? RenewedCertificate(string rolloutId, string oldFingerprint)
     {
         using var connection = database.Open();
-        return connection.Scalar("SELECT der FROM rollout_certificates WHERE rollout_id = $id AND old_fingerprint = $fp",
-            ("$id", rolloutId), ("$fp", oldFingerprint)) as byte[];
+        return connection.Scalar("SELECT der FROM rollout_certificates WHERE rollout_id = @id AND old_fingerprint = @fp",
+            ("@id", rolloutId), ("@fp", oldFingerprint)) as byte[];
     }
 
     public void SaveRenewedCertificate(string rolloutId, string oldFingerprint, byte[] der) =>
-        database.Execute("INSERT OR IGNORE INTO rollout_certificates VALUES ($id, $fp, $der)", ("$id", rolloutId), ("$fp", oldFingerprint), ("$der", der));
+        database.Execute("INSERT INTO rollout_certificates VALUES (@id, @fp, @der) ON CONFLICT DO NOTHING", ("@id", rolloutId), ("@fp", oldFingerprint), ("@der", der));
 
     private List<Rollout> Query(string where, params (string Name, object? Value)[] parameters)
     {
@@ -149,7 +151,7 @@ internal sealed class RolloutStore(StateDatabase database)
                 Id = reader.GetString(0),
                 CreatedAt = Timestamp.FromDateTimeOffset(reader.GetTime(1)),
                 State = RolloutText.ParseRolloutState(reader.GetString(2)),
-                Automatic = reader.GetInt64(3) != 0,
+                Automatic = reader.GetLong(3) != 0,
                 FinishedAt = reader.GetTimestampOrNull(4),
                 HaltReason = reader.GetString(5),
                 Request = RolloutRequest.Parser.ParseFrom((byte[])reader.GetValue(6)),
@@ -163,15 +165,15 @@ internal sealed class RolloutStore(StateDatabase database)
         return rollouts;
     }
 
-    private static List<RolloutStep> Steps(SqliteConnection connection, string rolloutId) =>
+    private static List<RolloutStep> Steps(DbConnection connection, string rolloutId) =>
         connection.Read("""
             SELECT sequence, batch, kind, node, unit, state, message, probe_output, started_at, finished_at
-            FROM rollout_steps WHERE rollout_id = $id ORDER BY sequence
+            FROM rollout_steps WHERE rollout_id = @id ORDER BY sequence
             """,
             reader => new RolloutStep
             {
-                Sequence = reader.GetInt32(0),
-                Batch = reader.GetInt32(1),
+                Sequence = reader.GetInt(0),
+                Batch = reader.GetInt(1),
                 Kind = RolloutText.ParseStepKind(reader.GetString(2)),
                 Node = reader.GetString(3),
                 Unit = reader.GetString(4),
@@ -181,14 +183,17 @@ internal sealed class RolloutStore(StateDatabase database)
                 StartedAt = reader.GetTimestampOrNull(8),
                 FinishedAt = reader.GetTimestampOrNull(9),
             },
-            ("$id", rolloutId));
+            ("@id", rolloutId));
 
-    private static void SaveStep(SqliteConnection connection, string rolloutId, RolloutStep step) =>
+    private static void SaveStep(DbConnection connection, string rolloutId, RolloutStep step) =>
         connection.Execute("""
-            INSERT OR REPLACE INTO rollout_steps
-            VALUES ($id, $sequence, $batch, $kind, $node, $unit, $state, $message, $probe, $started, $finished)
+            INSERT INTO rollout_steps
+            VALUES (@id, @sequence, @batch, @kind, @node, @unit, @state, @message, @probe, @started, @finished)
+            ON CONFLICT (rollout_id, sequence) DO UPDATE SET batch = excluded.batch, kind = excluded.kind, node = excluded.node,
+                unit = excluded.unit, state = excluded.state, message = excluded.message, probe_output = excluded.probe_output,
+                started_at = excluded.started_at, finished_at = excluded.finished_at
             """,
-            ("$id", rolloutId), ("$sequence", step.Sequence), ("$batch", step.Batch), ("$kind", step.Kind.ToText()), ("$node", step.Node),
-            ("$unit", step.Unit), ("$state", step.State.ToText()), ("$message", step.Message), ("$probe", step.ProbeOutput),
-            ("$started", step.StartedAt), ("$finished", step.FinishedAt));
+            ("@id", rolloutId), ("@sequence", step.Sequence), ("@batch", step.Batch), ("@kind", step.Kind.ToText()), ("@node", step.Node),
+            ("@unit", step.Unit), ("@state", step.State.ToText()), ("@message", step.Message), ("@probe", step.ProbeOutput),
+            ("@started", step.StartedAt), ("@finished", step.FinishedAt));
 }

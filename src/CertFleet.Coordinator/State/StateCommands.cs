@@ -1,40 +1,49 @@
+using System.Data.Common;
+using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.Data.Sqlite;
 
 namespace CertFleet.Coordinator.State;
 
 /// <summary>
-/// The stores' one way to run SQL: a command with its parameters bound (null as NULL, times as <see cref="StateTime"/>
-/// text, so no store formats a time itself), executed or read, and the typed reads of a row's nullable columns.
-/// A command made while the connection has a transaction open runs in it (Microsoft.Data.Sqlite attaches it).
+/// The stores' one way to run SQL on either engine: a command with its parameters bound (named <c>@name</c>, which
+/// SQLite and Npgsql both read; null as NULL, times as <see cref="StateTime"/> text, so no store formats a time
+/// itself), executed or read, and the typed reads of a row's columns. A command made while the connection has a
+/// transaction open runs in it (both providers attach it).
 /// </summary>
 internal static class StateCommands
 {
-    public static SqliteCommand Command(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    public static DbCommand Command(this DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, Bind(value));
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = Bind(value);
+            command.Parameters.Add(parameter);
         }
         return command;
     }
 
-    public static int Execute(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    public static int Execute(this DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.Command(sql, parameters);
         return command.ExecuteNonQuery();
     }
 
-    public static object? Scalar(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    public static object? Scalar(this DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.Command(sql, parameters);
-        return command.ExecuteScalar();
+        return command.ExecuteScalar() is var value && value is DBNull ? null : value;
     }
 
+    /// <summary>A COUNT or MAX as a long: SQLite answers Int64, PostgreSQL bigint or integer.</summary>
+    public static long Count(this DbConnection connection, string sql, params (string Name, object? Value)[] parameters) =>
+        Convert.ToInt64(connection.Scalar(sql, parameters) ?? 0L, CultureInfo.InvariantCulture);
+
     /// <summary>Every row, each made by <paramref name="row"/> (which reads the current one).</summary>
-    public static List<T> Read<T>(this SqliteConnection connection, string sql, Func<SqliteDataReader, T> row,
+    public static List<T> Read<T>(this DbConnection connection, string sql, Func<DbDataReader, T> row,
         params (string Name, object? Value)[] parameters)
     {
         using var command = connection.Command(sql, parameters);
@@ -47,18 +56,23 @@ internal static class StateCommands
         return rows;
     }
 
-    public static DateTimeOffset GetTime(this SqliteDataReader reader, int ordinal) => StateTime.FromText(reader.GetString(ordinal));
+    // integers: SQLite has one 64-bit type, the PostgreSQL tables use integer and bigint; convert rather than cast
+    public static long GetLong(this DbDataReader reader, int ordinal) => Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
-    public static DateTimeOffset? GetTimeOrNull(this SqliteDataReader reader, int ordinal) =>
+    public static int GetInt(this DbDataReader reader, int ordinal) => Convert.ToInt32(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset GetTime(this DbDataReader reader, int ordinal) => StateTime.FromText(reader.GetString(ordinal));
+
+    public static DateTimeOffset? GetTimeOrNull(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetTime(ordinal);
 
-    public static Timestamp? GetTimestampOrNull(this SqliteDataReader reader, int ordinal) =>
+    public static Timestamp? GetTimestampOrNull(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : Timestamp.FromDateTimeOffset(reader.GetTime(ordinal));
 
-    public static string? GetStringOrNull(this SqliteDataReader reader, int ordinal) =>
+    public static string? GetStringOrNull(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    public static byte[]? GetBytesOrNull(this SqliteDataReader reader, int ordinal) =>
+    public static byte[]? GetBytesOrNull(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : (byte[])reader.GetValue(ordinal);
 
     private static object Bind(object? value) => value switch

@@ -1,29 +1,44 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using CertFleet.Coordinator.State.Engines;
 
 namespace CertFleet.Coordinator.State;
 
 /// <summary>
-/// The coordinator's embedded SQLite database (&lt;state-dir&gt;/state.db, WAL mode, fsync on commit), shared by the
-/// stores of each area. Opening it brings its schema to the latest version (<see cref="StateSchema"/>), or refuses a
-/// database a newer coordinator made (<see cref="StateSchemaException"/>) before anything in it changes.
+/// The coordinator's state database, shared by the stores of each area: embedded SQLite (&lt;state-dir&gt;/state.db,
+/// the default) or a PostgreSQL database that a coordinator group shares. Opening it brings its schema to the latest
+/// version (<see cref="StateSchema"/>), or refuses a database a newer coordinator made (<see cref="StateSchemaException"/>)
+/// before anything in it changes. Every write goes through <see cref="BeginWrite"/>, which checks the coordinator's
+/// <see cref="Fence"/>: once a coordinator runs on the database, only the one holding the lease writes.
 /// </summary>
-public sealed class StateDatabase
+public sealed class StateDatabase : IDisposable
 {
-    private readonly string _connectionString;
-
-    public StateDatabase(string stateDirectory)
+    public StateDatabase(string stateDirectory) : this(new SqliteEngine(stateDirectory))
     {
-        Path = System.IO.Path.Combine(stateDirectory, "state.db");
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
-        using var connection = Open();
-        // first, while nothing is written: even switching the journal mode would change a newer program's file
-        StateSchema.RefuseNewer(connection, Path);
-        // WAL: readers never block the writer; synchronous=FULL: a committed step survives power loss.
-        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-        Migrated = StateSchema.Migrate(connection, Path);
     }
 
-    public string Path { get; }
+    internal StateDatabase(StateEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        Engine = engine;
+        using (var connection = Open())
+        {
+            // first, while nothing is written: even switching SQLite's journal mode would change a newer program's file
+            StateSchema.RefuseNewer(engine, connection);
+        }
+        (engine as SqliteEngine)?.UseWriteAheadLog();
+        using (var connection = Open())
+        {
+            Migrated = StateSchema.Migrate(engine, connection);
+        }
+    }
+
+    /// <summary>Where the state is: state.db's path, or the PostgreSQL URL without its password.</summary>
+    public string Path => Engine.Location;
+
+    internal StateEngine Engine { get; }
+
+    /// <summary>Who may write: the coordinator that holds the lease (<see cref="Group.CoordinatorLease"/>).</summary>
+    internal WriteFence Fence { get; } = new();
 
     /// <summary>The schema steps this open applied, oldest first; empty when the database was at the latest version.</summary>
     internal IReadOnlyList<SchemaMigration> Migrated { get; }
@@ -54,38 +69,54 @@ public sealed class StateDatabase
         }
     }
 
-    public SqliteConnection Open() => Open(durable: true);
+    public DbConnection Open() => Open(durable: true);
+
+    /// <summary>A connection whose commits are fsynced (<paramref name="durable"/>, the default) or may lose the newest on a crash (SqliteEngine.Open).</summary>
+    public DbConnection Open(bool durable) => Engine.Open(durable);
 
     /// <summary>
-    /// A connection whose commits are fsynced (<paramref name="durable"/>, the default), or only written to the WAL:
-    /// for data the agents send again anyway (inventory reports, last seen), where a power cut may lose the newest
-    /// commits but never the order or the database. An fsync per report capped an inventory round of 2,000 agents
-    /// at the disk's fsync rate (docs/PERFORMANCE.md). A later durable commit syncs the earlier ones with it.
+    /// A write transaction on <paramref name="connection"/> that holds the coordinator's lease until it commits:
+    /// it fails with <see cref="LeaseLostException"/>, having written nothing, when another coordinator took the lease
+    /// (this one was paused or cut off past its expiry), and on PostgreSQL it keeps the lease row from changing hands
+    /// until it commits, so a coordinator taking over reads the state after every write of the one before.
     /// </summary>
-    public SqliteConnection Open(bool durable)
+    internal DbTransaction BeginWrite(DbConnection connection, bool durable = true)
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        // set on every open: pooled connections keep the last setting
-        connection.Execute(durable
-            ? "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"
-            : "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
-        return connection;
+        var transaction = Engine.BeginWrite(connection);
+        try
+        {
+            if (!durable)
+            {
+                Engine.RelaxCommit(connection);
+            }
+            Fence.Check(connection, Engine);
+            return transaction;
+        }
+        catch
+        {
+            transaction.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>One statement on a connection of its own (<see cref="Open(bool)"/>): the rows it changed.</summary>
+    /// <summary>One statement in a write transaction of its own (<see cref="BeginWrite"/>): the rows it changed.</summary>
     internal int Execute(string sql, params (string Name, object? Value)[] parameters) => Execute(durable: true, sql, parameters);
 
     internal int Execute(bool durable, string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = Open(durable);
-        return connection.Execute(sql, parameters);
+        using var transaction = BeginWrite(connection, durable);
+        var changed = connection.Execute(sql, parameters);
+        transaction.Commit();
+        return changed;
     }
 
     /// <summary>One query on a connection of its own: every row, each made by <paramref name="row"/>.</summary>
-    internal List<T> Read<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] parameters)
+    internal List<T> Read<T>(string sql, Func<DbDataReader, T> row, params (string Name, object? Value)[] parameters)
     {
         using var connection = Open();
         return connection.Read(sql, row, parameters);
     }
+
+    public void Dispose() => Engine.Dispose();
 }

@@ -1,14 +1,15 @@
-using System.Globalization;
+using System.Data.Common;
+using CertFleet.Coordinator.State.Engines;
 using CertFleet.Coordinator.State.Migrations;
-using Microsoft.Data.Sqlite;
 
 namespace CertFleet.Coordinator.State;
 
 /// <summary>
-/// The state database's schema history, in one place: the steps in order, the version each leaves the database at
-/// (kept in <c>PRAGMA user_version</c>), and how a database is brought to the latest. Every table of every store is
-/// made and changed here, never by a store. A change to the schema is a new step at the end of <see cref="Migrations"/>;
-/// a released step is never edited, since databases out there already went through it.
+/// The state database's schema history, in one place and one for both engines: the steps in order, the version each
+/// leaves the database at (SQLite keeps it in <c>PRAGMA user_version</c>, PostgreSQL in a one-row table), and how a
+/// database is brought to the latest. Every table of every store is made and changed here, never by a store. A
+/// change to the schema is a new step at the end of <see cref="Migrations"/>, in both engines' SQL; a released step
+/// is never edited, since databases out there already went through it.
 /// </summary>
 internal static class StateSchema
 {
@@ -16,25 +17,24 @@ internal static class StateSchema
     [
         UnversionedTables.Migration,
         TimesAsText.Migration,
+        CoordinatorGroup.Migration,
     ];
 
     public static int Latest => Migrations[^1].Version;
-
-    public static int Version(SqliteConnection connection) =>
-        Convert.ToInt32(connection.Scalar("PRAGMA user_version"), CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Refuses, before anything is written, a database a newer program made (<see cref="StateSchemaException"/>): this
     /// one would misread what it does not know, and a step back is not possible.
     /// </summary>
-    public static void RefuseNewer(SqliteConnection connection, string path)
+    public static void RefuseNewer(StateEngine engine, DbConnection connection)
     {
-        var version = Version(connection);
+        ArgumentNullException.ThrowIfNull(engine);
+        var version = engine.SchemaVersion(connection);
         if (version > Latest)
         {
-            throw new StateSchemaException($"{path} is at schema version {version}, which a newer certfleet-coordinator "
+            throw new StateSchemaException($"{engine.Location} is at schema version {version}, which a newer certfleet-coordinator "
                 + $"wrote; this one knows versions up to {Latest} and changed nothing in it. Upgrade certfleet-coordinator "
-                + "(install the release that wrote it, or a newer one), or give it a state dir of its own.");
+                + "(install the release that wrote it, or a newer one), or give it a database of its own.");
         }
     }
 
@@ -43,41 +43,40 @@ internal static class StateSchema
     /// so a crash leaves the database at a step's start or at its end. Returns the steps applied (none when the
     /// database was at the latest version: then nothing is written).
     /// </summary>
-    public static IReadOnlyList<SchemaMigration> Migrate(SqliteConnection connection, string path)
+    public static IReadOnlyList<SchemaMigration> Migrate(StateEngine engine, DbConnection connection)
     {
-        RefuseNewer(connection, path);
-        if (Version(connection) == Latest)
+        ArgumentNullException.ThrowIfNull(engine);
+        RefuseNewer(engine, connection);
+        if (engine.SchemaVersion(connection) == Latest)
         {
             return [];
         }
         var applied = new List<SchemaMigration>();
-        // a step may rebuild a table that others refer to, which SQLite allows only with the checks off (and only
-        // outside a transaction); each step is checked for dangling references before it commits instead
-        connection.Execute("PRAGMA foreign_keys=OFF");
+        engine.BeforeMigration(connection);
         try
         {
             foreach (var migration in Migrations)
             {
-                // IMMEDIATE: a second coordinator opening the same state dir waits here, then finds the step done
-                using var transaction = connection.BeginTransaction(deferred: false);
-                RefuseNewer(connection, path);
-                if (Version(connection) >= migration.Version)
+                // a second coordinator migrating the same database waits here, then finds the step done
+                using var transaction = engine.BeginMigration(connection);
+                RefuseNewer(engine, connection);
+                if (engine.SchemaVersion(connection) >= migration.Version)
                 {
                     continue;
                 }
-                migration.Sqlite(connection);
-                if (connection.Read("PRAGMA foreign_key_check", row => row.GetString(0)) is { Count: > 0 } broken)
+                engine.ApplyStep(connection, migration);
+                if (engine.DanglingReferences(connection) is { Count: > 0 } broken)
                 {
-                    throw new InvalidOperationException($"schema step {migration.Version} ({migration.Name}) left rows of {string.Join(", ", broken.Distinct())} referring to nothing");
+                    throw new InvalidOperationException($"schema step {migration.Version} ({migration.Name}) left rows of {string.Join(", ", broken)} referring to nothing");
                 }
-                connection.Execute($"PRAGMA user_version = {migration.Version.ToString(CultureInfo.InvariantCulture)}");
+                engine.SetSchemaVersion(connection, migration.Version);
                 transaction.Commit();
                 applied.Add(migration);
             }
         }
         finally
         {
-            connection.Execute("PRAGMA foreign_keys=ON");
+            engine.AfterMigration(connection);
         }
         return applied;
     }

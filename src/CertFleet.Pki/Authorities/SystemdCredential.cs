@@ -4,7 +4,8 @@ namespace CertFleet.Pki.Authorities;
 public static class SystemdCredential
 {
     /// <summary>The credential's file, or null with <paramref name="problem"/> saying why (a path given, or not run by systemd).</summary>
-    public static string? Resolve(string option, string name, Func<string, string?> environment, out string? problem)
+    /// <param name="fileOption">the option that gives the same from a file, named in the problem; null: the CA key's passphrase or PIN file</param>
+    public static string? Resolve(string option, string name, Func<string, string?> environment, out string? problem, string? fileOption = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(environment);
@@ -17,11 +18,13 @@ public static class SystemdCredential
         var folder = environment("CREDENTIALS_DIRECTORY");
         if (string.IsNullOrEmpty(folder))
         {
-            var (secret, fileOption) = option == ClusterAuthorityArguments.PinCredential
-                ? ("pin", ClusterAuthorityArguments.PinFile)
-                : ("passphrase", ClusterAuthorityArguments.PassphraseFile);
+            var (secret, otherOption) = fileOption is not null
+                ? ("secret", fileOption)
+                : option == ClusterAuthorityArguments.PinCredential
+                    ? ("pin", ClusterAuthorityArguments.PinFile)
+                    : ("passphrase", ClusterAuthorityArguments.PassphraseFile);
             problem = $"{option} {name}: $CREDENTIALS_DIRECTORY is not set; run under systemd with "
-                + $"LoadCredential={name}:/path/to/{secret} (or LoadCredentialEncrypted=), or use {fileOption}";
+                + $"LoadCredential={name}:/path/to/{secret} (or LoadCredentialEncrypted=), or use {otherOption}";
             return null;
         }
         return Path.Combine(folder, name);

@@ -121,7 +121,7 @@ public sealed class CoordinatorConfigFileTests : IDisposable
         Assert.Null(parsed.Options);
         Assert.Equal(
             [$"{config}:3: listen is already given on line 1; give it once",
-             $"{config}:4: expected `key: value` with key one of auto-renew-within, ca-cert, ca-key, ca-key-passphrase-credential, ca-key-passphrase-file, ca-key-pin-credential, ca-key-pin-file, listen, metrics-listen, notify-alertmanager, notify-webhook, state-dir, window"],
+             $"{config}:4: expected `key: value` with key one of auto-renew-within, ca-cert, ca-key, ca-key-passphrase-credential, ca-key-passphrase-file, ca-key-pin-credential, ca-key-pin-file, database, database-password-credential, database-password-file, lease-duration, listen, metrics-listen, notify-alertmanager, notify-webhook, state-dir, window"],
             parsed.Problems);
     }
 

@@ -4,6 +4,7 @@ using CertFleet.Coordinator.Enrollment;
 using CertFleet.Coordinator.Fleet;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.State;
+using CertFleet.Coordinator.Group;
 using CertFleet.Protocol.V1;
 using CertFleet.Testing;
 using Google.Protobuf.WellKnownTypes;
@@ -164,9 +165,13 @@ public sealed partial class StateSchemaTests : IDisposable
         }, []);
         rollouts.Transition("r-1", [RolloutState.Running], RolloutState.Completed, "", now);
         audit.Append(new AuditRecord(AuditKinds.Issued, "coordinator") { Node = "worker-1", NotAfter = time.GetUtcNow().AddDays(365) });
+        using var lease = new CoordinatorLease(database, "https://127.0.0.1:9443", TimeSpan.FromSeconds(10), NullLogger<CoordinatorLease>.Instance);
+        lease.Round(atStart: true);
+        new CoordinatorMembers(database, lease).Record();
 
         var values = TimeValues(database.Path);
-        Assert.Equal(["audit.not_after", "audit.time", "enrollment_tokens.created_at", "enrollment_tokens.expires_at", "enrollment_tokens.used_at",
+        Assert.Equal(["audit.not_after", "audit.time", "coordinator_lease.acquired_at", "coordinator_lease.expires_at",
+            "coordinators.last_seen", "coordinators.started_at", "enrollment_tokens.created_at", "enrollment_tokens.expires_at", "enrollment_tokens.used_at",
             "nodes.enrolled_at", "nodes.last_report", "nodes.last_seen", "rollout_steps.finished_at", "rollout_steps.started_at",
             "rollouts.created_at", "rollouts.finished_at"], values.Keys.Order(StringComparer.Ordinal));
         Assert.All(values, v => Assert.Matches(TimeText(), v.Value));

@@ -45,7 +45,7 @@ public sealed class UnversionedStateTests : IDisposable
     {
         var database = new StateDatabase(_state);
 
-        Assert.Equal([1, 2], database.Migrated.Select(m => m.Version));
+        Assert.Equal(StateSchema.Migrations.Select(m => m.Version), database.Migrated.Select(m => m.Version));
         Assert.Equal(StateSchema.Latest, StateFiles.Scalar(StatePath, "PRAGMA user_version"));
         var after = StateFiles.Tables(StatePath);
         Assert.Equal(_before.Keys.Order(StringComparer.Ordinal), after.Keys.Order(StringComparer.Ordinal));

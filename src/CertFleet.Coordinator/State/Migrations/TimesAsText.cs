@@ -6,7 +6,8 @@ namespace CertFleet.Coordinator.State.Migrations;
 /// of ticks, while the audit's 100 ns ticks would have been cut to whole milliseconds) and because it is what an
 /// operator reads in `sqlite3`. Each table is rebuilt with TEXT columns, in its column order (some INSERTs name no
 /// columns), and its rows copied with their times converted; rebuilding, not only converting, so the declared
-/// types say what the columns hold.
+/// types say what the columns hold. PostgreSQL databases were made with text times (version 1's PostgreSQL form):
+/// nothing to do there.
 /// </summary>
 internal static class TimesAsText
 {
@@ -55,7 +56,7 @@ internal static class TimesAsText
             {Text("started_at")}, {Text("finished_at")} FROM rollout_steps;
         DROP TABLE rollout_steps;
         ALTER TABLE rollout_steps_v2 RENAME TO rollout_steps;
-        """);
+        """, postgres: "SELECT 1");
 
     /// <summary>
     /// Unix milliseconds as <see cref="StateTime"/> text, in integer arithmetic (a float would round some

@@ -1,0 +1,89 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using Npgsql;
+
+namespace CertFleet.Coordinator.State.Engines;
+
+/// <summary>
+/// State in a PostgreSQL database shared by a coordinator group (<see cref="PostgresLocation"/>). The schema version
+/// is a one-row table; migrations take a transaction-scoped advisory lock, so coordinators started together migrate
+/// one after the other. The slim data source: the stores use text, bytea and integers only, and it is the builder
+/// NativeAOT publishes without trimming warnings.
+/// </summary>
+internal sealed class PostgresEngine : StateEngine
+{
+    /// <summary>The advisory lock key of schema migrations (any constant; "cfmi" in ASCII).</summary>
+    private const long MigrationLock = 0x63666d69;
+
+    private readonly NpgsqlDataSource _source;
+
+    public PostgresEngine(PostgresLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        Location = location.Display;
+        _source = new NpgsqlSlimDataSourceBuilder(location.ConnectionString).Build();
+    }
+
+    public override string Name => "postgresql";
+
+    public override string Location { get; }
+
+    public override bool Shared => true;
+
+    // durability is the server's (synchronous_commit); a write that may lose its newest commits relaxes it per transaction
+    public override DbConnection Open(bool durable) => _source.OpenConnection();
+
+    public override DbTransaction BeginWrite(DbConnection connection) => connection.BeginTransaction(IsolationLevel.ReadCommitted);
+
+    /// <summary>
+    /// For data the agents send again (reports, last seen): the commit returns before the WAL is flushed, like
+    /// SQLite's synchronous=NORMAL; a crash of the server may lose the newest, never the order.
+    /// </summary>
+    public override void RelaxCommit(DbConnection connection) => connection.Execute("SET LOCAL synchronous_commit = off");
+
+    /// <summary>The advisory lock key of writes that take turns ("cftt").</summary>
+    private const long TurnLock = 0x63667474;
+
+    public override void TakeTurns(DbConnection connection) => connection.Execute("SELECT pg_advisory_xact_lock(@key)", ("@key", TurnLock));
+
+    public override string KeepIdentity => "OVERRIDING SYSTEM VALUE";
+
+    // the names are the transfer's constants, not input
+    public override void AfterIdentityInsert(DbConnection connection, string table, string column) =>
+        connection.Execute($"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)");
+
+    public override string LockForShare => "FOR SHARE";
+
+    public override string LockForUpdate => "FOR UPDATE";
+
+    public override int SchemaVersion(DbConnection connection) =>
+        connection.Scalar("SELECT to_regclass('schema_version')::text") is null
+            ? 0
+            : Convert.ToInt32(connection.Scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version"), CultureInfo.InvariantCulture);
+
+    public override void SetSchemaVersion(DbConnection connection, int version) =>
+        connection.Execute("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@version)", ("@version", version));
+
+    public override DbTransaction BeginMigration(DbConnection connection)
+    {
+        var transaction = connection.BeginTransaction(IsolationLevel.ReadCommitted);
+        connection.Execute("SELECT pg_advisory_xact_lock(@key)", ("@key", MigrationLock));
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
+        return transaction;
+    }
+
+    public override void ApplyStep(DbConnection connection, SchemaMigration migration)
+    {
+        ArgumentNullException.ThrowIfNull(migration);
+        connection.Execute(migration.Postgres);
+    }
+
+    // PostgreSQL checks references at every statement: a step that broke one has failed already
+    public override IReadOnlyList<string> DanglingReferences(DbConnection connection) => [];
+
+    public override DateTimeOffset Now(DbConnection connection) =>
+        StateTime.FromText(connection.Scalar("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')") + "0Z");
+
+    public override void Dispose() => _source.Dispose();
+}
