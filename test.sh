@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every CertFleet test. Installs what the tests need when it is missing
 # (openssl, the etcd server and client, rsync, cfssl for the guide layouts, systemd-analyze, a C compiler, Prometheus and
-# Alertmanager, SoftHSM2 with opensc and OpenSSL's pkcs11 engine from Debian's packages), so it passes on a fresh
-# machine. Usage: ./test.sh [extra dotnet test arguments]
+# Alertmanager, SoftHSM2 with opensc and OpenSSL's pkcs11 engine, PostgreSQL from Debian's packages), so it passes on a
+# fresh machine. Usage: ./test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,6 +28,9 @@ command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanag
 command -v softhsm2-util >/dev/null || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null || missing+=(opensc)
 [ -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ] || missing+=(libengine-pkcs11-openssl)
+# the coordinator's PostgreSQL state engine: its tests run private servers with the server's own programs (initdb,
+# postgres, pg_isready, psql in /usr/lib/postgresql/VERSION/bin), as Debian's postgres user when run as root
+[ -x "$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | tail -1)" ] || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} (needed by the tests)"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
@@ -36,11 +39,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian's etcd-server package starts a default member on 127.0.0.1:2379; the tests run their own.
 # Debian's prometheus packages start theirs on :9090 and :9093 where systemd runs; the tests run their own on other ports.
-for service in etcd prometheus prometheus-alertmanager; do
+# Debian's postgresql starts its default cluster (VERSION/main on :5432), by systemd or, without it, by its init script;
+# no test uses it: each test class starts a private server of its own (own data folder, a free loopback port, in the
+# network namespace its test runs in) and stops it at the end.
+for service in etcd prometheus prometheus-alertmanager postgresql; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
     systemctl stop "$service" || true
   fi
 done
+if command -v pg_lsclusters >/dev/null; then
+  pg_lsclusters -h 2>/dev/null | awk '$4 ~ /^online/ { print $1, $2 }' | while read -r version cluster; do
+    pg_ctlcluster "$version" "$cluster" stop || true
+  done || true
+fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # the test hosts and the programs they start are short-lived: dynamic PGO's instrumented tier only costs them CPU (~7%)
