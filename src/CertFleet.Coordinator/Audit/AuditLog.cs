@@ -147,7 +147,7 @@ internal sealed partial class AuditLog : IDisposable
         using var connection = _database.Open();
         using var command = connection.Command("""
             SELECT sequence, time, kind, actor, node, path, subject, serial, not_after, previous_serial, reason, rollout_id, detail
-            FROM audit WHERE (@node IS NULL OR node = @node) AND (@since IS NULL OR time >= @since) AND sequence > @after
+            FROM audit WHERE (CAST(@node AS TEXT) IS NULL OR node = @node) AND (CAST(@since AS TEXT) IS NULL OR time >= @since) AND sequence > @after
             ORDER BY sequence
             """,
             ("@node", string.IsNullOrEmpty(node) ? null : node), ("@since", since), ("@after", afterSequence));

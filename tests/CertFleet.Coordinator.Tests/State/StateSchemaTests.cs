@@ -190,7 +190,9 @@ public sealed partial class StateSchemaTests : IDisposable
         {
             for (var i = 0; i < columns.Length; i++)
             {
-                if (columns[i] is "time" or "last_seen" or "last_report" or "not_after" || columns[i].EndsWith("_at", StringComparison.Ordinal))
+                // a table no store wrote to in the test (renewed CA certificates) has no value to look at
+                if ((columns[i] is "time" or "last_seen" or "last_report" or "not_after" || columns[i].EndsWith("_at", StringComparison.Ordinal))
+                    && rows.Any(r => r[i] is not null))
                 {
                     values[$"{table}.{columns[i]}"] = Convert.ToString(rows.Select(r => r[i]).First(v => v is not null), System.Globalization.CultureInfo.InvariantCulture)!;
                 }
