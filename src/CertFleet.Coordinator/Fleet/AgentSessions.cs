@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CertFleet.Protocol.V1;
+using CertFleet.Coordinator.State;
 using Grpc.Core;
 
 namespace CertFleet.Coordinator.Fleet;
@@ -8,7 +9,8 @@ namespace CertFleet.Coordinator.Fleet;
 /// The connected agents, one session per node (a newer stream replaces an older one), and the gateway the rollouts
 /// use to ask them things. Async all the way: no thread per agent.
 /// </summary>
-internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessions> logger, TimeProvider time) : IAgentGateway
+/// <param name="lease">this coordinator's lease, whose URL is recorded as where each connected agent is (null in tests)</param>
+internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessions> logger, TimeProvider time, Group.CoordinatorLease? lease = null) : IAgentGateway
 {
     private readonly ConcurrentDictionary<string, AgentSession> _sessions = new(StringComparer.Ordinal);
 
@@ -53,7 +55,14 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
             return session;
         });
         replaced?.End("replaced by a newer connection from the same node");
-        nodes.Touch(node);
+        if (lease is not null)
+        {
+            nodes.Connected(node, lease.Url);
+        }
+        else
+        {
+            nodes.Touch(node);
+        }
         Log.Connected(logger, node, replaced is not null);
         var reason = "its stream ended";
         try
@@ -71,9 +80,25 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
         }
         finally
         {
-            _sessions.TryRemove(new KeyValuePair<string, AgentSession>(node, session));
+            if (_sessions.TryRemove(new KeyValuePair<string, AgentSession>(node, session)) && lease is not null)
+            {
+                RecordDisconnected(node, lease.Url);
+            }
             session.End(reason);
             Log.Disconnected(logger, node, reason);
+        }
+    }
+
+    private void RecordDisconnected(string node, string url)
+    {
+        try
+        {
+            nodes.Disconnected(node, url);
+        }
+        catch (Exception e) when (e is LeaseLostException or System.Data.Common.DbException)
+        {
+            // a standby (or a database away) writes nothing: the row names a coordinator that is not the active one
+            Log.NotRecorded(logger, node, e.Message);
         }
     }
 
@@ -135,5 +160,8 @@ internal sealed partial class AgentSessions(NodeStore nodes, ILogger<AgentSessio
 
         [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Agent {Node} answered {CorrelationId}, which nobody waits for (timed out or unknown)")]
         public static partial void UnexpectedAnswer(ILogger logger, string node, string correlationId);
+
+        [LoggerMessage(EventId = 306, Level = LogLevel.Debug, Message = "Agent {Node}'s disconnection not recorded: {Reason}")]
+        public static partial void NotRecorded(ILogger logger, string node, string reason);
     }
 }

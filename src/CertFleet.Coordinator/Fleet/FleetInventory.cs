@@ -2,8 +2,11 @@ using CertFleet.Protocol.V1;
 
 namespace CertFleet.Coordinator.Fleet;
 
-/// <summary>The persisted node records joined with which agents are connected right now.</summary>
-internal sealed class FleetInventory(NodeStore nodes, AgentSessions sessions) : IFleetInventory
+/// <summary>
+/// The persisted node records joined with which agents are connected right now: to this coordinator when it is the
+/// active one, else (a standby of a group) to the coordinator holding the lease, as the database says.
+/// </summary>
+internal sealed class FleetInventory(NodeStore nodes, AgentSessions sessions, Group.CoordinatorLease? lease = null) : IFleetInventory
 {
     private static readonly TimeSpan RefreshTimeout = TimeSpan.FromSeconds(60);
 
@@ -34,5 +37,10 @@ internal sealed class FleetInventory(NodeStore nodes, AgentSessions sessions) : 
     }
 
     private NodeRecord Record(StoredNode stored) =>
-        new(stored.Name, stored.Role, sessions.IsConnected(stored.Name), stored.LastReport, stored.Inventory, stored.ReportRefusal);
+        new(stored.Name, stored.Role, IsConnected(stored), stored.LastReport, stored.Inventory, stored.ReportRefusal);
+
+    private bool IsConnected(StoredNode stored) =>
+        lease is null || lease.IsActive
+            ? sessions.IsConnected(stored.Name)
+            : stored.ConnectedTo is not null && stored.ConnectedTo == lease.ActiveUrl;
 }

@@ -53,6 +53,14 @@ internal sealed class NodeStore(StateDatabase database, TimeProvider time)
         "UPDATE nodes SET report_refusal = @refusal, last_seen = @now WHERE name = @name",
         ("@name", node), ("@refusal", refusal), ("@now", Now()));
 
+    /// <summary>The node's agent connected to the coordinator at <paramref name="url"/> (standbys read it for status).</summary>
+    public void Connected(string node, string url) => database.Execute(durable: false,
+        "UPDATE nodes SET connected_to = @url, last_seen = @now WHERE name = @name", ("@name", node), ("@url", url), ("@now", Now()));
+
+    /// <summary>The node's agent left the coordinator at <paramref name="url"/> (unless it is connected elsewhere by now).</summary>
+    public void Disconnected(string node, string url) => database.Execute(durable: false,
+        "UPDATE nodes SET connected_to = NULL WHERE name = @name AND connected_to = @url", ("@name", node), ("@url", url));
+
     public void Touch(string node) => database.Execute(durable: false, "UPDATE nodes SET last_seen = @now WHERE name = @name", ("@name", node), ("@now", Now()));
 
     public bool Remove(string node) => database.Execute("DELETE FROM nodes WHERE name = @name", ("@name", node)) > 0;
@@ -76,7 +84,7 @@ internal sealed class NodeStore(StateDatabase database, TimeProvider time)
     private (List<StoredNode> Nodes, bool Stopped) Query(string where, long maxBytes, params (string Name, object? Value)[] parameters)
     {
         using var connection = database.Open();
-        using var command = connection.Command($"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial, report_refusal FROM nodes {where}", parameters);
+        using var command = connection.Command($"SELECT name, role, enrolled_at, last_seen, last_report, inventory, identity_serial, previous_serial, report_refusal, connected_to FROM nodes {where}", parameters);
         using var reader = command.ExecuteReader();
         var nodes = new List<StoredNode>();
         long bytes = 0;
@@ -97,7 +105,8 @@ internal sealed class NodeStore(StateDatabase database, TimeProvider time)
                 reader.GetBytesOrNull(5) is { } inventory ? InventoryReport.Parser.ParseFrom(inventory) : null,
                 reader.GetStringOrNull(6),
                 reader.GetStringOrNull(7),
-                reader.GetStringOrNull(8)));
+                reader.GetStringOrNull(8),
+                reader.GetStringOrNull(9)));
         }
         return (nodes, false);
     }

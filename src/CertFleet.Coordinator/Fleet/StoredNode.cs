@@ -5,11 +5,12 @@ namespace CertFleet.Coordinator.Fleet;
 /// <summary>
 /// A node as the database holds it. IdentitySerial is null only for a node enrolled before serials were kept;
 /// PreviousSerial is the identity a renewal replaced, until the new one is first seen at Connect; ReportRefusal says
-/// why the node's newest report was refused (Inventory is then the one before it).
+/// why the node's newest report was refused (Inventory is then the one before it); ConnectedTo is the coordinator its
+/// agent is connected to (as that coordinator last wrote it: stale after that coordinator died).
 /// </summary>
 internal sealed record StoredNode(string Name, NodeRole Role, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeen,
     DateTimeOffset? LastReport, InventoryReport? Inventory, string? IdentitySerial = null, string? PreviousSerial = null,
-    string? ReportRefusal = null)
+    string? ReportRefusal = null, string? ConnectedTo = null)
 {
     /// <summary>
     /// The live identity, or the one a renewal replaced as long as the new one was never used: an agent whose renewal

@@ -28,6 +28,15 @@ internal sealed class CoordinatorMembers(StateDatabase database, CoordinatorLeas
         transaction.Commit();
     }
 
+    /// <summary>The other coordinators seen in the last three lease durations: those that may take over from this one.</summary>
+    public IReadOnlyList<string> OthersRunning()
+    {
+        using var connection = database.Open();
+        var since = database.Engine.Now(connection) - 3 * lease.Duration;
+        return connection.Read("SELECT url FROM coordinators WHERE url <> @url AND last_seen > @since ORDER BY url LIMIT @limit",
+            row => row.GetString(0), ("@url", lease.Url), ("@since", since), ("@limit", (long)MaxListed));
+    }
+
     /// <summary>Every member, the active one first, then by URL; this coordinator marked as the one answering.</summary>
     public IReadOnlyList<CoordinatorMember> List()
     {

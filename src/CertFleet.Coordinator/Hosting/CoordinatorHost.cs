@@ -154,6 +154,14 @@ public static partial class CoordinatorHost
             await error.WriteLineAsync($"certfleet-coordinator: {e.Message}").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
         }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException && commandLine.Options.Database is { } database)
+        {
+            // exit 1: systemd starts it again (Restart=on-failure), and the database may be back by then
+            await error.WriteLineAsync($"certfleet-coordinator: the state database {database} cannot be used: {string.Join("; ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}; "
+                + "check that PostgreSQL runs and is reachable, and that --database's user, its password and pg_hba.conf let this "
+                + "coordinator in").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
         catch (Exception e)
         {
             // nothing expected it (the database could not be opened, ...): there is no host to log it yet
@@ -202,6 +210,9 @@ public static partial class CoordinatorHost
         var lease = services.GetRequiredService<CoordinatorLease>();
         var runner = services.GetRequiredService<RolloutRunner>();
         var sessions = services.GetRequiredService<AgentSessions>();
+        var authorities = services.GetRequiredService<Signing.ClusterAuthorities>();
+        // first the CA certificates the one before may have renewed, then the rollouts it left running
+        lease.BecameActive += authorities.Refresh;
         lease.BecameActive += runner.Wake;
         // the agents' streams go with the lease: each reconnects, and finds the active coordinator
         lease.SteppedDown += () => sessions.DisconnectAll("this coordinator stepped down to standby");

@@ -17,8 +17,20 @@ namespace CertFleet.Coordinator.Rollouts;
 /// (a RekeyRequest preview: nothing written), so the plan lists every file per node and phase, and every place the
 /// node cannot rotate.
 /// </summary>
-internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities authorities, SigningPolicy policy, TimeProvider time)
+/// <param name="members">the coordinator group: a re-key is refused while another coordinator of it runs (null: alone)</param>
+internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities authorities, SigningPolicy policy, TimeProvider time,
+    Group.CoordinatorMembers? members = null)
 {
+    /// <summary>
+    /// Why a coordinator group does not re-key yet: the new CA's key is made (or given) on the active coordinator and
+    /// kept in its state dir only, so a standby taking over mid-re-key could not sign with it. Until the group shares
+    /// it, the operator re-keys with one coordinator: the others stopped.
+    /// </summary>
+    public static string GroupRefusal(IEnumerable<string> others) => $"a CA re-key does not run while other coordinators of the group run "
+        + $"({string.Join(", ", others)}): the new CA key would exist on this coordinator only, and a standby taking over could not finish "
+        + "the re-key. Stop the other coordinators, re-key with this one, then copy its state dir's authorities/ folder to the others "
+        + "before starting them again";
+
     private const int MaxConcurrentPreviews = 16;
     private static readonly TimeSpan PreviewTimeout = TimeSpan.FromMinutes(1);
 
@@ -37,6 +49,10 @@ internal sealed class RekeyPlanner(IAgentGateway gateway, ClusterAuthorities aut
             // a node the re-key does not reach keeps trusting the old CA alone: once it is retired, that node's services fail
             var blockers = warnings.Where(w => w.Contains("is excluded", StringComparison.Ordinal)
                 || w.Contains("is not connected", StringComparison.Ordinal) || w.Contains("has not reported", StringComparison.Ordinal)).ToList();
+            if (members?.OthersRunning() is { Count: > 0 } others)
+            {
+                blockers.Add(GroupRefusal(others));
+            }
             var previews = await PreviewsAsync(nodes, pairs, blockers, cancellationToken).ConfigureAwait(false);
             var plan = new RolloutPlan();
             var now = time.GetUtcNow();

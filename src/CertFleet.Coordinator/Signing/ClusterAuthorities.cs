@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CertFleet.Coordinator.Hosting;
+using CertFleet.Coordinator.State;
 using CertFleet.Pki;
 using CertFleet.Pki.Authorities;
 using CertFleet.Pki.Certificates;
@@ -12,8 +13,9 @@ namespace CertFleet.Coordinator.Signing;
 
 /// <summary>
 /// The cluster CAs the coordinator signs with (every --ca-cert/--ca-key pair). A CA certificate renewed here
-/// (same key) replaces the loaded one in memory and is written to &lt;state-dir&gt;/authorities, so a restart
-/// keeps signing with it even though the --ca-cert file still holds the old one.
+/// (same key) replaces the loaded one in memory and is kept in the state database (<see cref="RenewedAuthorityStore"/>),
+/// so a restart, and every other coordinator of a group, signs with it even though the --ca-cert file still holds the
+/// old one. Releases before coordinator groups kept it in &lt;state-dir&gt;/authorities, which is still read.
 /// </summary>
 internal sealed partial class ClusterAuthorities : IDisposable
 {
@@ -21,14 +23,17 @@ internal sealed partial class ClusterAuthorities : IDisposable
     private readonly string _renewedDirectory;
     private readonly string _stateDirectory;
     private readonly ILogger<ClusterAuthorities> _logger;
+    private readonly RenewedAuthorityStore? _renewed;
     private List<CertificateAuthority> _authorities;
     private List<AuthorityRekey> _rekeys;
     private int _version;
 
-    public ClusterAuthorities(CoordinatorOptions options, ILogger<ClusterAuthorities> logger)
+    /// <param name="database">where renewed CA certificates are kept (null: the state dir's files, for tests of signing alone)</param>
+    public ClusterAuthorities(CoordinatorOptions options, ILogger<ClusterAuthorities> logger, StateDatabase? database = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
+        _renewed = database is null ? null : new RenewedAuthorityStore(database);
         _renewedDirectory = Path.Combine(options.StateDirectory, "authorities");
         _stateDirectory = options.StateDirectory;
         _authorities = options.ClusterAuthorities.Select(Load).ToList();
@@ -150,11 +155,19 @@ internal sealed partial class ClusterAuthorities : IDisposable
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(renewed);
-        Directory.CreateDirectory(_renewedDirectory);
-        var file = RenewedFile(renewed.SubjectPublicKeyInfoDer);
-        var temporary = file + ".tmp";
-        File.WriteAllText(temporary, renewed.ToPem());
-        File.Move(temporary, file, overwrite: true);
+        if (_renewed is not null)
+        {
+            // first: a coordinator that lost its group's lease fails here and keeps signing with what the group has
+            _renewed.Save(renewed);
+        }
+        else
+        {
+            Directory.CreateDirectory(_renewedDirectory);
+            var file = RenewedFile(renewed.SubjectPublicKeyInfoDer);
+            var temporary = file + ".tmp";
+            File.WriteAllText(temporary, renewed.ToPem());
+            File.Move(temporary, file, overwrite: true);
+        }
         lock (_gate)
         {
             _authorities = _authorities.Select(a => ReferenceEquals(a, current) ? a with { Certificate = renewed } : a).ToList();
@@ -185,14 +198,45 @@ internal sealed partial class ClusterAuthorities : IDisposable
         if (File.Exists(renewedFile))
         {
             var renewed = ReadCertificate(renewedFile);
-            if (renewed.NotAfter > certificate.NotAfter && renewed.SubjectDer.AsSpan().SequenceEqual(certificate.SubjectDer))
+            if (IsRenewalOf(renewed, certificate))
             {
                 Log.RenewedAuthorityLoaded(_logger, renewed.Subject, renewedFile, renewed.NotAfter);
                 certificate = renewed;
             }
         }
+        if (_renewed?.Find(certificate.SubjectPublicKeyInfoDer) is { } shared && IsRenewalOf(shared, certificate))
+        {
+            Log.RenewedAuthorityLoaded(_logger, shared.Subject, "the state database", shared.NotAfter);
+            certificate = shared;
+        }
         return new CertificateAuthority(certificate, key);
     }
+
+    /// <summary>
+    /// Signs with the newest certificate of each CA the group's database holds: run when this coordinator becomes the
+    /// active one, since the one before may have renewed a CA while this one stood by.
+    /// </summary>
+    public void Refresh()
+    {
+        if (_renewed is null)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            var refreshed = _authorities.Select(a => _renewed.Find(a.Certificate.SubjectPublicKeyInfoDer) is { } shared && IsRenewalOf(shared, a.Certificate)
+                ? a with { Certificate = shared }
+                : a).ToList();
+            if (!refreshed.SequenceEqual(_authorities))
+            {
+                _authorities = refreshed;
+                _version++;
+            }
+        }
+    }
+
+    private static bool IsRenewalOf(CertificateInfo renewed, CertificateInfo current) =>
+        renewed.NotAfter > current.NotAfter && renewed.SubjectDer.AsSpan().SequenceEqual(current.SubjectDer);
 
     private string RenewedFile(byte[] subjectPublicKeyInfo) =>
         Path.Combine(_renewedDirectory, Convert.ToHexString(SHA256.HashData(subjectPublicKeyInfo))[..16].ToLowerInvariant() + ".crt");

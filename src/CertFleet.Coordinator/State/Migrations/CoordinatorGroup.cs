@@ -10,6 +10,8 @@ namespace CertFleet.Coordinator.State.Migrations;
 /// <item><c>coordinator_group</c>: facts the group must agree on; the fleet CA every agent trusts.</item>
 /// <item><c>authority_certificates</c>: cluster CA certificates renewed with their own key (only the certificate:
 /// the keys are files each coordinator is given), so every coordinator signs with the renewed one.</item>
+/// <item><c>nodes.connected_to</c>: the coordinator a node's agent is connected to, so a standby's status says which
+/// agents are connected (to the active one) instead of none.</item>
 /// </list>
 /// </summary>
 internal static class CoordinatorGroup
@@ -23,6 +25,7 @@ internal static class CoordinatorGroup
             name TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE authority_certificates (
             key_id TEXT PRIMARY KEY, pem TEXT NOT NULL, not_after TEXT NOT NULL, saved_at TEXT NOT NULL);
+        ALTER TABLE nodes ADD COLUMN connected_to TEXT;
         """;
 
     public static SchemaMigration Migration { get; } = SchemaMigration.Sql(3, "the coordinator group's lease, members and shared CA certificates", Tables, Tables);
