@@ -96,6 +96,16 @@ public abstract class AuditLogTests(StateEngineUnderTest engine) : StateStoreTes
         Assert.Equal(fields, [read.Subject, read.Path, read.Reason, read.Detail]);
     }
 
+    [Fact]
+    public void Append_FieldWithNul_ReadBackWithTheNulSymbolInItsPlace()
+    {
+        using var audit = Log();
+
+        audit.Append(new AuditRecord(AuditKinds.Refused, "coordinator") { Subject = "CN=worker-1\0.evil.example", Reason = "NUL in the subject" });
+
+        Assert.Equal("CN=worker-1\u2400.evil.example", Assert.Single(audit.Read(null, null)).Subject);
+    }
+
     /// <summary><paramref name="pattern"/> repeated to exactly <paramref name="bytes"/> UTF-8 bytes (the rest filled with ASCII).</summary>
     private static string Fill(string pattern, int bytes)
     {

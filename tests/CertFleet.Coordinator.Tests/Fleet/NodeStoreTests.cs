@@ -48,6 +48,16 @@ public abstract class NodeStoreTests(StateEngineUnderTest engine) : StateStoreTe
     }
 
     [Fact]
+    public void RefuseReport_RefusalQuotingANul_ReadBackWithTheNulSymbolInItsPlace()
+    {
+        Nodes.Enroll("worker-1", NodeRole.Worker, "01");
+
+        Nodes.RefuseReport("worker-1", "a path with NUL: /etc/kubernetes/pki/a\0b.crt");
+
+        Assert.Equal("a path with NUL: /etc/kubernetes/pki/a\u2400b.crt", Nodes.Find("worker-1")!.ReportRefusal);
+    }
+
+    [Fact]
     public void SaveReport_OneMebibyte_ReadBackExactly()
     {
         Nodes.Enroll("worker-1", NodeRole.Worker, "01");

@@ -81,6 +81,20 @@ public abstract class RolloutStoreTests(StateEngineUnderTest engine) : StateStor
         Assert.Equal(step, Assert.Single(Store.Find("r-1")!.Steps));
     }
 
+    [Fact]
+    public void SaveStepsAndTransition_TextWithNul_ReadBackWithTheNulSymbolInItsPlace()
+    {
+        Store.Create(NewRollout("r-1"), []);
+        var step = new RolloutStep { Sequence = 1, Batch = 1, Kind = StepKind.Restart, Node = "master-1", State = StepState.Failed, ProbeOutput = "\0\0binary", Message = "probe: a\0b" };
+
+        Store.SaveSteps("r-1", step);
+        Store.Transition("r-1", [RolloutState.Running], RolloutState.Halted, "master-1: probe: a\0b", null);
+
+        var rollout = Store.Find("r-1")!;
+        Assert.Equal(("\u2400\u2400binary", "probe: a\u2400b"), (rollout.Steps[0].ProbeOutput, rollout.Steps[0].Message));
+        Assert.Equal("master-1: probe: a\u2400b", rollout.HaltReason);
+    }
+
     private static Rollout NewRollout(string id) =>
         new() { Id = id, State = RolloutState.Running, CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch), Request = new() };
 
