@@ -48,10 +48,13 @@ internal sealed class NodeStore(StateDatabase database, TimeProvider time)
         "UPDATE nodes SET inventory = @inventory, last_report = @now, last_seen = @now, report_refusal = NULL WHERE name = @name",
         ("@name", node), ("@inventory", report.ToByteArray()), ("@now", Now()));
 
-    /// <summary>The node's newest report was refused (<see cref="InventoryIntake"/>): its last one stays, with why beside it.</summary>
+    /// <summary>
+    /// The node's newest report was refused (<see cref="InventoryIntake"/>): its last one stays, with why beside it.
+    /// The refusal may quote what the node sent: a NUL in it is kept as U+2400, which PostgreSQL's text refuses.
+    /// </summary>
     public void RefuseReport(string node, string refusal) => database.Execute(durable: false,
         "UPDATE nodes SET report_refusal = @refusal, last_seen = @now WHERE name = @name",
-        ("@name", node), ("@refusal", refusal), ("@now", Now()));
+        ("@name", node), ("@refusal", refusal.Replace('\0', '\u2400')), ("@now", Now()));
 
     /// <summary>The node's agent connected to the coordinator at <paramref name="url"/> (standbys read it for status).</summary>
     public void Connected(string node, string url) => database.Execute(durable: false,
