@@ -50,11 +50,11 @@ internal sealed class NodeStore(StateDatabase database, TimeProvider time)
 
     /// <summary>
     /// The node's newest report was refused (<see cref="InventoryIntake"/>): its last one stays, with why beside it.
-    /// The refusal may quote what the node sent: a NUL in it is kept as U+2400, which PostgreSQL's text refuses.
+    /// The refusal may quote what the node sent: a NUL in it is kept as U+2400 (StateCommands), which PostgreSQL's text refuses.
     /// </summary>
     public void RefuseReport(string node, string refusal) => database.Execute(durable: false,
         "UPDATE nodes SET report_refusal = @refusal, last_seen = @now WHERE name = @name",
-        ("@name", node), ("@refusal", refusal.Replace('\0', '\u2400')), ("@now", Now()));
+        ("@name", node), ("@refusal", refusal), ("@now", Now()));
 
     /// <summary>The node's agent connected to the coordinator at <paramref name="url"/> (standbys read it for status).</summary>
     public void Connected(string node, string url) => database.Execute(durable: false,

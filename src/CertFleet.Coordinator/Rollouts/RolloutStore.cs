@@ -56,7 +56,7 @@ internal sealed class RolloutStore(StateDatabase database)
         using (var transaction = database.BeginWrite(connection))
         {
             var names = from.Select((_, i) => $"@from{i}").ToList();
-            var parameters = new List<(string, object?)> { ("@id", id), ("@state", to.ToText()), ("@finished", finishedAt), ("@reason", WithoutNul(haltReason)) };
+            var parameters = new List<(string, object?)> { ("@id", id), ("@state", to.ToText()), ("@finished", finishedAt), ("@reason", haltReason) };
             parameters.AddRange(from.Select((state, i) => (names[i], (object?)state.ToText())));
             if (connection.Execute(
                 $"UPDATE rollouts SET state = @state, finished_at = @finished, halt_reason = @reason WHERE id = @id AND state IN ({string.Join(", ", names)})",
@@ -194,12 +194,7 @@ internal sealed class RolloutStore(StateDatabase database)
                 started_at = excluded.started_at, finished_at = excluded.finished_at
             """,
             ("@id", rolloutId), ("@sequence", step.Sequence), ("@batch", step.Batch), ("@kind", step.Kind.ToText()), ("@node", step.Node),
-            ("@unit", step.Unit), ("@state", step.State.ToText()), ("@message", WithoutNul(step.Message)), ("@probe", WithoutNul(step.ProbeOutput)),
+            ("@unit", step.Unit), ("@state", step.State.ToText()), ("@message", step.Message), ("@probe", step.ProbeOutput),
             ("@started", step.StartedAt), ("@finished", step.FinishedAt));
 
-    /// <summary>
-    /// Text a node sent (probe output, messages quoting it) with NUL shown as U+2400, on both engines: PostgreSQL's
-    /// text refuses NUL, and saving a step whose probe printed one failed with 22021 (invalid byte sequence).
-    /// </summary>
-    private static string WithoutNul(string text) => text.Replace('\0', '\u2400');
 }

@@ -81,6 +81,9 @@ internal static class StateCommands
         DateTimeOffset time => StateTime.ToText(time),
         Timestamp timestamp => StateTime.ToText(timestamp.ToDateTimeOffset()),
         bool flag => flag ? 1 : 0,
+        // PostgreSQL's text refuses NUL (22021), which node-sent text may hold (a hostile CN=a\0.b, a probe's
+        // output): shown as U+2400 on both engines, so both keep the same text
+        string text => text.Replace('\0', '\u2400'),
         // an enum would be stored as its number, which no reader of the text columns expects
         System.Enum => throw new ArgumentException($"{value.GetType().Name} {value}: store states and kinds as their text (RolloutText)", nameof(value)),
         _ => value,

@@ -110,7 +110,8 @@ internal static class StateTransfer
             {
                 byte[] bytes => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)),
                 IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
-                var value => value.ToString(),
+                // as the copy wrote it (StateCommands: NUL as U+2400)
+                var value => value.ToString()?.Replace('\0', '\u2400'),
             }).Append('\u001f');
         }
         return text.ToString();
