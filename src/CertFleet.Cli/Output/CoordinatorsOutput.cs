@@ -7,7 +7,7 @@ namespace CertFleet.Cli.Output;
 /// <summary>
 /// `status`'s coordinators of the group (one for a coordinator on SQLite): a small COORDINATOR / ROLE / LAST SEEN
 /// table with the one that answered marked, or "coordinators": [{"url","role","lastSeen","answering"}]. A coordinator
-/// from before groups lists none: the table is left out, the JSON array is empty.
+/// from before groups lists none: both are left out, so its status prints exactly what it printed before.
 /// </summary>
 internal static class CoordinatorsOutput
 {
@@ -33,6 +33,10 @@ internal static class CoordinatorsOutput
 
     public static void WriteJson(Utf8JsonWriter json, RepeatedField<CoordinatorMember> coordinators)
     {
+        if (coordinators.Count == 0)
+        {
+            return;
+        }
         json.WriteStartArray("coordinators");
         foreach (var coordinator in coordinators)
         {

@@ -42,6 +42,25 @@ public sealed class CoordinatorGroupTests : IDisposable
     }
 
     [Fact]
+    public async Task WatchRollout_FirstCoordinatorUnreachable_StreamsFromTheSecond()
+    {
+        await using var second = await GroupCoordinator.StartAsync(_group, "127.0.161.15");
+        var config = _group.AdminConf($"{Unreachable},{second.Url}");
+        using var connection = new CertFleet.Cli.Fleet.CoordinatorConnection(CertFleet.Cli.Fleet.AdminConfigFile.Load(config));
+
+        using var watch = connection.Admin.WatchRollout(new RolloutId { Id = "r-1" });
+        var states = new List<RolloutState>();
+        while (await watch.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            states.Add(watch.ResponseStream.Current.State);
+        }
+
+        Assert.Equal([RolloutState.Running, RolloutState.Completed], states);
+        Assert.Equal(Grpc.Core.StatusCode.OK, watch.GetStatus().StatusCode);
+        Assert.Equal(["WatchRollout"], second.Calls);
+    }
+
+    [Fact]
     public async Task TokenCreate_StandbyNamesTheActive_GoesThereWithoutAskingTheOthers()
     {
         await using var standby = await GroupCoordinator.StartAsync(_group, "127.0.161.3");

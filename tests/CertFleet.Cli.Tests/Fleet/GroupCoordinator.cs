@@ -148,6 +148,13 @@ internal sealed class GroupCoordinator : IAsyncDisposable
             return Task.FromResult(response);
         }
 
+        public override async Task WatchRollout(RolloutId request, IServerStreamWriter<Rollout> responseStream, ServerCallContext context)
+        {
+            Owner.Calls.Enqueue("WatchRollout");
+            await responseStream.WriteAsync(new Rollout { Id = request.Id, State = RolloutState.Running });
+            await responseStream.WriteAsync(new Rollout { Id = request.Id, State = RolloutState.Completed });
+        }
+
         public override Task<ListRolloutsResponse> ListRollouts(ListRolloutsRequest request, ServerCallContext context)
         {
             Owner.Calls.Enqueue("ListRollouts");
