@@ -16,7 +16,8 @@ namespace CertFleet.Agent.Connection;
 /// <summary>
 /// The agent's life: identity first (enrolling once), then one Connect stream at a time: Hello, an inventory report,
 /// then the coordinator's requests served one by one in order, with heartbeats and periodic reports alongside.
-/// A broken stream is reopened with backoff; a refused enrollment stops the agent. The identity renews itself over
+/// A broken or refused stream is reopened on the next coordinator of the group (<see cref="CoordinatorGroup"/>), with
+/// backoff once every one has failed; a refused enrollment stops the agent. The identity renews itself over
 /// the mTLS channel when a third of its life is left; the stream is then reopened with the new one.
 /// </summary>
 internal sealed partial class AgentConnection(
@@ -50,9 +51,11 @@ internal sealed partial class AgentConnection(
             lifetime.StopApplication();
             return;
         }
+        var group = new CoordinatorGroup(options.Coordinators);
+        Uri? connectedTo = null;
         try
         {
-            for (var attempt = 0; !stoppingToken.IsCancellationRequested; attempt++)
+            for (var attempt = 0; !stoppingToken.IsCancellationRequested;)
             {
                 if (identity.Certificate.NotAfter.ToUniversalTime() < time.GetUtcNow().UtcDateTime)
                 {
@@ -65,17 +68,28 @@ internal sealed partial class AgentConnection(
                     lifetime.StopApplication();
                     return;
                 }
+                var coordinator = group.Current;
+                Exception? failure = null;
                 try
                 {
-                    var renewed = await SessionAsync(identity, () => attempt = 0, stoppingToken);
+                    var renewed = await SessionAsync(identity, coordinator, () =>
+                    {
+                        attempt = 0;
+                        group.Succeeded();
+                        if (connectedTo is not null && !Options.CoordinatorUrls.SameCoordinator(connectedTo, coordinator))
+                        {
+                            Log.Switched(logger, coordinator, connectedTo);
+                        }
+                        connectedTo = coordinator;
+                    }, stoppingToken);
                     if (renewed)
                     {
                         identity.Dispose();
                         identity = enroller.Reload();
-                        attempt = -1; // reconnect at once with the new identity
+                        attempt = 0; // reconnect at once with the new identity
                         continue;
                     }
-                    Log.Disconnected(logger, options.Coordinator, "the coordinator closed the stream");
+                    Log.Disconnected(logger, coordinator, "the coordinator closed the stream");
                 }
                 catch (Exception e) when (e is OperationCanceledException or RpcException && stoppingToken.IsCancellationRequested)
                 {
@@ -83,7 +97,8 @@ internal sealed partial class AgentConnection(
                 }
                 catch (Exception e) when (e is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidOperationException)
                 {
-                    Log.Disconnected(logger, options.Coordinator, e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message);
+                    failure = e;
+                    Log.Disconnected(logger, coordinator, e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message);
                 }
                 catch (PkiException e)
                 {
@@ -95,7 +110,14 @@ internal sealed partial class AgentConnection(
                     lifetime.StopApplication();
                     return;
                 }
-                var delay = ReconnectBackoff.Delay(attempt, Random.Shared);
+                // unreachable, a standby's refusal or a dropped stream: the next of the group at once (the active one
+                // first when the refusal named it), and a pause only when every one has failed
+                if (!group.Failed(failure))
+                {
+                    Log.TryingNext(logger, group.Current);
+                    continue;
+                }
+                var delay = ReconnectBackoff.Delay(attempt++, Random.Shared);
                 Log.Reconnecting(logger, delay.TotalSeconds);
                 try
                 {
@@ -113,10 +135,10 @@ internal sealed partial class AgentConnection(
         }
     }
 
-    /// <summary>Serves one Connect stream; true when it ended because the identity was renewed.</summary>
-    private async Task<bool> SessionAsync(AgentIdentity identity, Action connected, CancellationToken stoppingToken)
+    /// <summary>Serves one Connect stream with <paramref name="coordinator"/>; true when it ended because the identity was renewed.</summary>
+    private async Task<bool> SessionAsync(AgentIdentity identity, Uri coordinator, Action connected, CancellationToken stoppingToken)
     {
-        using var channel = CoordinatorChannels.ForIdentity(options.Coordinator, identity, reason => Log.Untrusted(logger, options.Coordinator, reason));
+        using var channel = CoordinatorChannels.ForIdentity(coordinator, identity, reason => Log.Untrusted(logger, coordinator, reason));
         var client = new AgentService.AgentServiceClient(channel);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var call = client.Connect(cancellationToken: session.Token);
@@ -126,14 +148,15 @@ internal sealed partial class AgentConnection(
         hello.RecentSteps.Add(journal.Recent(RecentStepsInHello).Select(e => e.ToResult()));
         await sender.SendAsync(new AgentMessage { Hello = hello }, session.Token);
         await SendReportAsync(sender, session.Token);
+        ThrowIfRefused(call);
         connected();
-        Log.Connected(logger, options.Coordinator, options.Node);
+        Log.Connected(logger, coordinator, options.Node);
 
         var background = new[]
         {
-            EveryAsync(options.HeartbeatInterval, () => sender.SendAsync(new AgentMessage { Heartbeat = new Heartbeat { SentAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()) } }, session.Token), session),
-            EveryAsync(options.ReportInterval, () => SendReportAsync(sender, session.Token), session),
-            RenewIdentityWhenDueAsync(identity, session),
+            EveryAsync(coordinator, options.HeartbeatInterval, () => sender.SendAsync(new AgentMessage { Heartbeat = new Heartbeat { SentAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()) } }, session.Token), session),
+            EveryAsync(coordinator, options.ReportInterval, () => SendReportAsync(sender, session.Token), session),
+            RenewIdentityWhenDueAsync(identity, coordinator, session),
         };
         try
         {
@@ -169,7 +192,7 @@ internal sealed partial class AgentConnection(
     private volatile bool _identityRenewed;
 
     /// <summary>Waits until the identity is due, renews it over this channel's credentials, then ends the session.</summary>
-    private async Task RenewIdentityWhenDueAsync(AgentIdentity identity, CancellationTokenSource session)
+    private async Task RenewIdentityWhenDueAsync(AgentIdentity identity, Uri coordinator, CancellationTokenSource session)
     {
         var failed = false;
         try
@@ -185,7 +208,7 @@ internal sealed partial class AgentConnection(
                         continue; // a long wait is cut into days; a retry after a failure is not
                     }
                 }
-                if (await enroller.RenewAsync(identity, session.Token))
+                if (await enroller.RenewAsync(identity, coordinator, session.Token))
                 {
                     _identityRenewed = true;
                     await session.CancelAsync();
@@ -199,6 +222,28 @@ internal sealed partial class AgentConnection(
         }
     }
 
+    /// <summary>
+    /// A standby refuses the stream at once, and the writes before may have been taken before its answer came: a
+    /// stream already ended with an error was never a connection (the agent would otherwise call it one and lose its
+    /// backoff). A refusal that comes later still ends the session as any lost stream does.
+    /// </summary>
+    private static void ThrowIfRefused(AsyncDuplexStreamingCall<AgentMessage, CoordinatorMessage> call)
+    {
+        Status status;
+        try
+        {
+            status = call.GetStatus();
+        }
+        catch (InvalidOperationException)
+        {
+            return; // still open: the coordinator took it
+        }
+        if (status.StatusCode != StatusCode.OK)
+        {
+            throw new RpcException(status, call.GetTrailers());
+        }
+    }
+
     private async Task SendReportAsync(StreamSender sender, CancellationToken cancellationToken)
     {
         var report = inventory.Handle();
@@ -207,7 +252,7 @@ internal sealed partial class AgentConnection(
     }
 
     /// <summary>Runs <paramref name="action"/> every period until the session ends; a failure ends the session.</summary>
-    private async Task EveryAsync(TimeSpan period, Func<Task> action, CancellationTokenSource session)
+    private async Task EveryAsync(Uri coordinator, TimeSpan period, Func<Task> action, CancellationTokenSource session)
     {
         using var timer = new PeriodicTimer(period, time);
         try
@@ -222,7 +267,7 @@ internal sealed partial class AgentConnection(
         }
         catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or PkiException)
         {
-            Log.Disconnected(logger, options.Coordinator, e.Message);
+            Log.Disconnected(logger, coordinator, e.Message);
             await session.CancelAsync();
         }
     }
@@ -237,6 +282,12 @@ internal sealed partial class AgentConnection(
 
         [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Reconnecting in {DelaySeconds:0.0} s")]
         public static partial void Reconnecting(ILogger logger, double delaySeconds);
+
+        [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "Trying coordinator {Coordinator}, the next of the group")]
+        public static partial void TryingNext(ILogger logger, Uri coordinator);
+
+        [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Now connected to coordinator {Coordinator} instead of {Previous}")]
+        public static partial void Switched(ILogger logger, Uri coordinator, Uri previous);
 
         [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Coordinator {Coordinator} not trusted: {Reason}")]
         public static partial void Untrusted(ILogger logger, Uri coordinator, string reason);

@@ -11,8 +11,9 @@ namespace CertFleet.Agent.Enrollment;
 
 /// <summary>
 /// Loads the agent identity from the state folder, or enrolls once with the bootstrap token: a new P-256 key made
-/// here, a CSR with CN = node name, sent over TLS pinned to the CA hash. An unreachable coordinator is retried with
-/// backoff; a refusal is final.
+/// here, a CSR with CN = node name, sent over TLS pinned to the CA hash. An unreachable coordinator, or a standby of
+/// the group, hands over to the next coordinator listed; when none took it, all are retried with backoff. A refusal
+/// (token, pin) is final.
 /// </summary>
 internal sealed partial class Enroller(AgentOptions options, TimeProvider time, ILogger<Enroller> logger)
 {
@@ -39,35 +40,43 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
         var request = new CertificateRequest(new X500DistinguishedName("CN=" + options.Node.Replace(",", "\\,", StringComparison.Ordinal)), key, HashAlgorithmName.SHA256);
         var csr = request.CreateSigningRequest();
 
-        for (var attempt = 0; ; attempt++)
+        var group = new CoordinatorGroup(options.Coordinators);
+        for (var attempt = 0; ;)
         {
+            var coordinator = group.Current;
             string? trustProblem = null;
             try
             {
-                using var fleetCa = await DiscoverPinnedCaAsync(cancellationToken);
-                using var channel = CoordinatorChannels.ForEnrollment(options.Coordinator, fleetCa, reason => trustProblem = reason);
+                using var fleetCa = await DiscoverPinnedCaAsync(coordinator, cancellationToken);
+                using var channel = CoordinatorChannels.ForEnrollment(coordinator, fleetCa, reason => trustProblem = reason);
                 var client = new AgentService.AgentServiceClient(channel);
                 var response = await client.EnrollAsync(
                     new EnrollRequest { Token = options.Token, Node = options.Node, CsrDer = ByteString.CopyFrom(csr) },
                     deadline: time.GetUtcNow().UtcDateTime.AddSeconds(30), cancellationToken: cancellationToken);
                 Store(response, key);
-                Log.Enrolled(logger, options.Node, options.Coordinator, response.Role);
+                Log.Enrolled(logger, options.Node, coordinator, response.Role);
                 return _store.Load();
             }
             catch (RpcException e) when (trustProblem is not null)
             {
-                throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {options.Coordinator} is not the one pinned by --ca-hash: {trustProblem}", e);
+                throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {coordinator} is not the one pinned by --ca-hash: {trustProblem}", e);
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.PermissionDenied or StatusCode.Unauthenticated
                 or StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.AlreadyExists or StatusCode.NotFound)
             {
                 throw new EnrollmentRejectedException(
-                    $"enrollment refused by {options.Coordinator}: {e.Status.Detail} ({e.StatusCode}); make a new token with `certfleet token create --node {options.Node}` and start again", e);
+                    $"enrollment refused by {coordinator}: {e.Status.Detail} ({e.StatusCode}); make a new token with `certfleet token create --node {options.Node}` and start again", e);
             }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
-                var delay = ReconnectBackoff.Delay(attempt, Random.Shared);
-                Log.EnrollRetry(logger, options.Coordinator, e.Status.Detail, delay.TotalSeconds);
+                // unreachable, or a standby (which refuses Enroll): the next of the group, and a pause only after all of them
+                if (!group.Failed(e))
+                {
+                    Log.EnrollTryNext(logger, coordinator, e.Status.Detail, group.Current);
+                    continue;
+                }
+                var delay = ReconnectBackoff.Delay(attempt++, Random.Shared);
+                Log.EnrollRetry(logger, coordinator, e.Status.Detail, delay.TotalSeconds);
                 await Task.Delay(delay, time, cancellationToken);
             }
         }
@@ -79,9 +88,10 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
     /// <summary>
     /// Renews the agent's identity over mTLS with the current one (Enroll with no token, the coordinator's renewal
     /// path): a new key made here, the certificate stored beside the live pair and promoted only when it matches.
+    /// Asked of <paramref name="coordinator"/>, the one the agent is connected to (the active one of a group).
     /// Returns false, with the reason logged, when the coordinator is unreachable or refuses; the live identity stays.
     /// </summary>
-    public async Task<bool> RenewAsync(AgentIdentity current, CancellationToken cancellationToken)
+    public async Task<bool> RenewAsync(AgentIdentity current, Uri coordinator, CancellationToken cancellationToken)
     {
         using var key = _store.CreateNextKey();
         var csr = new CertificateRequest(new X500DistinguishedName("CN=" + options.Node.Replace(",", "\\,", StringComparison.Ordinal)), key, HashAlgorithmName.SHA256)
@@ -89,7 +99,7 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
         string? trustProblem = null;
         try
         {
-            using var channel = CoordinatorChannels.ForIdentity(options.Coordinator, current, reason => trustProblem = reason);
+            using var channel = CoordinatorChannels.ForIdentity(coordinator, current, reason => trustProblem = reason);
             var response = await new AgentService.AgentServiceClient(channel).EnrollAsync(
                 new EnrollRequest { Node = options.Node, CsrDer = ByteString.CopyFrom(csr) },
                 deadline: time.GetUtcNow().UtcDateTime.AddSeconds(30), cancellationToken: cancellationToken);
@@ -127,10 +137,10 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
     /// Asks the coordinator for its fleet CA and keeps it only when its SubjectPublicKeyInfo hashes to --ca-hash and it
     /// issued the certificate the coordinator presented; only then is the token sent.
     /// </summary>
-    private async Task<X509Certificate2> DiscoverPinnedCaAsync(CancellationToken cancellationToken)
+    private async Task<X509Certificate2> DiscoverPinnedCaAsync(Uri coordinator, CancellationToken cancellationToken)
     {
         X509Certificate2? presented = null;
-        using var channel = CoordinatorChannels.ForDiscovery(options.Coordinator, server => presented = server);
+        using var channel = CoordinatorChannels.ForDiscovery(coordinator, server => presented = server);
         var response = await new AgentService.AgentServiceClient(channel).DiscoverAsync(new DiscoverRequest(),
             deadline: time.GetUtcNow().UtcDateTime.AddSeconds(30), cancellationToken: cancellationToken);
         using (presented)
@@ -139,15 +149,15 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
             if (!CryptographicOperations.FixedTimeEquals(CoordinatorTrust.SpkiHash(fleetCa), options.CaHash!))
             {
                 fleetCa.Dispose();
-                throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {options.Coordinator} is not the one pinned by "
+                throw new EnrollmentRejectedException($"enrollment refused: the coordinator at {coordinator} is not the one pinned by "
                     + "--ca-hash: its CA has another hash; check --ca-hash against `certfleet token create --print-join-command`");
             }
             if (presented is null)
             {
                 fleetCa.Dispose();
-                throw new EnrollmentRejectedException($"enrollment refused: the server at {options.Coordinator} presented no certificate");
+                throw new EnrollmentRejectedException($"enrollment refused: the server at {coordinator} presented no certificate");
             }
-            if (!CoordinatorTrust.IsCoordinator(presented, [], fleetCa, options.Coordinator, out var reason))
+            if (!CoordinatorTrust.IsCoordinator(presented, [], fleetCa, coordinator, out var reason))
             {
                 // the token is worth a node identity: never sent to a server that is not the coordinator itself
                 fleetCa.Dispose();
@@ -185,5 +195,8 @@ internal sealed partial class Enroller(AgentOptions options, TimeProvider time, 
 
         [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Coordinator {Coordinator} unreachable for enrollment ({Reason}); retrying in {DelaySeconds:0.0} s")]
         public static partial void EnrollRetry(ILogger logger, Uri coordinator, string reason, double delaySeconds);
+
+        [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Coordinator {Coordinator} did not take the enrollment ({Reason}); trying {Next}")]
+        public static partial void EnrollTryNext(ILogger logger, Uri coordinator, string reason, Uri next);
     }
 }

@@ -15,7 +15,20 @@ public sealed record AgentOptions
     /// </summary>
     public static readonly TimeSpan LongestTimer = TimeSpan.FromDays(49);
 
+    /// <summary>The first coordinator of <see cref="Coordinators"/>; alone, the only one.</summary>
     public required Uri Coordinator { get; init; }
+
+    /// <summary>
+    /// Every coordinator of the group, in the order the agent tries them (--coordinator URL,URL...); when not set, only
+    /// <see cref="Coordinator"/>.
+    /// </summary>
+    public IReadOnlyList<Uri> Coordinators
+    {
+        get => _coordinators ?? [Coordinator];
+        init => _coordinators = value;
+    }
+
+    private readonly IReadOnlyList<Uri>? _coordinators;
 
     public required string Node { get; init; }
 

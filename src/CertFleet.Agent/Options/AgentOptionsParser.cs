@@ -18,9 +18,10 @@ public static class AgentOptionsParser
     private static readonly HashSet<string> NoRepeatableKeys = [];
 
     public const string Usage =
-        "usage: certfleet-agent --coordinator URL --node NAME [--root DIR] [--state-dir DIR] [--token T | --token-file F] [--ca-hash sha256:HEX]\n" +
+        "usage: certfleet-agent --coordinator URL[,URL...] --node NAME [--root DIR] [--state-dir DIR] [--token T | --token-file F] [--ca-hash sha256:HEX]\n" +
         "                       [--restart-command CMD] [--health-command CMD] [--daemon-reload-command CMD] [--report-interval 5m] [--gate-timeout 60s]\n" +
-        "                       [--config FILE]   (default /etc/certfleet/agent.conf when it exists; lines `key: value`)";
+        "                       [--config FILE]   (default /etc/certfleet/agent.conf when it exists; lines `key: value`)\n" +
+        "       several --coordinator URLs (a coordinator group) are tried in order; a standby points to the active one";
 
     public static AgentOptionsResult Parse(IReadOnlyList<string> args, string defaultConfigFile = AgentOptions.DefaultConfigFile)
     {
@@ -99,15 +100,14 @@ public static class AgentOptionsParser
 
     private static AgentOptionsResult Validate(Dictionary<string, string> settings, List<string> errors)
     {
-        Uri? coordinator = null;
+        IReadOnlyList<Uri>? coordinators = null;
         if (!settings.TryGetValue("coordinator", out var url) || url.Length == 0)
         {
-            errors.Add("--coordinator is required: the coordinator's URL, e.g. https://coordinator.example:7443");
+            errors.Add($"--coordinator is required: the coordinator's URL, e.g. {CoordinatorUrls.Example} (a group's: every one, separated by commas)");
         }
-        else if (!Uri.TryCreate(url, UriKind.Absolute, out coordinator) || coordinator.Scheme != Uri.UriSchemeHttps)
+        else
         {
-            errors.Add($"--coordinator '{url}': not an https:// URL; the agent only talks TLS, e.g. https://coordinator.example:7443");
-            coordinator = null;
+            coordinators = CoordinatorUrls.Parse(url, errors);
         }
         var node = settings.GetValueOrDefault("node", "");
         if (node.Length == 0)
@@ -156,7 +156,8 @@ public static class AgentOptionsParser
         }
         var options = new AgentOptions
         {
-            Coordinator = coordinator!,
+            Coordinator = coordinators![0],
+            Coordinators = coordinators,
             Node = node,
             Root = settings.GetValueOrDefault("root", "/"),
             StateDirectory = settings.GetValueOrDefault("state-dir", "/var/lib/certfleet-agent"),

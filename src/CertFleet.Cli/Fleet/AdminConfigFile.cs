@@ -7,9 +7,10 @@ namespace CertFleet.Cli.Fleet;
 /// <summary>
 /// The CLI's credentials for a coordinator: &lt;state-dir&gt;/admin.conf as the coordinator wrote it, in kubeconfig
 /// format (server URL, fleet CA, admin certificate and key). Found from --config, then $CERTFLEET_CONFIG, then
-/// /etc/certfleet/admin.conf. Refused when others can read it: it holds the key to the whole fleet.
+/// /etc/certfleet/admin.conf. Refused when others can read it: it holds the key to the whole fleet. Its server may be
+/// a coordinator group: every coordinator's URL, separated by commas, tried in that order.
 /// </summary>
-internal sealed record AdminConfigFile(string Path, Uri Server, string CaPem, string CertificatePem, string KeyPem)
+internal sealed record AdminConfigFile(string Path, IReadOnlyList<Uri> Servers, string CaPem, string CertificatePem, string KeyPem)
 {
     public const string DefaultPath = "/etc/certfleet/admin.conf";
 
@@ -45,11 +46,8 @@ internal sealed record AdminConfigFile(string Path, Uri Server, string CaPem, st
             ?? throw new PkiException($"{path}: no cluster entry; use the admin.conf the coordinator wrote");
         var user = kubeconfig.Users.FirstOrDefault()
             ?? throw new PkiException($"{path}: no user entry; use the admin.conf the coordinator wrote");
-        if (!Uri.TryCreate(cluster.Server, UriKind.Absolute, out var server) || server.Scheme != Uri.UriSchemeHttps)
-        {
-            throw new PkiException($"{path}: server '{cluster.Server}' is not an https:// URL");
-        }
-        return new AdminConfigFile(path, server,
+        var servers = CoordinatorUrls.Parse(cluster.Server, $"{path}: server");
+        return new AdminConfigFile(path, servers,
             Data(path, cluster.CertificateAuthorityData, "certificate-authority-data"),
             Data(path, user.ClientCertificateData, "client-certificate-data"),
             Data(path, user.ClientKeyData, "client-key-data"));

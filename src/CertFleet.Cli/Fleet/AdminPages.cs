@@ -13,7 +13,15 @@ internal static class AdminPages
     public static Task<StatusResponse> GetWholeStatusAsync(this AdminService.AdminServiceClient admin, CancellationToken cancellation) =>
         CollectAsync(new StatusResponse(),
             async token => await admin.GetStatusAsync(new StatusRequest { PageToken = token }, cancellationToken: cancellation),
-            (whole, page) => whole.Nodes.AddRange(page.Nodes), page => page.NextPageToken);
+            (whole, page) =>
+            {
+                whole.Nodes.AddRange(page.Nodes);
+                if (whole.Coordinators.Count == 0)
+                {
+                    whole.Coordinators.AddRange(page.Coordinators); // on the first page only
+                }
+            },
+            page => page.NextPageToken);
 
     public static Task<AuditResponse> AuditAllAsync(this AdminService.AdminServiceClient admin, AuditRequest request, CancellationToken cancellation) =>
         CollectAsync(new AuditResponse(),

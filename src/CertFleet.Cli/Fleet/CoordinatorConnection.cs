@@ -1,69 +1,41 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using CertFleet.Protocol.Trust;
 using CertFleet.Protocol.V1;
-using Grpc.Net.Client;
 
 namespace CertFleet.Cli.Fleet;
 
 /// <summary>
-/// A gRPC channel to the coordinator's admin API over mTLS: the admin certificate as client identity, the
-/// server must be the coordinator's own identity (serverAuth, its URI, the host in admin.conf) from the fleet CA in
-/// admin.conf only (not the system trust store): the fleet CA also issues every node's agent identity.
+/// The admin API of the coordinator, or of a coordinator group, as admin.conf names it: one
+/// <see cref="CoordinatorEndpoint"/> per URL, and every call made through <see cref="CoordinatorGroupInvoker"/>, which
+/// moves past an unreachable coordinator or a standby's refusal to the next.
 /// </summary>
 internal sealed class CoordinatorConnection : IDisposable
 {
-    private readonly GrpcChannel _channel;
+    private readonly IReadOnlyList<CoordinatorEndpoint> _endpoints;
     private readonly X509Certificate2 _clientCertificate;
     private readonly X509Certificate2 _fleetCa;
 
     public CoordinatorConnection(AdminConfigFile config)
     {
-        Server = config.Server;
         _fleetCa = X509Certificate2.CreateFromPem(config.CaPem);
         _clientCertificate = X509Certificate2.CreateFromPem(config.CertificatePem, config.KeyPem);
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = [_clientCertificate],
-                RemoteCertificateValidationCallback = (_, certificate, chain, _) => IsCoordinator(certificate, chain),
-            },
-        };
-        _channel = GrpcChannel.ForAddress(config.Server, new GrpcChannelOptions
-        {
-            HttpHandler = handler,
-            MaxReceiveMessageSize = 64 * 1024 * 1024,
-        });
-        Admin = new AdminService.AdminServiceClient(_channel);
+        _endpoints = [.. config.Servers.Select(server => new CoordinatorEndpoint(server, _fleetCa, _clientCertificate))];
+        Admin = new AdminService.AdminServiceClient(new CoordinatorGroupInvoker(_endpoints));
     }
-
-    public Uri Server { get; }
 
     public AdminService.AdminServiceClient Admin { get; }
 
-    /// <summary>Why the server was not taken for the coordinator (so nothing was sent to it), or null.</summary>
-    public string? Rejection { get; private set; }
-
-    // .NET's own verdict is ignored: it uses the system trust store and falls back to the subject CN for a host name
-    private bool IsCoordinator(X509Certificate? presented, X509Chain? chain)
-    {
-        if (presented is null)
-        {
-            Rejection = $"the server at {Server} presented no certificate";
-            return false;
-        }
-        using var certificate = new X509Certificate2(presented);
-        var extra = chain?.ChainPolicy.ExtraStore.Cast<X509Certificate2>().ToList() ?? [];
-        var problem = CoordinatorIdentity.Problem(certificate, CoordinatorIdentity.HostOf(Server), _fleetCa, extra);
-        Rejection = problem is null ? null : $"the server at {Server} is not the coordinator: {problem}";
-        return problem is null;
-    }
+    /// <summary>
+    /// With one coordinator: why its server was not taken for the coordinator (so nothing was sent to it), or null.
+    /// A group's rejections are in the <see cref="CoordinatorGroupUnavailableException"/> that names every coordinator.
+    /// </summary>
+    public string? Rejection => _endpoints.Count == 1 ? _endpoints[0].Rejection : null;
 
     public void Dispose()
     {
-        _channel.Dispose();
+        foreach (var endpoint in _endpoints)
+        {
+            endpoint.Dispose();
+        }
         _clientCertificate.Dispose();
         _fleetCa.Dispose();
     }

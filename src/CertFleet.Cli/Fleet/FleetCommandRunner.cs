@@ -24,6 +24,16 @@ internal static class FleetCommandRunner
             context.Error.WriteLine($"certfleet: {Shown(e.Message)}");
             return ExitCodes.InvalidInput;
         }
+        catch (CoordinatorGroupUnavailableException e)
+        {
+            context.Error.WriteLine($"certfleet: no coordinator named in {Shown(path)} answered:");
+            foreach (var (server, why) in e.Attempts)
+            {
+                context.Error.WriteLine($"  {Shown(server.ToString())}: {Shown(why)}");
+            }
+            context.Error.WriteLine($"Is certfleet-coordinator running on one of them? During a failover, the next active one takes over within about 20 s: try again then. Check the server addresses in {Shown(path)}");
+            return ExitCodes.Unavailable;
+        }
         catch (RpcException) when (connection?.Rejection is { } rejection)
         {
             // refused at the TLS handshake: the admin credential was never sent to it

@@ -5,7 +5,8 @@ namespace CertFleet.Cli.Output;
 
 /// <summary>
 /// `status`: a row per node, or {"nodes":[{"name","role","connected","lastReport","certificates":[...]}]}; and the
-/// running or halted rollout, if any, as a line under the table or a top-level "rollout": {"id","state","haltReason"}.
+/// running or halted rollout, if any, as a line under the table or a top-level "rollout": {"id","state","haltReason"};
+/// and the coordinators of the group (<see cref="CoordinatorsOutput"/>).
 /// </summary>
 internal static class FleetStatusOutput
 {
@@ -72,6 +73,7 @@ internal static class FleetStatusOutput
             output.WriteLine("COULD NOT READ");
             unreadable.ForEach(output.WriteLine);
         }
+        CoordinatorsOutput.WriteTable(output, status.Coordinators, now);
         if (rollout is { State: RolloutState.Halted })
         {
             output.WriteLine();
@@ -113,6 +115,7 @@ internal static class FleetStatusOutput
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            CoordinatorsOutput.WriteJson(json, status.Coordinators);
             if (rollout is not null)
             {
                 json.WriteStartObject("rollout");

@@ -19,19 +19,36 @@ namespace CertFleet.Agent.Tests.Connection;
 /// <summary>
 /// A stand-in coordinator over real gRPC and TLS on 127.0.20.1: a fleet CA of its own, Enroll with one good token,
 /// and a Connect stream whose traffic the test reads and writes. The real coordinator is another helper's part.
+/// Several share one fleet CA to stand for a coordinator group; one made a standby refuses Enroll and Connect as a
+/// standby does (Unavailable, the active one's URL in the certfleet-active-coordinator trailer).
 /// </summary>
 internal sealed class FakeCoordinator : IAsyncDisposable
 {
     public const string GoodToken = "abcdef.0123456789abcdef";
 
     private readonly WebApplication _app;
+    private readonly bool _ownsCa;
 
-    private FakeCoordinator(WebApplication app, X509Certificate2 ca, X509Certificate2 server)
+    private FakeCoordinator(WebApplication app, X509Certificate2 ca, X509Certificate2 server, bool ownsCa)
     {
         _app = app;
         Ca = ca;
         Server = server;
+        _ownsCa = ownsCa;
     }
+
+    /// <summary>Set: a standby, which refuses Enroll and Connect; its value is the active one it names (null: not known).</summary>
+    public StandbyRole? Standby { get; set; }
+
+    /// <summary>Enroll and Connect calls refused as a standby.</summary>
+    public int Refused => Volatile.Read(ref _refused);
+
+    private int _refused;
+
+    /// <summary>Enroll calls that reached this coordinator, refused or not.</summary>
+    public int EnrollCalls => Volatile.Read(ref _enrollCalls);
+
+    private int _enrollCalls;
 
     public X509Certificate2 Ca { get; }
 
@@ -59,9 +76,10 @@ internal sealed class FakeCoordinator : IAsyncDisposable
     public List<string> ConnectedAs { get; } = [];
 
     /// <param name="listenAddress">loopback address to listen on; tests of other areas use their own range</param>
-    public static async Task<FakeCoordinator> StartAsync(string listenAddress = "127.0.20.1")
+    /// <param name="groupCa">the fleet CA of the group this one belongs to (kept by the caller); null: one of its own</param>
+    public static async Task<FakeCoordinator> StartAsync(string listenAddress = "127.0.20.1", X509Certificate2? groupCa = null)
     {
-        var ca = TestCertificates.CreateCa("certfleet-fleet-ca");
+        var ca = groupCa ?? TestCertificates.CreateCa("certfleet-fleet-ca");
         var server = TestCertificates.CreateServer(ca, listenAddress);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -79,7 +97,7 @@ internal sealed class FakeCoordinator : IAsyncDisposable
         builder.Services.AddGrpc();
         builder.Services.AddSingleton<FakeAgentService>();
         var app = builder.Build();
-        var coordinator = new FakeCoordinator(app, ca, server);
+        var coordinator = new FakeCoordinator(app, ca, server, ownsCa: groupCa is null);
         app.Services.GetRequiredService<FakeAgentService>().Coordinator = coordinator;
         app.MapGrpcService<FakeAgentService>();
         await app.StartAsync();
@@ -106,7 +124,29 @@ internal sealed class FakeCoordinator : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Server.Dispose();
-        Ca.Dispose();
+        if (_ownsCa)
+        {
+            Ca.Dispose();
+        }
+    }
+
+    /// <summary>How a standby answers: the active coordinator's URL for the trailer, or null when it names none.</summary>
+    public sealed record StandbyRole(Uri? Active);
+
+    private void RefuseIfStandby()
+    {
+        if (Standby is not { } standby)
+        {
+            return;
+        }
+        Interlocked.Increment(ref _refused);
+        var trailers = new Metadata();
+        if (standby.Active is not null)
+        {
+            trailers.Add("certfleet-active-coordinator", standby.Active.ToString().TrimEnd('/'));
+        }
+        throw new RpcException(new Status(StatusCode.Unavailable,
+            $"certfleet-coordinator {Url} is a standby of its coordinator group; the active one is {standby.Active?.ToString() ?? "not known"}"), trailers);
     }
 
     private sealed class FakeAgentService : AgentService.AgentServiceBase
@@ -118,6 +158,8 @@ internal sealed class FakeCoordinator : IAsyncDisposable
 
         public override Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
         {
+            Interlocked.Increment(ref Coordinator._enrollCalls);
+            Coordinator.RefuseIfStandby();
             if (request.Token != GoodToken)
             {
                 throw new RpcException(new Status(StatusCode.PermissionDenied, "the bootstrap token is unknown or expired"));
@@ -133,6 +175,7 @@ internal sealed class FakeCoordinator : IAsyncDisposable
 
         public override async Task Connect(IAsyncStreamReader<AgentMessage> requestStream, IServerStreamWriter<CoordinatorMessage> responseStream, ServerCallContext context)
         {
+            Coordinator.RefuseIfStandby();
             var client = context.GetHttpContext().Connection.ClientCertificate;
             lock (Coordinator.ConnectedAs)
             {

@@ -169,6 +169,41 @@ public sealed class AgentOptionsParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_CoordinatorGroupInAgentConf_EveryUrlInTheOrderGiven()
+    {
+        var config = Path.Combine(_folder, "agent.conf");
+        File.WriteAllLines(config, ["coordinator: https://coordinator-1:7443, https://coordinator-2:7443,https://10.0.0.3:7443", "node: n1"]);
+
+        var result = AgentOptionsParser.Parse(["--config", config], NoDefaultConfig);
+
+        var options = Assert.IsType<AgentOptions>(result.Options);
+        Assert.Equal([new Uri("https://coordinator-1:7443"), new Uri("https://coordinator-2:7443"), new Uri("https://10.0.0.3:7443")], options.Coordinators);
+        Assert.Equal(new Uri("https://coordinator-1:7443"), options.Coordinator);
+    }
+
+    [Fact]
+    public void Parse_OneCoordinator_IsTheWholeGroup()
+    {
+        var result = AgentOptionsParser.Parse(["--coordinator", "https://c:7443", "--node", "n"], NoDefaultConfig);
+
+        Assert.Equal([new Uri("https://c:7443")], Assert.IsType<AgentOptions>(result.Options).Coordinators);
+    }
+
+    [Theory]
+    [InlineData("https://c1:7443,http://c2:7443", "--coordinator 'http://c2:7443': not an https:// URL")]
+    [InlineData("https://c1:7443,c2:7443", "--coordinator 'c2:7443': not an https:// URL")]
+    [InlineData("https://c1:7443,,https://c2:7443", "--coordinator 'https://c1:7443,,https://c2:7443': entry 2 is empty")]
+    [InlineData("https://c1:7443,", "--coordinator 'https://c1:7443,': entry 2 is empty")]
+    [InlineData("https://c1:7443,https://C1:7443/", "https://C1:7443/ is given twice")]
+    public void Parse_CoordinatorGroupWithABadEntry_ErrorNamesThatEntry(string coordinators, string expected)
+    {
+        var result = AgentOptionsParser.Parse(["--coordinator", coordinators, "--node", "n"], NoDefaultConfig);
+
+        Assert.Null(result.Options);
+        Assert.Contains(expected, Assert.Single(result.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_DefaultConfigFileExists_ItIsRead()
     {
         var config = Path.Combine(_folder, "default.conf");
