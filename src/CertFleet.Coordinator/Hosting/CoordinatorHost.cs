@@ -122,6 +122,10 @@ public static partial class CoordinatorHost
     internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error,
         Action<IServiceCollection>? configure = null)
     {
+        if (args.Count > 0 && args[0] == MigrateStateCommandLine.Verb)
+        {
+            return await MigrateStateCommand.RunAsync(args.Skip(1).ToList(), output, error, Environment.GetEnvironmentVariable, TimeProvider.System).ConfigureAwait(false);
+        }
         var commandLine = CoordinatorCommandLine.Parse(args);
         if (commandLine.HelpRequested)
         {

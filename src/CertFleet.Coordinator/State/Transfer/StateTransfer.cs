@@ -36,12 +36,11 @@ internal static class StateTransfer
     }
 
     /// <summary>
-    /// Copies every table of <paramref name="source"/> into <paramref name="target"/>, which must hold no state (it
-    /// throws <see cref="StateSchemaException"/> naming what it holds, having written nothing). Returns the rows copied.
+    /// Throws <see cref="StateSchemaException"/> naming what <paramref name="target"/> holds when it holds any state:
+    /// a copy goes into an empty database only. Also called before the source is opened, which migrates it.
     /// </summary>
-    public static IReadOnlyList<(string Table, long Rows)> Copy(StateDatabase source, StateDatabase target)
+    public static void RefuseHeld(StateDatabase target)
     {
-        ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
         if (Count(target).Where(t => t.Rows > 0).ToList() is { Count: > 0 } held)
         {
@@ -49,6 +48,16 @@ internal static class StateTransfer
                 + "migrate-state copies into an empty database only, so nothing was written. Create a new database "
                 + "(createdb) and give it with --to");
         }
+    }
+
+    /// <summary>
+    /// Copies every table of <paramref name="source"/> into <paramref name="target"/>, which must hold no state (it
+    /// throws <see cref="StateSchemaException"/> naming what it holds, having written nothing). Returns the rows copied.
+    /// </summary>
+    public static IReadOnlyList<(string Table, long Rows)> Copy(StateDatabase source, StateDatabase target)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        RefuseHeld(target);
         using var from = source.Open();
         using var to = target.Open();
         using var transaction = target.Engine.BeginWrite(to);
@@ -86,8 +95,10 @@ internal static class StateTransfer
         foreach (var (table, columns, order) in Tables)
         {
             var sql = $"SELECT {columns} FROM {table} ORDER BY {order}";
-            var left = from.Read(sql, Row);
-            var right = to.Read(sql, Row);
+            // sorted again here, ordinally: PostgreSQL orders text by the database's collation (en_US puts 'a' before
+            // 'B', SQLite's binary order the other way round), which would pair rows that are not the same
+            var left = from.Read(sql, Row).Order(StringComparer.Ordinal).ToList();
+            var right = to.Read(sql, Row).Order(StringComparer.Ordinal).ToList();
             if (left.Count != right.Count)
             {
                 differences.Add($"{table}: {left.Count} rows in {source.Path}, {right.Count} in {target.Path}");
@@ -95,7 +106,8 @@ internal static class StateTransfer
             }
             if (left.Zip(right).FirstOrDefault(pair => pair.First != pair.Second) is { First: not null } first)
             {
-                differences.Add($"{table}: the row {first.First[..Math.Min(80, first.First.Length)]} differs");
+                var row = first.First.Replace('\u001f', ' ');
+                differences.Add($"{table}: the row '{row[..Math.Min(80, row.Length)].TrimEnd()}' differs");
             }
         }
         return differences;
