@@ -77,9 +77,11 @@ internal static class CoordinatorChannels
     {
         EnableMultipleHttp2Connections = true,
         ConnectTimeout = TimeSpan.FromSeconds(10),
-        // Keeps a half-dead connection from looking alive for hours behind a NAT.
-        KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-        KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+        // Keeps a half-dead connection from looking alive for hours behind a NAT, and finds a coordinator that stopped
+        // answering while its socket stays open (paused, hung) within 20 s: the agent then moves on to the group's
+        // active one. A ping every 10 s is 200 tiny frames a second for 2,000 agents.
+        KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+        KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
         SslOptions = new SslClientAuthenticationOptions(),
     };
 
