@@ -39,7 +39,8 @@ internal sealed partial class AdminGrpcService(FleetAuthority authority, TokenSt
             {
                 Token = token.Secret,
                 ExpiresAt = Timestamp.FromDateTimeOffset(token.ExpiresAt),
-                CoordinatorUrl = authority.CoordinatorUrl,
+                // a group's agents are given every coordinator that runs, this (the active) one first
+                CoordinatorUrl = string.Join(",", [authority.CoordinatorUrl, .. members?.OthersRunning() ?? []]),
                 CaHash = authority.CaHash,
             });
         }
