@@ -24,8 +24,9 @@ internal sealed class CoordinatorProcess : IDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts <paramref name="published"/> (a published binary) or, when null, the built program with dotnet.</summary>
+    /// <param name="databaseArguments">--database and its password file for PostgreSQL; none for SQLite in the state dir</param>
     public static async Task<CoordinatorProcess> StartAsync(string? published, string address, int port, string stateDirectory,
-        string caCertificate, string caKey, string logPath)
+        string caCertificate, string caKey, IEnumerable<string> databaseArguments, string logPath)
     {
         var info = new ProcessStartInfo(published ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (published is null)
@@ -33,7 +34,7 @@ internal sealed class CoordinatorProcess : IDisposable
             info.ArgumentList.Add(ProgramPath());
         }
         // --config /dev/null: a coordinator.conf on this machine must not change what is measured
-        foreach (var arg in new[] { "--listen", $"{address}:{port}", "--state-dir", stateDirectory, "--ca-cert", caCertificate, "--ca-key", caKey, "--config", "/dev/null" })
+        foreach (var arg in new[] { "--listen", $"{address}:{port}", "--state-dir", stateDirectory, "--ca-cert", caCertificate, "--ca-key", caKey, "--config", "/dev/null" }.Concat(databaseArguments))
         {
             info.ArgumentList.Add(arg);
         }

@@ -6,8 +6,10 @@ using Grpc.Core;
 namespace CertFleet.Bench.Fleet;
 
 /// <summary><paramref name="Coordinator"/>: a published certfleet-coordinator binary; null: the built one, run with dotnet.
-/// <paramref name="Cli"/>: a `certfleet` binary; given, the plan and the renewal are also made through it, as an operator would.</summary>
-internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null, string? Cli = null);
+/// <paramref name="Cli"/>: a `certfleet` binary; given, the plan and the renewal are also made through it, as an operator would.
+/// <paramref name="Engine"/>: where the coordinator keeps its state (<see cref="FleetDatabase"/>).</summary>
+internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null, string? Cli = null,
+    FleetEngine Engine = FleetEngine.Sqlite);
 
 /// <summary>
 /// One real coordinator process and N simulated agents in this process (real gRPC over loopback, mTLS with
@@ -27,6 +29,7 @@ internal static class FleetBench
         var directory = Directory.CreateTempSubdirectory("certfleet-bench-fleet-").FullName;
         var logPath = Path.Combine(directory, "coordinator.log");
         var agents = new List<SimulatedAgent>();
+        FleetDatabase? database = null;
         using var everything = new CancellationTokenSource(PhaseLimit * 4);
         var token = everything.Token;
         var failed = true;
@@ -44,19 +47,29 @@ internal static class FleetBench
             Parallel.For(0, options.Agents, i => nodes[i] = SimulatedNode.Create($"worker-{i + 1:00000}", ca));
             ResultLine.Note($"made {options.Agents} nodes' PKI in-process in {clock.Elapsed.TotalSeconds:0.0} s");
 
+            database = await FleetDatabase.StartAsync(options.Engine, options.Address).ConfigureAwait(false);
+            ResultLine.Note($"state engine: {FleetDatabase.Name(options.Engine)} {string.Join(' ', database.CoordinatorArguments)}".TrimEnd());
+            var serverCpuAtStart = database.ServerCpuSeconds();
             using var coordinator = await CoordinatorProcess.StartAsync(options.Coordinator, options.Address, options.Port,
-                Path.Combine(directory, "state"), caPath, caKeyPath, logPath).ConfigureAwait(false);
+                Path.Combine(directory, "state"), caPath, caKeyPath, database.CoordinatorArguments, logPath).ConfigureAwait(false);
             var idleRss = coordinator.ResidentMiB().Current;
             using var admin = new AdminClient(Path.Combine(directory, "state", "admin.conf"));
             agents.AddRange(nodes.Select(n => new SimulatedAgent(n, admin.FleetCa)));
 
             var cpu = coordinator.CpuSeconds();
+            var serverCpu = database.ServerCpuSeconds();
             string CpuSince()
             {
                 var now = coordinator.CpuSeconds();
                 var used = now - cpu;
                 cpu = now;
-                return $"coordinator CPU {used:0.0} s";
+                if (database.ServerCpuSeconds() is not { } serverNow)
+                {
+                    return $"coordinator CPU {used:0.0} s";
+                }
+                var serverUsed = serverNow - serverCpu!.Value;
+                serverCpu = serverNow;
+                return $"coordinator CPU {used:0.0} s, PostgreSQL server CPU {serverUsed:0.0} s";
             }
             var enrollSeconds = await TimedAsync(() => EnrollAsync(admin, agents, token)).ConfigureAwait(false);
             ResultLine.Note($"enrolled {agents.Count} agents with tokens in {enrollSeconds:0.0} s; {CpuSince()}");
@@ -113,15 +126,31 @@ internal static class FleetBench
                 + $"{rollout.Steps.Select(s => s.Batch).Distinct().Count()} batches) in {renewSeconds:0.00} s; {CpuSince()}");
 
             var (rss, peak) = coordinator.ResidentMiB();
-            ResultLine.Note($"coordinator: {idleRss:0} MiB idle, {rss:0} MiB now, {peak:0} MiB peak; {coordinator.CpuSeconds():0.0} CPU s in all");
+            var coordinatorCpu = coordinator.CpuSeconds();
+            ResultLine.Note($"coordinator: {idleRss:0} MiB idle, {rss:0} MiB now, {peak:0} MiB peak; {coordinatorCpu:0.0} CPU s in all");
+            (string, object)[] fields = [("engine", FleetDatabase.Name(options.Engine)), ("agents", agents.Count), ("connectSeconds", connectSeconds),
+                ("inventorySeconds", inventorySeconds), ("renewSeconds", renewSeconds), ("coordinatorRssMiB", peak), ("coordinatorRssNowMiB", rss),
+                ("coordinatorCpuSeconds", coordinatorCpu), ("enrollSeconds", enrollSeconds), ("steps", rollout.Steps.Count)];
+            if (database.ServerCpuSeconds() is { } serverCpuNow)
+            {
+                // from the coordinator's start, as coordinatorCpuSeconds is (the server's own start and CREATE DATABASE are left out)
+                ResultLine.Note($"PostgreSQL server: {serverCpuNow - serverCpuAtStart!.Value:0.0} CPU s since the coordinator started");
+                fields = [.. fields, ("postgresqlCpuSeconds", serverCpuNow - serverCpuAtStart!.Value)];
+            }
             failed = false;
-            ResultLine.Print(("agents", agents.Count), ("connectSeconds", connectSeconds), ("inventorySeconds", inventorySeconds),
-                ("renewSeconds", renewSeconds), ("coordinatorRssMiB", peak), ("coordinatorRssNowMiB", rss),
-                ("enrollSeconds", enrollSeconds), ("steps", rollout.Steps.Count));
+            ResultLine.Print(fields);
         }
         finally
         {
             await Task.WhenAll(agents.Select(a => a.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            if (database is not null)
+            {
+                if (failed && database.LogTail is { Length: > 0 } serverLog)
+                {
+                    ResultLine.Note("the PostgreSQL server's log ends:\n" + serverLog);
+                }
+                await database.DisposeAsync().ConfigureAwait(false);
+            }
             if (failed)
             {
                 ResultLine.Note($"kept {directory} (coordinator log: {logPath})");
