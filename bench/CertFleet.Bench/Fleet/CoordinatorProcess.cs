@@ -14,6 +14,7 @@ internal sealed class CoordinatorProcess : IDisposable
 
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private string? _steppedDown;
 
     private CoordinatorProcess(Process process, StreamWriter log)
     {
@@ -22,6 +23,13 @@ internal sealed class CoordinatorProcess : IDisposable
     }
 
     public int Id => _process.Id;
+
+    /// <summary>
+    /// The log line saying the coordinator stepped down to standby (it lost its lease, e.g. a renewal came too late), or
+    /// null. A lone coordinator that steps down drops every agent's stream and writes nothing: the phase would only
+    /// wait out its limit, so the bench stops on it instead.
+    /// </summary>
+    public string? SteppedDown => Volatile.Read(ref _steppedDown);
 
     /// <summary>Starts <paramref name="published"/> (a published binary) or, when null, the built program with dotnet.</summary>
     /// <param name="databaseArguments">--database and its password file for PostgreSQL; none for SQLite in the state dir</param>
@@ -40,11 +48,11 @@ internal sealed class CoordinatorProcess : IDisposable
         }
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new BenchException($"{info.FileName} did not start");
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        var coordinator = new CoordinatorProcess(process, log);
+        process.OutputDataReceived += (_, e) => coordinator.Write(e.Data);
+        process.ErrorDataReceived += (_, e) => coordinator.Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var coordinator = new CoordinatorProcess(process, log);
         var deadline = Stopwatch.StartNew();
         while (!File.Exists(Path.Combine(stateDirectory, "admin.conf")) || !await ListeningAsync(address, port).ConfigureAwait(false))
         {
@@ -129,17 +137,21 @@ internal sealed class CoordinatorProcess : IDisposable
         }
     }
 
-    private static void Write(StreamWriter log, string? line)
+    private void Write(string? line)
     {
         if (line is null)
         {
             return;
         }
-        lock (log)
+        if (line.Contains("stepped down to standby", StringComparison.Ordinal))
+        {
+            Interlocked.CompareExchange(ref _steppedDown, line.Trim(), null);
+        }
+        lock (_log)
         {
             try
             {
-                log.WriteLine(line);
+                _log.WriteLine(line);
             }
             catch (ObjectDisposedException)
             {

@@ -78,7 +78,7 @@ internal static class FleetBench
             {
                 await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = ConnectConcurrency, CancellationToken = token },
                     async (agent, cancel) => await agent.ConnectAsync(admin.Server, token).ConfigureAwait(false)).ConfigureAwait(false);
-                await UntilAsync(admin, nodes => nodes.Count(n => n.Connected && n.LastReport is not null) == agents.Count,
+                await UntilAsync(admin, coordinator, nodes => nodes.Count(n => n.Connected && n.LastReport is not null) == agents.Count,
                     "every agent connected and reported", token).ConfigureAwait(false);
             }).ConfigureAwait(false);
             ResultLine.Note($"connected {agents.Count} agents in {connectSeconds:0.00} s; {CpuSince()}");
@@ -117,7 +117,7 @@ internal static class FleetBench
                 }
                 rollout = await admin.Admin.StartRolloutAsync(new RolloutRequest { All = true, BatchSize = options.BatchSize },
                     deadline: Deadline(), cancellationToken: token);
-                rollout = await UntilDoneAsync(admin, rollout.Id, token).ConfigureAwait(false);
+                rollout = await UntilDoneAsync(admin, coordinator, rollout.Id, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
             Check(rollout!.State == RolloutState.Completed, $"rollout {rollout.Id} ended {rollout.State.ToText()}: {rollout.HaltReason}");
             var renewed = nodes.Sum(n => n.RenewedAfter(renewStart.AddDays(300)));
@@ -175,11 +175,13 @@ internal static class FleetBench
             }).ConfigureAwait(false);
     }
 
-    private static async Task UntilAsync(AdminClient admin, Func<IReadOnlyList<NodeStatus>, bool> done, string what, CancellationToken token)
+    private static async Task UntilAsync(AdminClient admin, CoordinatorProcess coordinator, Func<IReadOnlyList<NodeStatus>, bool> done,
+        string what, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
         while (!done(await AllNodesAsync(admin, token).ConfigureAwait(false)))
         {
+            CheckActive(coordinator, what);
             Check(clock.Elapsed < PhaseLimit, $"waited {PhaseLimit.TotalMinutes} min for {what}");
             await Task.Delay(Poll, token).ConfigureAwait(false);
         }
@@ -200,7 +202,7 @@ internal static class FleetBench
         return nodes;
     }
 
-    private static async Task<Rollout> UntilDoneAsync(AdminClient admin, string id, CancellationToken token)
+    private static async Task<Rollout> UntilDoneAsync(AdminClient admin, CoordinatorProcess coordinator, string id, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -210,6 +212,7 @@ internal static class FleetBench
             {
                 return rollout;
             }
+            CheckActive(coordinator, $"rollout {id} ({rollout.Steps.Count(s => s.State == StepState.Succeeded)} of {rollout.Steps.Count} steps done)");
             Check(clock.Elapsed < PhaseLimit, $"rollout {id} still running after {PhaseLimit.TotalMinutes} min "
                 + $"({rollout.Steps.Count(s => s.State == StepState.Succeeded)} of {rollout.Steps.Count} steps done)");
             await Task.Delay(Poll, token).ConfigureAwait(false);
@@ -222,6 +225,9 @@ internal static class FleetBench
         await phase().ConfigureAwait(false);
         return clock.Elapsed.TotalSeconds;
     }
+
+    private static void CheckActive(CoordinatorProcess coordinator, string what) =>
+        Check(coordinator.SteppedDown is null, $"the coordinator stepped down to standby while waiting for {what}: {coordinator.SteppedDown}");
 
     private static DateTime Deadline() => DateTime.UtcNow + PhaseLimit;
 

@@ -70,19 +70,19 @@ internal sealed partial class FleetDatabase : IAsyncDisposable
 
     /// <summary>
     /// CPU seconds the PostgreSQL server used so far (user + system), or null for SQLite (its work is in the
-    /// coordinator's own CPU): every process of the server's process group, with the children it has reaped
-    /// (backends of closed connections).
+    /// coordinator's own CPU): the postmaster with the children it has reaped (backends of closed connections), and
+    /// its living children. By parent, not process group: every child calls setsid() (InitPostmasterChild).
     /// </summary>
     public double? ServerCpuSeconds()
     {
-        if (_server?.ProcessId is not { } group)
+        if (_server?.ProcessId is not { } postmaster)
         {
             return null;
         }
         long ticks = 0;
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            if (!int.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
                 continue;
             }
@@ -97,7 +97,7 @@ internal sealed partial class FleetDatabase : IAsyncDisposable
             }
             // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (int.Parse(fields[2], CultureInfo.InvariantCulture) == group)
+            if (pid == postmaster || int.Parse(fields[1], CultureInfo.InvariantCulture) == postmaster)
             {
                 ticks += fields[11..15].Sum(field => long.Parse(field, CultureInfo.InvariantCulture));
             }
