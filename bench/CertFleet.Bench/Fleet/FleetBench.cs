@@ -7,9 +7,10 @@ namespace CertFleet.Bench.Fleet;
 
 /// <summary><paramref name="Coordinator"/>: a published certfleet-coordinator binary; null: the built one, run with dotnet.
 /// <paramref name="Cli"/>: a `certfleet` binary; given, the plan and the renewal are also made through it, as an operator would.
-/// <paramref name="Engine"/>: where the coordinator keeps its state (<see cref="FleetDatabase"/>).</summary>
+/// <paramref name="Engine"/>: where the coordinator keeps its state (<see cref="FleetDatabase"/>).
+/// <paramref name="LeaseDuration"/>: the coordinator's --lease-duration, or null for its default (a diagnosis, not the shipped setting).</summary>
 internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null, string? Cli = null,
-    FleetEngine Engine = FleetEngine.Sqlite);
+    FleetEngine Engine = FleetEngine.Sqlite, string? LeaseDuration = null);
 
 /// <summary>
 /// One real coordinator process and N simulated agents in this process (real gRPC over loopback, mTLS with
@@ -51,7 +52,8 @@ internal static class FleetBench
             ResultLine.Note($"state engine: {FleetDatabase.Name(options.Engine)} {string.Join(' ', database.CoordinatorArguments)}".TrimEnd());
             var serverCpuAtStart = database.ServerCpuSeconds();
             using var coordinator = await CoordinatorProcess.StartAsync(options.Coordinator, options.Address, options.Port,
-                Path.Combine(directory, "state"), caPath, caKeyPath, database.CoordinatorArguments, logPath).ConfigureAwait(false);
+                Path.Combine(directory, "state"), caPath, caKeyPath,
+                [.. database.CoordinatorArguments, .. options.LeaseDuration is { } lease ? new[] { "--lease-duration", lease } : []], logPath).ConfigureAwait(false);
             var idleRss = coordinator.ResidentMiB().Current;
             using var admin = new AdminClient(Path.Combine(directory, "state", "admin.conf"));
             agents.AddRange(nodes.Select(n => new SimulatedAgent(n, admin.FleetCa)));
@@ -128,7 +130,7 @@ internal static class FleetBench
             var (rss, peak) = coordinator.ResidentMiB();
             var coordinatorCpu = coordinator.CpuSeconds();
             ResultLine.Note($"coordinator: {idleRss:0} MiB idle, {rss:0} MiB now, {peak:0} MiB peak; {coordinatorCpu:0.0} CPU s in all");
-            (string, object)[] fields = [("engine", FleetDatabase.Name(options.Engine)), ("agents", agents.Count), ("connectSeconds", connectSeconds),
+            (string, object)[] fields = [("engine", FleetDatabase.Name(options.Engine)), ("leaseDuration", options.LeaseDuration ?? "default"), ("agents", agents.Count), ("connectSeconds", connectSeconds),
                 ("inventorySeconds", inventorySeconds), ("renewSeconds", renewSeconds), ("coordinatorRssMiB", peak), ("coordinatorRssNowMiB", rss),
                 ("coordinatorCpuSeconds", coordinatorCpu), ("enrollSeconds", enrollSeconds), ("steps", rollout.Steps.Count)];
             if (database.ServerCpuSeconds() is { } serverCpuNow)
@@ -145,7 +147,7 @@ internal static class FleetBench
             await Task.WhenAll(agents.Select(a => a.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             if (database is not null)
             {
-                if (failed && database.LogTail is { Length: > 0 } serverLog)
+                if (failed && database.LogTail.Trim() is { Length: > 0 } serverLog)
                 {
                     ResultLine.Note("the PostgreSQL server's log ends:\n" + serverLog);
                 }
