@@ -2,7 +2,8 @@
 # Builds Release and runs every benchmark of docs/PERFORMANCE.md from a fresh clone (../shared beside it for the
 # fixture script, openssl and the .NET SDK on the PATH). Each bench's full output goes to bench/results/<name>.log;
 # its last line, one JSON object, is printed here.
-#   bench/run.sh                       everything (about 10 minutes on 2 cores)
+#   bench/run.sh                       everything (about 10 minutes on 2 cores with SQLite alone; PostgreSQL adds the
+#                                      fleet again, and its renewal does not finish yet: docs/PERFORMANCE.md)
 #   bench/run.sh sign local-renew      only those
 #   FLEET_SIZES="500 2000" bench/run.sh fleet
 #   ENGINES=sqlite bench/run.sh fleet   the fleet's coordinator state: each size runs on every engine of ENGINES,
