@@ -11,6 +11,8 @@ internal static class BenchCommand
         usage: certfleet-bench sign --count N [--key rsa2048|ecdsa-p256]
                certfleet-bench sign-hsm --count N [--key rsa2048|ecdsa-p256] [--module PATH]   (a SoftHSM2 token)
                certfleet-bench fleet --agents N [--address 127.0.22.1] [--port 7622] [--batch N] [--coordinator PATH] [--cli PATH]
+                                        [--engine sqlite|postgresql]   (postgresql: a private durable server for the coordinator's state)
+                                        [--lease-duration D]           (the coordinator's, e.g. 5m; default: its own, 10s)
                certfleet-bench local-renew [--runs N] [--certfleet PATH]
         """;
 
@@ -35,7 +37,8 @@ internal static class BenchCommand
                 case "fleet":
                     await FleetBench.RunAsync(new FleetBenchOptions(
                         options.Int("agents", 500), options.Text("address", "127.0.22.1"), options.Int("port", 7622),
-                        options.Int("batch", 0), options.TextOrNull("coordinator"), options.TextOrNull("cli"))).ConfigureAwait(false);
+                        options.Int("batch", 0), options.TextOrNull("coordinator"), options.TextOrNull("cli"),
+                        FleetDatabase.ParseEngine(options.Text("engine", "sqlite")), options.TextOrNull("lease-duration"))).ConfigureAwait(false);
                     return 0;
                 case "local-renew":
                     LocalRenewBench.Run(options.Int("runs", 20), options.TextOrNull("certfleet"));

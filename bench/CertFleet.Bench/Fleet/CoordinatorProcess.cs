@@ -14,6 +14,7 @@ internal sealed class CoordinatorProcess : IDisposable
 
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private string? _steppedDown;
 
     private CoordinatorProcess(Process process, StreamWriter log)
     {
@@ -23,9 +24,17 @@ internal sealed class CoordinatorProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>
+    /// The log line saying the coordinator stepped down to standby (it lost its lease, e.g. a renewal came too late), or
+    /// null. A lone coordinator that steps down drops every agent's stream and writes nothing: the phase would only
+    /// wait out its limit, so the bench stops on it instead.
+    /// </summary>
+    public string? SteppedDown => Volatile.Read(ref _steppedDown);
+
     /// <summary>Starts <paramref name="published"/> (a published binary) or, when null, the built program with dotnet.</summary>
+    /// <param name="databaseArguments">--database and its password file for PostgreSQL; none for SQLite in the state dir</param>
     public static async Task<CoordinatorProcess> StartAsync(string? published, string address, int port, string stateDirectory,
-        string caCertificate, string caKey, string logPath)
+        string caCertificate, string caKey, IEnumerable<string> databaseArguments, string logPath)
     {
         var info = new ProcessStartInfo(published ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (published is null)
@@ -33,17 +42,17 @@ internal sealed class CoordinatorProcess : IDisposable
             info.ArgumentList.Add(ProgramPath());
         }
         // --config /dev/null: a coordinator.conf on this machine must not change what is measured
-        foreach (var arg in new[] { "--listen", $"{address}:{port}", "--state-dir", stateDirectory, "--ca-cert", caCertificate, "--ca-key", caKey, "--config", "/dev/null" })
+        foreach (var arg in new[] { "--listen", $"{address}:{port}", "--state-dir", stateDirectory, "--ca-cert", caCertificate, "--ca-key", caKey, "--config", "/dev/null" }.Concat(databaseArguments))
         {
             info.ArgumentList.Add(arg);
         }
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new BenchException($"{info.FileName} did not start");
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        var coordinator = new CoordinatorProcess(process, log);
+        process.OutputDataReceived += (_, e) => coordinator.Write(e.Data);
+        process.ErrorDataReceived += (_, e) => coordinator.Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var coordinator = new CoordinatorProcess(process, log);
         var deadline = Stopwatch.StartNew();
         while (!File.Exists(Path.Combine(stateDirectory, "admin.conf")) || !await ListeningAsync(address, port).ConfigureAwait(false))
         {
@@ -128,17 +137,21 @@ internal sealed class CoordinatorProcess : IDisposable
         }
     }
 
-    private static void Write(StreamWriter log, string? line)
+    private void Write(string? line)
     {
         if (line is null)
         {
             return;
         }
-        lock (log)
+        if (line.Contains("stepped down to standby", StringComparison.Ordinal))
+        {
+            Interlocked.CompareExchange(ref _steppedDown, line.Trim(), null);
+        }
+        lock (_log)
         {
             try
             {
-                log.WriteLine(line);
+                _log.WriteLine(line);
             }
             catch (ObjectDisposedException)
             {

@@ -6,8 +6,11 @@ using Grpc.Core;
 namespace CertFleet.Bench.Fleet;
 
 /// <summary><paramref name="Coordinator"/>: a published certfleet-coordinator binary; null: the built one, run with dotnet.
-/// <paramref name="Cli"/>: a `certfleet` binary; given, the plan and the renewal are also made through it, as an operator would.</summary>
-internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null, string? Cli = null);
+/// <paramref name="Cli"/>: a `certfleet` binary; given, the plan and the renewal are also made through it, as an operator would.
+/// <paramref name="Engine"/>: where the coordinator keeps its state (<see cref="FleetDatabase"/>).
+/// <paramref name="LeaseDuration"/>: the coordinator's --lease-duration, or null for its default (a diagnosis, not the shipped setting).</summary>
+internal sealed record FleetBenchOptions(int Agents, string Address, int Port, int BatchSize, string? Coordinator = null, string? Cli = null,
+    FleetEngine Engine = FleetEngine.Sqlite, string? LeaseDuration = null);
 
 /// <summary>
 /// One real coordinator process and N simulated agents in this process (real gRPC over loopback, mTLS with
@@ -27,6 +30,7 @@ internal static class FleetBench
         var directory = Directory.CreateTempSubdirectory("certfleet-bench-fleet-").FullName;
         var logPath = Path.Combine(directory, "coordinator.log");
         var agents = new List<SimulatedAgent>();
+        FleetDatabase? database = null;
         using var everything = new CancellationTokenSource(PhaseLimit * 4);
         var token = everything.Token;
         var failed = true;
@@ -44,19 +48,30 @@ internal static class FleetBench
             Parallel.For(0, options.Agents, i => nodes[i] = SimulatedNode.Create($"worker-{i + 1:00000}", ca));
             ResultLine.Note($"made {options.Agents} nodes' PKI in-process in {clock.Elapsed.TotalSeconds:0.0} s");
 
+            database = await FleetDatabase.StartAsync(options.Engine, options.Address).ConfigureAwait(false);
+            ResultLine.Note($"state engine: {FleetDatabase.Name(options.Engine)} {string.Join(' ', database.CoordinatorArguments)}".TrimEnd());
+            var serverCpuAtStart = database.ServerCpuSeconds();
             using var coordinator = await CoordinatorProcess.StartAsync(options.Coordinator, options.Address, options.Port,
-                Path.Combine(directory, "state"), caPath, caKeyPath, logPath).ConfigureAwait(false);
+                Path.Combine(directory, "state"), caPath, caKeyPath,
+                [.. database.CoordinatorArguments, .. options.LeaseDuration is { } lease ? new[] { "--lease-duration", lease } : []], logPath).ConfigureAwait(false);
             var idleRss = coordinator.ResidentMiB().Current;
             using var admin = new AdminClient(Path.Combine(directory, "state", "admin.conf"));
             agents.AddRange(nodes.Select(n => new SimulatedAgent(n, admin.FleetCa)));
 
             var cpu = coordinator.CpuSeconds();
+            var serverCpu = database.ServerCpuSeconds();
             string CpuSince()
             {
                 var now = coordinator.CpuSeconds();
                 var used = now - cpu;
                 cpu = now;
-                return $"coordinator CPU {used:0.0} s";
+                if (database.ServerCpuSeconds() is not { } serverNow)
+                {
+                    return $"coordinator CPU {used:0.0} s";
+                }
+                var serverUsed = serverNow - serverCpu!.Value;
+                serverCpu = serverNow;
+                return $"coordinator CPU {used:0.0} s, PostgreSQL server CPU {serverUsed:0.0} s";
             }
             var enrollSeconds = await TimedAsync(() => EnrollAsync(admin, agents, token)).ConfigureAwait(false);
             ResultLine.Note($"enrolled {agents.Count} agents with tokens in {enrollSeconds:0.0} s; {CpuSince()}");
@@ -65,7 +80,7 @@ internal static class FleetBench
             {
                 await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = ConnectConcurrency, CancellationToken = token },
                     async (agent, cancel) => await agent.ConnectAsync(admin.Server, token).ConfigureAwait(false)).ConfigureAwait(false);
-                await UntilAsync(admin, nodes => nodes.Count(n => n.Connected && n.LastReport is not null) == agents.Count,
+                await UntilAsync(admin, coordinator, nodes => nodes.Count(n => n.Connected && n.LastReport is not null) == agents.Count,
                     "every agent connected and reported", token).ConfigureAwait(false);
             }).ConfigureAwait(false);
             ResultLine.Note($"connected {agents.Count} agents in {connectSeconds:0.00} s; {CpuSince()}");
@@ -104,7 +119,7 @@ internal static class FleetBench
                 }
                 rollout = await admin.Admin.StartRolloutAsync(new RolloutRequest { All = true, BatchSize = options.BatchSize },
                     deadline: Deadline(), cancellationToken: token);
-                rollout = await UntilDoneAsync(admin, rollout.Id, token).ConfigureAwait(false);
+                rollout = await UntilDoneAsync(admin, coordinator, rollout.Id, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
             Check(rollout!.State == RolloutState.Completed, $"rollout {rollout.Id} ended {rollout.State.ToText()}: {rollout.HaltReason}");
             var renewed = nodes.Sum(n => n.RenewedAfter(renewStart.AddDays(300)));
@@ -113,15 +128,31 @@ internal static class FleetBench
                 + $"{rollout.Steps.Select(s => s.Batch).Distinct().Count()} batches) in {renewSeconds:0.00} s; {CpuSince()}");
 
             var (rss, peak) = coordinator.ResidentMiB();
-            ResultLine.Note($"coordinator: {idleRss:0} MiB idle, {rss:0} MiB now, {peak:0} MiB peak; {coordinator.CpuSeconds():0.0} CPU s in all");
+            var coordinatorCpu = coordinator.CpuSeconds();
+            ResultLine.Note($"coordinator: {idleRss:0} MiB idle, {rss:0} MiB now, {peak:0} MiB peak; {coordinatorCpu:0.0} CPU s in all");
+            (string, object)[] fields = [("engine", FleetDatabase.Name(options.Engine)), ("leaseDuration", options.LeaseDuration ?? "default"), ("agents", agents.Count), ("connectSeconds", connectSeconds),
+                ("inventorySeconds", inventorySeconds), ("renewSeconds", renewSeconds), ("coordinatorRssMiB", peak), ("coordinatorRssNowMiB", rss),
+                ("coordinatorCpuSeconds", coordinatorCpu), ("enrollSeconds", enrollSeconds), ("steps", rollout.Steps.Count)];
+            if (database.ServerCpuSeconds() is { } serverCpuNow)
+            {
+                // from the coordinator's start, as coordinatorCpuSeconds is (the server's own start and CREATE DATABASE are left out)
+                ResultLine.Note($"PostgreSQL server: {serverCpuNow - serverCpuAtStart!.Value:0.0} CPU s since the coordinator started");
+                fields = [.. fields, ("postgresqlCpuSeconds", serverCpuNow - serverCpuAtStart!.Value)];
+            }
             failed = false;
-            ResultLine.Print(("agents", agents.Count), ("connectSeconds", connectSeconds), ("inventorySeconds", inventorySeconds),
-                ("renewSeconds", renewSeconds), ("coordinatorRssMiB", peak), ("coordinatorRssNowMiB", rss),
-                ("enrollSeconds", enrollSeconds), ("steps", rollout.Steps.Count));
+            ResultLine.Print(fields);
         }
         finally
         {
             await Task.WhenAll(agents.Select(a => a.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            if (database is not null)
+            {
+                if (failed && database.LogTail.Trim() is { Length: > 0 } serverLog)
+                {
+                    ResultLine.Note("the PostgreSQL server's log ends:\n" + serverLog);
+                }
+                await database.DisposeAsync().ConfigureAwait(false);
+            }
             if (failed)
             {
                 ResultLine.Note($"kept {directory} (coordinator log: {logPath})");
@@ -146,11 +177,13 @@ internal static class FleetBench
             }).ConfigureAwait(false);
     }
 
-    private static async Task UntilAsync(AdminClient admin, Func<IReadOnlyList<NodeStatus>, bool> done, string what, CancellationToken token)
+    private static async Task UntilAsync(AdminClient admin, CoordinatorProcess coordinator, Func<IReadOnlyList<NodeStatus>, bool> done,
+        string what, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
         while (!done(await AllNodesAsync(admin, token).ConfigureAwait(false)))
         {
+            CheckActive(coordinator, what);
             Check(clock.Elapsed < PhaseLimit, $"waited {PhaseLimit.TotalMinutes} min for {what}");
             await Task.Delay(Poll, token).ConfigureAwait(false);
         }
@@ -171,7 +204,7 @@ internal static class FleetBench
         return nodes;
     }
 
-    private static async Task<Rollout> UntilDoneAsync(AdminClient admin, string id, CancellationToken token)
+    private static async Task<Rollout> UntilDoneAsync(AdminClient admin, CoordinatorProcess coordinator, string id, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -181,6 +214,7 @@ internal static class FleetBench
             {
                 return rollout;
             }
+            CheckActive(coordinator, $"rollout {id} ({rollout.Steps.Count(s => s.State == StepState.Succeeded)} of {rollout.Steps.Count} steps done)");
             Check(clock.Elapsed < PhaseLimit, $"rollout {id} still running after {PhaseLimit.TotalMinutes} min "
                 + $"({rollout.Steps.Count(s => s.State == StepState.Succeeded)} of {rollout.Steps.Count} steps done)");
             await Task.Delay(Poll, token).ConfigureAwait(false);
@@ -193,6 +227,9 @@ internal static class FleetBench
         await phase().ConfigureAwait(false);
         return clock.Elapsed.TotalSeconds;
     }
+
+    private static void CheckActive(CoordinatorProcess coordinator, string what) =>
+        Check(coordinator.SteppedDown is null, $"the coordinator stepped down to standby while waiting for {what}: {coordinator.SteppedDown}");
 
     private static DateTime Deadline() => DateTime.UtcNow + PhaseLimit;
 

@@ -11,7 +11,8 @@ namespace CertFleet.Testing.Postgres;
 /// A private PostgreSQL server for one test class: its own cluster (initdb) in a scratch folder, listening on
 /// <see cref="Host"/>:<see cref="Port"/> and on a unix socket in that folder, started from the test process so it is
 /// inside the test's network namespace. TCP logins need the superuser's password (scram-sha-256); psql over the socket
-/// is trusted. Durability is off (fsync, full pages, synchronous commit): a test database lives as long as its test.
+/// is trusted. Durability is off (fsync, full pages, synchronous commit): a test database lives as long as its test;
+/// a durable server (the benchmark's, compared with SQLite's fsynced commits) keeps PostgreSQL's defaults for them.
 /// Stopped, and its folder removed, when disposed; killed with the test process if that dies first.
 /// </summary>
 public sealed partial class PostgresServer : IAsyncDisposable
@@ -19,13 +20,15 @@ public sealed partial class PostgresServer : IAsyncDisposable
     private static readonly TimeSpan ReadyLimit = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(10);
 
+    private readonly bool _durable;
     private Postmaster? _postmaster;
 
-    private PostgresServer(string folder, string host, int port)
+    private PostgresServer(string folder, string host, int port, bool durable)
     {
         Folder = folder;
         Host = host;
         Port = port;
+        _durable = durable;
         Password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         PasswordFile = Path.Combine(folder, "password");
         Cluster = Path.Combine(folder, "cluster");
@@ -64,10 +67,12 @@ public sealed partial class PostgresServer : IAsyncDisposable
 
     /// <param name="host">the address it listens on (a loopback address of the test's namespace)</param>
     /// <param name="port">0 for a free port, chosen now</param>
-    public static async Task<PostgresServer> StartAsync(string host = "127.0.0.1", int port = 0)
+    /// <param name="durable">true: fsync, full_page_writes and synchronous_commit stay at PostgreSQL's defaults (on), so every
+    /// commit waits for its WAL flush as a production server's does; false (tests): all three off</param>
+    public static async Task<PostgresServer> StartAsync(string host = "127.0.0.1", int port = 0, bool durable = false)
     {
         var binaries = PostgresBinaries.Directory;
-        var server = new PostgresServer(ScratchDirectory.Create("postgres"), host, port);
+        var server = new PostgresServer(ScratchDirectory.Create("postgres"), host, port, durable);
         try
         {
             server.MakeCluster(binaries);
@@ -128,7 +133,8 @@ public sealed partial class PostgresServer : IAsyncDisposable
 
     /// <summary>
     /// Kills the server and its backends at once (SIGKILL to its process group), as a crash would. The data stays, but
-    /// with synchronous_commit off the last ~200 ms of commits may not have reached the WAL: CHECKPOINT first to keep them.
+    /// unless the server is durable (synchronous_commit off) the last ~200 ms of commits may not have reached the WAL:
+    /// CHECKPOINT first to keep them.
     /// </summary>
     public async Task KillAsync()
     {
@@ -200,10 +206,10 @@ public sealed partial class PostgresServer : IAsyncDisposable
             {
                 Port = FreePort(Host);
             }
+            string[] durability = _durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
             var (fileName, arguments) = ServerAccount.Command(PostgresBinaries.Program("postgres"),
                 ["-D", DataDirectory, "-h", Host, "-p", Port.ToString(CultureInfo.InvariantCulture), "-k", SocketDirectory,
-                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                 "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
+                 .. durability, "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
                 diesWithTest: true);
             _postmaster = await Postmaster.StartAsync(fileName, arguments, Cluster);
             if (await WaitReadyAsync(_postmaster))

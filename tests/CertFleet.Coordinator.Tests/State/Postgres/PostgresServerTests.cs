@@ -96,6 +96,36 @@ public sealed class PostgresServerTests(PostgresServerFixture fixture) : IClassF
         Assert.Null(server.ProcessId);
     }
 
+    [Fact]
+    public async Task StartAsync_Default_DurabilityOff()
+    {
+        var settings = await Server.RunPsqlAsync("postgres", "SHOW fsync; SHOW synchronous_commit; SHOW full_page_writes;");
+
+        Assert.Equal(["off", "off", "off"], Lines(settings));
+    }
+
+    [Fact]
+    public async Task StartAsync_Durable_DefaultsOnAndACommitSurvivesAKillWithoutCheckpoint()
+    {
+        var server = await PostgresServer.StartAsync(durable: true);
+        try
+        {
+            var settings = await server.RunPsqlAsync("postgres", "SHOW fsync; SHOW synchronous_commit; SHOW full_page_writes;");
+            Assert.Equal(["on", "on", "on"], Lines(settings));
+
+            await server.CreateDatabaseAsync("durable");
+            await server.RunPsqlAsync("durable", "CREATE TABLE t (v text); INSERT INTO t VALUES ('committed');");
+            await server.KillAsync();
+            await server.RestartAsync();
+
+            Assert.Equal("committed", (await server.RunPsqlAsync("durable", "SELECT v FROM t;")).Trim());
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
     private static ProcessResult PsqlOverTcp(string url, string? password, string sql)
     {
         // no ~/.pgpass, and an empty PGPASSWORD is none to libpq: only the password given here, if any
