@@ -220,6 +220,8 @@ public static partial class CoordinatorHost
         lease.BecameActive += runner.Wake;
         // the agents' streams go with the lease: each reconnects, and finds the active coordinator
         lease.SteppedDown += () => sessions.DisconnectAll("this coordinator stepped down to standby");
+        // at once when asked to stop, before the agents' streams are waited for: a standby takes over at its next round
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(lease.Resign);
         services.GetRequiredService<CoordinatorMembers>().Record(services.GetRequiredService<TimeProvider>().GetUtcNow());
         lease.Round(atStart: true);
     }

@@ -31,6 +31,8 @@ internal sealed class PostgresEngine : StateEngine
 
     public override bool Shared => true;
 
+    public override bool OneWriterAtATime => false;
+
     // durability is the server's (synchronous_commit); a write that may lose its newest commits relaxes it per transaction
     public override DbConnection Open(bool durable) => _source.OpenConnection();
 
@@ -53,7 +55,7 @@ internal sealed class PostgresEngine : StateEngine
     public override void AfterIdentityInsert(DbConnection connection, string table, string column) =>
         connection.Execute($"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)");
 
-    public override string LockForShare => "FOR SHARE";
+    public override string LockAgainstTakeover => "FOR KEY SHARE";
 
     public override string LockForUpdate => "FOR UPDATE";
 

@@ -19,6 +19,9 @@ internal abstract class StateEngine : IDisposable
     /// <summary>True when several coordinators may share this database (a group); SQLite is one machine's file.</summary>
     public abstract bool Shared { get; }
 
+    /// <summary>True when writers take turns anyway (SQLite): a store may then keep one writer connection behind a lock.</summary>
+    public virtual bool OneWriterAtATime => true;
+
     public abstract DbConnection Open(bool durable);
 
     /// <summary>
@@ -49,10 +52,13 @@ internal abstract class StateEngine : IDisposable
     }
 
     /// <summary>The locking clause that keeps a row read in a write transaction from changing until it commits.</summary>
-    public abstract string LockForShare { get; }
-
-    /// <inheritdoc cref="LockForShare"/>
     public abstract string LockForUpdate { get; }
+
+    /// <summary>
+    /// The locking clause of the fencing check (<see cref="WriteFence"/>): keeps the lease row from changing hands (a
+    /// SELECT ... FOR UPDATE) until the write commits, without holding up the holder's renewals.
+    /// </summary>
+    public abstract string LockAgainstTakeover { get; }
 
     public abstract int SchemaVersion(DbConnection connection);
 
