@@ -7,7 +7,8 @@ namespace CertFleet.Cli.Output;
 /// <summary>
 /// `status`'s coordinators of the group (one for a coordinator on SQLite): a small COORDINATOR / ROLE / LAST SEEN
 /// table with the one that answered marked, or "coordinators": [{"url","role","lastSeen","answering"}]. A coordinator
-/// from before groups lists none: both are left out, so its status prints exactly what it printed before.
+/// from before groups lists none: both are left out, so its status prints exactly what it printed before; and so is a
+/// coordinator alone (one, active, as on SQLite), which has nothing to tell: what scripts read stays as it was.
 /// </summary>
 internal static class CoordinatorsOutput
 {
@@ -18,7 +19,7 @@ internal static class CoordinatorsOutput
 
     public static void WriteTable(TextWriter output, RepeatedField<CoordinatorMember> coordinators, DateTimeOffset now)
     {
-        if (coordinators.Count == 0)
+        if (!IsGroup(coordinators))
         {
             return;
         }
@@ -33,7 +34,7 @@ internal static class CoordinatorsOutput
 
     public static void WriteJson(Utf8JsonWriter json, RepeatedField<CoordinatorMember> coordinators)
     {
-        if (coordinators.Count == 0)
+        if (!IsGroup(coordinators))
         {
             return;
         }
@@ -56,6 +57,9 @@ internal static class CoordinatorsOutput
         }
         json.WriteEndArray();
     }
+
+    private static bool IsGroup(RepeatedField<CoordinatorMember> coordinators) =>
+        coordinators.Count > 1 || (coordinators.Count == 1 && coordinators[0].Role != "active");
 
     private static string LastSeen(CoordinatorMember coordinator, DateTimeOffset now)
     {
