@@ -16,10 +16,8 @@ public sealed class PostgresLeaseTests(PostgresServerFixture postgres) : IClassF
     [Fact]
     public async Task Round_SecondCoordinator_StandsByUntilTheFirstsLeaseExpires_ThenTakesOverWithAHigherToken()
     {
-        using var first = await PostgresDatabases.CreateAsync(postgres.Server);
-        using var second = PostgresDatabases.Open(postgres.Server, first.Path);
-        using var a = Lease(first, "https://127.0.0.1:9443");
-        using var b = Lease(second, "https://127.0.0.2:9443");
+        using var pair = await TwoCoordinators();
+        var (first, second, a, b) = (pair.First, pair.Second, pair.A, pair.B);
 
         a.Round(atStart: true);
         b.Round(atStart: true);
@@ -39,10 +37,8 @@ public sealed class PostgresLeaseTests(PostgresServerFixture postgres) : IClassF
     [Fact]
     public async Task Append_AfterAnotherCoordinatorTookTheLease_WritesNothingAndStepsDown()
     {
-        using var first = await PostgresDatabases.CreateAsync(postgres.Server);
-        using var second = PostgresDatabases.Open(postgres.Server, first.Path);
-        using var a = Lease(first, "https://127.0.0.1:9443");
-        using var b = Lease(second, "https://127.0.0.2:9443");
+        using var pair = await TwoCoordinators();
+        var (first, second, a, b) = (pair.First, pair.Second, pair.A, pair.B);
         a.Round(atStart: true);
         using var auditA = new AuditLog(first, TimeProvider.System, NullLogger<AuditLog>.Instance);
         auditA.Append(new AuditRecord(AuditKinds.NodeRemoved, "admin") { Node = "before" });
@@ -64,10 +60,8 @@ public sealed class PostgresLeaseTests(PostgresServerFixture postgres) : IClassF
     [Fact]
     public async Task Write_OnAStandby_IsRefusedBeforeAnythingIsWritten()
     {
-        using var first = await PostgresDatabases.CreateAsync(postgres.Server);
-        using var second = PostgresDatabases.Open(postgres.Server, first.Path);
-        using var a = Lease(first, "https://127.0.0.1:9443");
-        using var b = Lease(second, "https://127.0.0.2:9443");
+        using var pair = await TwoCoordinators();
+        var (first, second, a, b) = (pair.First, pair.Second, pair.A, pair.B);
         a.Round(atStart: true);
         b.Round(atStart: true);
         using var auditB = new AuditLog(second, TimeProvider.System, NullLogger<AuditLog>.Instance);
@@ -80,4 +74,23 @@ public sealed class PostgresLeaseTests(PostgresServerFixture postgres) : IClassF
 
     private static CoordinatorLease Lease(StateDatabase database, string url) =>
         new(database, url, Short, NullLogger<CoordinatorLease>.Instance);
+
+    /// <summary>Two coordinators' views of one new database, each with its lease (not taken yet), as two processes have.</summary>
+    private async Task<Pair> TwoCoordinators()
+    {
+        var first = await PostgresDatabases.CreateAsync(postgres.Server);
+        var second = PostgresDatabases.Open(postgres.Server, first.Path);
+        return new Pair(first, second, Lease(first, "https://127.0.0.1:9443"), Lease(second, "https://127.0.0.2:9443"));
+    }
+
+    private sealed record Pair(StateDatabase First, StateDatabase Second, CoordinatorLease A, CoordinatorLease B) : IDisposable
+    {
+        public void Dispose()
+        {
+            A.Dispose();
+            B.Dispose();
+            First.Dispose();
+            Second.Dispose();
+        }
+    }
 }
