@@ -167,14 +167,30 @@ internal sealed partial class CoordinatorLease : IDisposable
         using var connection = _database.Open();
         using var transaction = _database.Engine.BeginWrite(connection);
         var now = _database.Engine.Now(connection);
+        // a quick look first: a standby polling a held lease must not hold every write of the active one off
+        var holder = connection.Read("SELECT holder, expires_at FROM coordinator_lease WHERE name = @name",
+            row => (Holder: row.GetString(0), Expires: row.GetTime(1)), ("@name", Name)).SingleOrDefault();
+        if (HeldByAnother(holder.Holder, holder.Expires))
+        {
+            return null;
+        }
+        _database.Engine.HoldOffWriters(connection);
         var current = connection.Read($"SELECT holder, fence, expires_at FROM coordinator_lease WHERE name = @name {_database.Engine.LockForUpdate}",
             row => (Holder: row.GetString(0), Fence: row.GetLong(1), Expires: row.GetTime(2)), ("@name", Name)).SingleOrDefault();
-        if (current.Holder is not null && current.Expires > now && !(atStart && current.Holder == Url))
+        if (HeldByAnother(current.Holder, current.Expires))
         {
-            Volatile.Write(ref _activeUrl, current.Holder);
             return null;
         }
         var fence = current.Holder is null ? 1 : current.Fence + 1;
+        bool HeldByAnother(string? holder, DateTimeOffset expires)
+        {
+            if (holder is null || expires <= now || (atStart && holder == Url))
+            {
+                return false;
+            }
+            Volatile.Write(ref _activeUrl, holder);
+            return true;
+        }
         var written = connection.Execute("""
             INSERT INTO coordinator_lease (name, holder, fence, acquired_at, expires_at) VALUES (@name, @holder, @fence, @now, @expires)
             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, fence = excluded.fence, acquired_at = excluded.acquired_at,

@@ -6,11 +6,12 @@ namespace CertFleet.Coordinator.State;
 /// <summary>
 /// The fencing token every write carries. Unrequired (tests, `migrate-state`) nothing is checked; a coordinator
 /// requires it before it serves anything, so until it holds the lease every write is refused, and while it holds it
-/// every write transaction first reads the lease row with the token this coordinator took it with (locked FOR KEY
-/// SHARE on PostgreSQL). A coordinator that took over since has written a higher token there, and the write fails.
-/// KEY SHARE, not SHARE: a taking-over coordinator locks the row FOR UPDATE first, which waits for every write in
-/// flight, while the holder's renewals (a plain UPDATE of the expiry) never wait for them; with SHARE a renewal queued
-/// behind a batch's writes and the lease expired under its own holder.
+/// every write transaction first reads the lease row with the token this coordinator took it with. A coordinator that
+/// took over since has written a higher token there, and the write fails. On PostgreSQL the write first takes a shared
+/// advisory lock that a takeover takes exclusively (<see cref="Engines.StateEngine.HoldOffTakeover"/>): a takeover
+/// waits for every write in flight and commits before any later one reads the row, while the holder's renewals (a
+/// plain UPDATE of the expiry) never wait. (Locking the row itself FOR SHARE queued renewals behind a batch's writes
+/// until the lease expired under its own holder; FOR KEY SHARE cost PostgreSQL a multixact per locker.)
 /// </summary>
 internal sealed class WriteFence
 {
@@ -39,7 +40,8 @@ internal sealed class WriteFence
         }
         var term = Current ?? throw new LeaseLostException("this coordinator is a standby of its group (it does not hold the lease) "
             + "and writes nothing; the active coordinator does");
-        var held = connection.Scalar($"SELECT fence FROM coordinator_lease WHERE name = 'active' AND holder = @holder AND fence = @fence {engine.LockAgainstTakeover}",
+        engine.HoldOffTakeover(connection);
+        var held = connection.Scalar("SELECT fence FROM coordinator_lease WHERE name = 'active' AND holder = @holder AND fence = @fence",
             ("@holder", term.Holder), ("@fence", term.Token));
         if (held is null)
         {

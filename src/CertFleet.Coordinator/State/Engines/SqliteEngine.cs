@@ -56,8 +56,6 @@ internal sealed class SqliteEngine : StateEngine
     public override DbTransaction BeginWrite(DbConnection connection) => ((SqliteConnection)connection).BeginTransaction(deferred: false);
 
     // one writer at a time already (BEGIN IMMEDIATE): nothing read in a write transaction changes under it
-    public override string LockAgainstTakeover => "";
-
     public override string LockForUpdate => "";
 
     public override int SchemaVersion(DbConnection connection) =>

@@ -55,10 +55,17 @@ internal abstract class StateEngine : IDisposable
     public abstract string LockForUpdate { get; }
 
     /// <summary>
-    /// The locking clause of the fencing check (<see cref="WriteFence"/>): keeps the lease row from changing hands (a
-    /// SELECT ... FOR UPDATE) until the write commits, without holding up the holder's renewals.
+    /// In a fenced write, before the fencing check reads the lease row: until this write commits, no coordinator can
+    /// take the lease over (<see cref="HoldOffWriters"/> waits for it), while the holder's renewals never wait.
     /// </summary>
-    public abstract string LockAgainstTakeover { get; }
+    public virtual void HoldOffTakeover(DbConnection connection)
+    {
+    }
+
+    /// <summary>In a takeover, before the lease row is read: waits for every fenced write in flight, and holds new ones off until it commits.</summary>
+    public virtual void HoldOffWriters(DbConnection connection)
+    {
+    }
 
     public abstract int SchemaVersion(DbConnection connection);
 
