@@ -35,16 +35,18 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
             var killedAt = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
             fleet.Kill(active);
+            var resent = await database.RunningRestartsAsync(id);
             var standby = await fleet.WaitForActiveAsync(TimeSpan.FromSeconds(30), not: active);
             var tookOver = clock.Elapsed;
             await database.WaitCompletedAsync(id, CompletesWithin);
             var firstStep = await database.FirstStepStartedAfterAsync(id, killedAt);
             Report($"SIGKILL of {active} after {done}/{total} steps: {standby} active after {tookOver.TotalSeconds:0.0} s, "
-                + $"its first step started {((firstStep ?? killedAt) - killedAt).TotalSeconds:0.0} s after the kill, rollout completed {clock.Elapsed.TotalSeconds:0.0} s after it");
+                + $"its first step started {((firstStep ?? killedAt) - killedAt).TotalSeconds:0.0} s after the kill, rollout completed {clock.Elapsed.TotalSeconds:0.0} s after it; "
+                + $"restarts under way at the kill: {(resent.Count == 0 ? "none" : string.Join(", ", resent))}");
 
             var shown = fleet.Cli("rollout", "show", id);
             Assert.True(shown.ExitCode == 0 && shown.StandardOutput.Contains("completed", StringComparison.Ordinal), $"`certfleet rollout show {id}` through the group: {shown.Combined}");
-            await RenewedOnce.AssertAsync(fleet, database, id, startedAt);
+            await RenewedOnce.AssertAsync(fleet, database, id, startedAt, resent);
         }
         catch (Exception) when (DumpLogs(fleet))
         {
@@ -66,6 +68,7 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
 
             fleet.Pause(paused);
             var pausedAt = DateTimeOffset.UtcNow;
+            var resent = await database.RunningRestartsAsync(id);
             var expiry = await database.LeaseExpiryAsync(); // renewed no more: the lease ends here
             var standby = await fleet.WaitForActiveAsync(LoopbackFleet.LeaseDuration + TimeSpan.FromSeconds(30), not: paused);
             var tookOver = DateTimeOffset.UtcNow;
@@ -85,7 +88,7 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
             Assert.False(fleet.SaysActive(paused), $"{paused}'s certfleet_coordinator_active after it woke up");
             Assert.True(fleet.SaysActive(standby), $"{standby}'s certfleet_coordinator_active after {paused} woke up");
             Report($"{paused} woke up, stepped down, and wrote no step and no audit record in {wokenAt.Elapsed.TotalSeconds:0.0} s");
-            await RenewedOnce.AssertAsync(fleet, database, id, startedAt);
+            await RenewedOnce.AssertAsync(fleet, database, id, startedAt, resent);
         }
         catch (Exception) when (DumpLogs(fleet))
         {

@@ -53,6 +53,14 @@ internal sealed class GroupDatabase(LoopbackFleet fleet)
         }
     }
 
+    /// <summary>"node unit" of each restart step of the rollout that is running now (read right after a failover began).</summary>
+    public async Task<IReadOnlySet<string>> RunningRestartsAsync(string rollout) =>
+        (await RowsAsync($"SELECT node, unit FROM rollout_steps WHERE rollout_id = {Text(rollout)} AND kind = 'restart' AND state = 'running';"))
+            .Select(r => RestartName(r[0], r[1])).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A restart as the unit script logs it: "node unit", without ".service".</summary>
+    public static string RestartName(string node, string unit) => $"{node} {unit.Replace(".service", "", StringComparison.Ordinal)}";
+
     /// <summary>When the first step of the rollout started after <paramref name="after"/> (the moment of a kill), or null.</summary>
     public async Task<DateTimeOffset?> FirstStepStartedAfterAsync(string rollout, DateTimeOffset after)
     {

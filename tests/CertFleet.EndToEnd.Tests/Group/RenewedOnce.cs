@@ -6,14 +6,16 @@ namespace CertFleet.EndToEnd.Tests.Group;
 
 /// <summary>
 /// What a rollout that changed coordinators mid-way must still have done: each certificate renewed once (one `issued`
-/// record per old certificate), each install and unit restart done once on its node, every leaf on disk renewed by it
-/// and chaining, etcd healthy.
+/// record per old certificate), each install done once on its node, each unit restarted once (twice for a restart
+/// under way at the failover: the agent repeats a restart sent again, by design, as its gate must see the present),
+/// every leaf on disk renewed by it and chaining, etcd healthy.
 /// </summary>
 internal static class RenewedOnce
 {
     private static readonly string[] Nodes = [.. LoopbackFleet.Masters, .. LoopbackFleet.Workers];
 
-    public static async Task AssertAsync(LoopbackFleet fleet, GroupDatabase database, string rollout, DateTimeOffset startedAt)
+    /// <param name="resent">restarts running when the active coordinator went away ("node unit"): the next one sends them again</param>
+    public static async Task AssertAsync(LoopbackFleet fleet, GroupDatabase database, string rollout, DateTimeOffset startedAt, IReadOnlySet<string> resent)
     {
         var id = GroupDatabase.Text(rollout);
         var twice = await database.RowsAsync($"SELECT node, path, previous_serial, count(*) FROM audit WHERE kind = 'issued' AND rollout_id = {id} GROUP BY 1, 2, 3 HAVING count(*) > 1;");
@@ -25,7 +27,7 @@ internal static class RenewedOnce
         Assert.True(installs.Select(s => $"{s[0]} 1").SequenceEqual(installed.Select(r => $"{r[0]} {r[1]}")),
             $"each install step should have one `installed` record; steps:\n{Lines(installs)}\nrecords per node:\n{Lines(installed)}");
 
-        AssertEachRestartRanOnce(fleet, await database.RowsAsync($"SELECT node, unit, state FROM rollout_steps WHERE rollout_id = {id} AND kind = 'restart';"), startedAt);
+        AssertEachRestartRanOnce(fleet, await database.RowsAsync($"SELECT node, unit, state FROM rollout_steps WHERE rollout_id = {id} AND kind = 'restart';"), startedAt, resent);
         var issued = (await database.RowsAsync($"SELECT serial FROM audit WHERE kind = 'issued' AND rollout_id = {id};")).Select(r => Serial(r[0])).ToHashSet(StringComparer.Ordinal);
         AssertEveryLeafRenewed(fleet, issued);
         foreach (var master in LoopbackFleet.Masters)
@@ -35,16 +37,19 @@ internal static class RenewedOnce
         }
     }
 
-    /// <summary>The unit script logs each restart it makes: a step sent twice (once per coordinator) must restart once.</summary>
-    private static void AssertEachRestartRanOnce(LoopbackFleet fleet, List<string[]> steps, DateTimeOffset startedAt)
+    /// <summary>The unit script logs each restart it makes: once per restart step, a second time only for one sent again.</summary>
+    private static void AssertEachRestartRanOnce(LoopbackFleet fleet, List<string[]> steps, DateTimeOffset startedAt, IReadOnlySet<string> resent)
     {
         Assert.True(steps.All(s => s[2] == "succeeded"), $"restart steps:\n{Lines(steps)}");
         var since = startedAt.ToUnixTimeMilliseconds() / 1000.0;
         var ran = File.ReadLines(fleet.RestartLog).Select(line => line.Split(' '))
             .Where(f => f.Length == 4 && f[3] == "start" && double.Parse(f[0], CultureInfo.InvariantCulture) >= since)
             .Select(f => $"{f[1]} {f[2]}").Order(StringComparer.Ordinal).ToList();
-        var planned = steps.Select(s => $"{s[0]} {s[1].Replace(".service", "", StringComparison.Ordinal)}").Order(StringComparer.Ordinal).ToList();
-        Assert.True(planned.SequenceEqual(ran), $"restarts planned:\n{string.Join("\n", planned)}\nrestarts the nodes made:\n{string.Join("\n", ran)}");
+        var planned = steps.Select(s => GroupDatabase.RestartName(s[0], s[1])).Order(StringComparer.Ordinal).ToList();
+        var wrong = planned.Union(ran).Where(restart => ran.Count(r => r == restart) is var times
+            && !(times == 1 && planned.Contains(restart)) && !(times == 2 && resent.Contains(restart))).ToList();
+        Assert.True(wrong.Count == 0, $"restarts made not once per step (twice allowed only for one under way at the failover: {string.Join(", ", resent)}): "
+            + $"{string.Join(", ", wrong)}\nrestarts planned:\n{string.Join("\n", planned)}\nrestarts the nodes made:\n{string.Join("\n", ran)}");
     }
 
     private static void AssertEveryLeafRenewed(LoopbackFleet fleet, HashSet<string> issued)
