@@ -94,12 +94,14 @@ public sealed partial class LoopbackFleet
     /// <summary>The log of <paramref name="role"/>'s current process.</summary>
     public string LogOf(string role) => File.ReadAllText(_logs[Role(role).Process]);
 
+    /// <summary>Before the fleet is killed: a process left stopped would hold on to its ports and files until SIGKILL reaches it.</summary>
     private void ResumeEveryPaused()
     {
-        foreach (var role in _paused.ToList())
+        foreach (var role in _paused)
         {
-            Resume(role);
+            ProcessRunner.Run("kill", ["-CONT", Role(role).Process.Id.ToString(CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(10));
         }
+        _paused.Clear();
     }
 
     private async Task StartCoordinatorGroupAsync()

@@ -125,6 +125,7 @@ public sealed partial class LoopbackFleet : IAsyncDisposable
     public void Kill(string role)
     {
         var process = Role(role).Process;
+        _paused.Remove(role); // SIGKILL ends a stopped process too
         // only the process itself: a restart command it runs (etcd-member.sh) is left as a real crash would leave it
         process.Kill(entireProcessTree: false);
         if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
@@ -161,7 +162,7 @@ public sealed partial class LoopbackFleet : IAsyncDisposable
 
     private (Process Process, string Program, string[] Arguments) Role(string role) =>
         _roles.TryGetValue(role, out var found) ? found
-            : throw new ArgumentException($"no process has the role '{role}'; use {CoordinatorRole} or a node name", nameof(role));
+            : throw new ArgumentException($"no process has the role '{role}'; use {CoordinatorRole}, {SecondCoordinatorRole} (in a group) or a node name", nameof(role));
 
     /// <summary>
     /// The agents' stand-in for systemctl: etcd restarts for real, other units are recorded only. Restarts of a

@@ -38,7 +38,7 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
         Assert.True(start.ExitCode == 0, story.Failure($"rollout {number}: `certfleet renew --all` failed: {start.Combined}"));
         var id = StartedId().Match(start.StandardOutput) is { Success: true } m ? m.Groups[1].Value
             : throw new InvalidOperationException(story.Failure($"rollout {number}: no rollout id in: {start.StandardOutput}"));
-        // the coordinator a third of the time, else one of the five agents
+        // alone, the coordinator a third of the time, else one of the five agents; in a group see GroupVictim
         var victim = fleet.IsGroup ? GroupVictim()
             : random.Next(3) == 0 ? LoopbackFleet.CoordinatorRole : Roles[1 + random.Next(Roles.Length - 1)];
         // half the kills in the first second, where the installs (CSRs, signing, backups, file writes) happen
