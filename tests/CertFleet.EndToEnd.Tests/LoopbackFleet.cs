@@ -10,7 +10,7 @@ namespace CertFleet.EndToEnd.Tests;
 /// etcd members, a certfleet-coordinator process and one certfleet-agent process per node, each agent restarting
 /// units through a script that restarts etcd for real (etcd-member.sh) and records every restart with a timestamp.
 /// </summary>
-public sealed class LoopbackFleet : IAsyncDisposable
+public sealed partial class LoopbackFleet : IAsyncDisposable
 {
     public static readonly string[] Masters = ["master-1", "master-2", "master-3"];
     public static readonly string[] Workers = ["worker-1", "worker-2"];
@@ -19,8 +19,9 @@ public sealed class LoopbackFleet : IAsyncDisposable
     public const string CoordinatorRole = "coordinator";
 
     private readonly List<Process> _processes = [];
+    private readonly Dictionary<Process, string> _logs = [];
     private readonly Dictionary<string, (Process Process, string Program, string[] Arguments)> _roles = new(StringComparer.Ordinal);
-    private int _port;
+    private readonly Dictionary<string, IPEndPoint> _coordinatorListens = new(StringComparer.Ordinal);
 
     private LoopbackFleet(string directory)
     {
@@ -29,7 +30,11 @@ public sealed class LoopbackFleet : IAsyncDisposable
 
     public string Directory { get; }
 
-    public string AdminConfig => Path.Combine(Directory, "coordinator", "admin.conf");
+    /// <summary>The admin.conf <see cref="Cli"/> uses: the coordinator's own, or in a group one that lists every coordinator.</summary>
+    public string AdminConfig => _groupAdminConfig ?? CoordinatorAdminConfig(CoordinatorRole);
+
+    /// <summary>The admin.conf a coordinator wrote in its state folder, naming only itself.</summary>
+    public string CoordinatorAdminConfig(string role) => Path.Combine(Directory, role, "admin.conf");
 
     public string RestartLog => Path.Combine(Directory, "restarts.log");
 
@@ -39,12 +44,15 @@ public sealed class LoopbackFleet : IAsyncDisposable
 
     /// <param name="prepare">changes the nodes' files after the fixture made them and before anything starts</param>
     /// <param name="fixtureArguments">more make-cluster-pki.sh options (e.g. --all-expired)</param>
-    public static async Task<LoopbackFleet> StartAsync(Action<LoopbackFleet>? prepare = null, params string[] fixtureArguments)
+    public static Task<LoopbackFleet> StartAsync(Action<LoopbackFleet>? prepare = null, params string[] fixtureArguments) =>
+        StartAsync(group: false, prepare, fixtureArguments);
+
+    private static async Task<LoopbackFleet> StartAsync(bool group, Action<LoopbackFleet>? prepare, string[] fixtureArguments)
     {
         var fleet = new LoopbackFleet(ScratchDirectory.Create("fleet"));
         try
         {
-            await fleet.StartInsideAsync(prepare, fixtureArguments);
+            await fleet.StartInsideAsync(group, prepare, fixtureArguments);
             return fleet;
         }
         catch (Exception e)
@@ -55,7 +63,7 @@ public sealed class LoopbackFleet : IAsyncDisposable
         }
     }
 
-    private async Task StartInsideAsync(Action<LoopbackFleet>? prepare, string[] fixtureArguments)
+    private async Task StartInsideAsync(bool group, Action<LoopbackFleet>? prepare, string[] fixtureArguments)
     {
         var make = ProcessRunner.Run("bash", [SharedFixtures.MakeClusterPki, "--out", Directory, "--loopback", "--key-type", "ec",
             "--masters", "3", "--workers", "2", .. fixtureArguments], timeout: TimeSpan.FromMinutes(2));
@@ -78,12 +86,14 @@ public sealed class LoopbackFleet : IAsyncDisposable
             Assert.True(start.ExitCode == 0, start.Combined);
         }
 
-        var pki = Path.Combine(NodeRoot("master-1"), "etc/kubernetes/pki");
-        var port = _port = FreePort();
-        Start(CoordinatorRole, "certfleet-coordinator", "--listen", $"127.0.10.1:{port}", "--state-dir", Path.Combine(Directory, "coordinator"),
-            "--ca-cert", Path.Combine(pki, "ca.crt"), "--ca-key", Path.Combine(pki, "ca.key"),
-            "--ca-cert", Path.Combine(pki, "front-proxy-ca.crt"), "--ca-key", Path.Combine(pki, "front-proxy-ca.key"));
-        await WaitUntil(() => File.Exists(AdminConfig) && Listening(port), TimeSpan.FromSeconds(30), "the coordinator to listen");
+        if (group)
+        {
+            await StartCoordinatorGroupAsync();
+        }
+        else
+        {
+            await StartCoordinatorAsync(CoordinatorRole, "127.0.10.1", []);
+        }
 
         foreach (var node in Masters.Concat(Workers))
         {
@@ -115,6 +125,7 @@ public sealed class LoopbackFleet : IAsyncDisposable
     public void Kill(string role)
     {
         var process = Role(role).Process;
+        _paused.Remove(role); // SIGKILL ends a stopped process too
         // only the process itself: a restart command it runs (etcd-member.sh) is left as a real crash would leave it
         process.Kill(entireProcessTree: false);
         if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
@@ -132,15 +143,26 @@ public sealed class LoopbackFleet : IAsyncDisposable
             throw new InvalidOperationException($"{role} (pid {process.Id}) still runs; kill it first");
         }
         Start(role, program, arguments);
-        if (role == CoordinatorRole)
+        if (_coordinatorListens.TryGetValue(role, out var listen))
         {
-            await WaitUntil(() => Listening(_port), TimeSpan.FromSeconds(30), "the restarted coordinator to listen");
+            await WaitUntil(() => Listening(listen), TimeSpan.FromSeconds(30), $"the restarted {role} to listen");
         }
+    }
+
+    /// <summary>Starts a coordinator on a free port of <paramref name="host"/> with the cluster's CAs; waits until it serves.</summary>
+    private async Task StartCoordinatorAsync(string role, string host, string[] more)
+    {
+        var pki = Path.Combine(NodeRoot("master-1"), "etc/kubernetes/pki");
+        var listen = _coordinatorListens[role] = new IPEndPoint(IPAddress.Parse(host), FreePort(host));
+        Start(role, "certfleet-coordinator", ["--listen", listen.ToString(), "--state-dir", Path.Combine(Directory, role),
+            "--ca-cert", Path.Combine(pki, "ca.crt"), "--ca-key", Path.Combine(pki, "ca.key"),
+            "--ca-cert", Path.Combine(pki, "front-proxy-ca.crt"), "--ca-key", Path.Combine(pki, "front-proxy-ca.key"), .. more]);
+        await WaitUntil(() => File.Exists(CoordinatorAdminConfig(role)) && Listening(listen), TimeSpan.FromSeconds(30), $"{role} to listen");
     }
 
     private (Process Process, string Program, string[] Arguments) Role(string role) =>
         _roles.TryGetValue(role, out var found) ? found
-            : throw new ArgumentException($"no process has the role '{role}'; use {CoordinatorRole} or a node name", nameof(role));
+            : throw new ArgumentException($"no process has the role '{role}'; use {CoordinatorRole}, {SecondCoordinatorRole} (in a group) or a node name", nameof(role));
 
     /// <summary>
     /// The agents' stand-in for systemctl: etcd restarts for real, other units are recorded only. Restarts of a
@@ -211,15 +233,16 @@ public sealed class LoopbackFleet : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
+        _logs[process] = log;
         _roles[role] = (process, program, args);
     }
 
-    private static bool Listening(int port)
+    private static bool Listening(IPEndPoint listen)
     {
         try
         {
             using var client = new TcpClient();
-            client.Connect("127.0.10.1", port);
+            client.Connect(listen);
             return true;
         }
         catch (SocketException)
@@ -228,14 +251,15 @@ public sealed class LoopbackFleet : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    private static int FreePort(string host)
     {
-        using var listener = new TcpListener(IPAddress.Parse("127.0.10.1"), 0);
+        using var listener = new TcpListener(IPAddress.Parse(host), 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task WaitUntil(Func<bool> condition, TimeSpan limit, string what)
+    /// <param name="every">how often to look; 250 ms unless a measured moment needs it finer</param>
+    public static async Task WaitUntil(Func<bool> condition, TimeSpan limit, string what, TimeSpan? every = null)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
@@ -244,7 +268,7 @@ public sealed class LoopbackFleet : IAsyncDisposable
             {
                 throw new TimeoutException($"waited {limit.TotalSeconds:0} s for {what}");
             }
-            await Task.Delay(250);
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(250));
         }
     }
 
@@ -260,6 +284,7 @@ public sealed class LoopbackFleet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        ResumeEveryPaused();
         foreach (var process in _processes)
         {
             try
@@ -280,6 +305,10 @@ public sealed class LoopbackFleet : IAsyncDisposable
             {
                 ProcessRunner.Run("bash", [ApiServerScript, "stop", NodeRoot(master)], timeout: TimeSpan.FromSeconds(30));
             }
+        }
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
         }
         ScratchDirectory.Delete(Directory);
     }

@@ -22,6 +22,26 @@ public sealed class SoakTests
         var story = new SoakStory(settings);
         story.Add($"soak: {settings.Rollouts} rollouts, seed {settings.Seed}");
         await using var fleet = await LoopbackFleet.StartAsync();
+        await SoakAsync(fleet, settings, story);
+    }
+
+    /// <summary>
+    /// The same soak on a coordinator group (two coordinators on PostgreSQL): a kill may hit the active coordinator
+    /// (the standby takes over, the killed one rejoins as standby), the standby or an agent. Count:
+    /// CERTFLEET_SOAK_GROUP_ROLLOUTS (default 6); replay: CERTFLEET_SOAK_SEED.
+    /// </summary>
+    [Fact]
+    public async Task RenewAll_TwoCoordinatorsOnPostgresWithRandomSigkills_EveryLeafRenewedEtcdHealthyNoTemporariesBackupsAudited()
+    {
+        var settings = SoakSettings.ForGroupFromEnvironment();
+        var story = new SoakStory(settings);
+        story.Add($"coordinator-group soak: {settings.Rollouts} rollouts, seed {settings.Seed}");
+        await using var fleet = await LoopbackFleet.StartGroupAsync();
+        await SoakAsync(fleet, settings, story);
+    }
+
+    private static async Task SoakAsync(LoopbackFleet fleet, SoakSettings settings, SoakStory story)
+    {
         try
         {
             var random = new Random(settings.Seed);

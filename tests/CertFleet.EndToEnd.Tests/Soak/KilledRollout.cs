@@ -23,6 +23,13 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
 
     private static readonly string[] Roles = [LoopbackFleet.CoordinatorRole, .. LoopbackFleet.Masters, .. LoopbackFleet.Workers];
 
+    /// <summary>In a coordinator group, victims named by what they are at the moment of the kill.</summary>
+    private const string ActiveCoordinator = "the active coordinator";
+    private const string StandbyCoordinator = "the standby coordinator";
+
+    /// <summary>A standby takes the lease within a quarter lease of its expiry; the rest is slack for a busy machine.</summary>
+    private static readonly TimeSpan TakeOverWithin = LoopbackFleet.LeaseDuration + TimeSpan.FromSeconds(30);
+
     /// <summary>Runs rollout number <paramref name="number"/> to completion; returns how long it took from its start.</summary>
     public async Task<TimeSpan> RunAsync(int number, TimeSpan killWithin)
     {
@@ -31,8 +38,9 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
         Assert.True(start.ExitCode == 0, story.Failure($"rollout {number}: `certfleet renew --all` failed: {start.Combined}"));
         var id = StartedId().Match(start.StandardOutput) is { Success: true } m ? m.Groups[1].Value
             : throw new InvalidOperationException(story.Failure($"rollout {number}: no rollout id in: {start.StandardOutput}"));
-        // the coordinator a third of the time, else one of the five agents
-        var victim = random.Next(3) == 0 ? LoopbackFleet.CoordinatorRole : Roles[1 + random.Next(Roles.Length - 1)];
+        // alone, the coordinator a third of the time, else one of the five agents; in a group see GroupVictim
+        var victim = fleet.IsGroup ? GroupVictim()
+            : random.Next(3) == 0 ? LoopbackFleet.CoordinatorRole : Roles[1 + random.Next(Roles.Length - 1)];
         // half the kills in the first second, where the installs (CSRs, signing, backups, file writes) happen
         var killAt = (random.Next(2) == 0 ? InstallPhase : killWithin) * random.NextDouble();
         story.Add($"rollout {number} {id} started; SIGKILL of {victim} planned at {killAt.TotalSeconds:0.0} s");
@@ -91,12 +99,38 @@ internal sealed partial class KilledRollout(LoopbackFleet fleet, Random random, 
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
+    /// <summary>The active coordinator a third of the time, the standby a sixth, else one of the five agents.</summary>
+    private string GroupVictim() => random.Next(6) switch
+    {
+        0 or 1 => ActiveCoordinator,
+        2 => StandbyCoordinator,
+        _ => Roles[1 + random.Next(Roles.Length - 1)],
+    };
+
     private async Task KillAndRestartAsync(int number, string victim, JsonElement? last, TimeSpan at)
     {
-        story.Add($"rollout {number}: SIGKILL {victim} at {at.TotalSeconds:0.0} s, {Progress(last)}");
-        fleet.Kill(victim);
-        await fleet.RestartAsync(victim);
-        story.Add($"rollout {number}: {victim} restarted");
+        var active = victim is ActiveCoordinator or StandbyCoordinator ? await fleet.WaitForActiveAsync(TakeOverWithin) : null;
+        var role = victim switch
+        {
+            ActiveCoordinator => active!,
+            StandbyCoordinator => LoopbackFleet.CoordinatorRoles.Single(r => r != active),
+            _ => victim,
+        };
+        story.Add($"rollout {number}: SIGKILL {(role == victim ? victim : $"{victim}, {role},")} at {at.TotalSeconds:0.0} s, {Progress(last)}");
+        fleet.Kill(role);
+        if (victim == ActiveCoordinator)
+        {
+            // restarted at once it would take its own lease back; after the take-over it rejoins as the standby
+            var clock = Stopwatch.StartNew();
+            var next = await fleet.WaitForActiveAsync(TakeOverWithin, not: role);
+            story.Add($"rollout {number}: {next} active {clock.Elapsed.TotalSeconds:0.0} s after the kill");
+        }
+        await fleet.RestartAsync(role);
+        if (fleet.IsGroup && LoopbackFleet.CoordinatorRoles.Contains(role))
+        {
+            await LoopbackFleet.WaitUntil(() => fleet.SaysActive(role) == false, TakeOverWithin, $"the restarted {role} to stand by");
+        }
+        story.Add($"rollout {number}: {role} restarted");
     }
 
     /// <summary>"3/17 steps done; running: [4] restart etcd on master-1" from the last `rollout show`.</summary>

@@ -9,9 +9,14 @@ namespace CertFleet.EndToEnd.Tests.Soak;
 /// <see cref="WallClock"/>: 2 minutes plus 45 s a rollout. The cap only guards against a hang: a rollout takes 12-15 s
 /// on a quiet machine and 25-35 s beside the other test assemblies, so a cap near the quiet figure failed healthy runs.
 /// </summary>
-internal sealed record SoakSettings(int Rollouts, int Seed)
+/// <param name="CountVariable">the variable that set <paramref name="Rollouts"/>, named in failures to replay them</param>
+internal sealed record SoakSettings(int Rollouts, int Seed, string CountVariable = SoakSettings.RolloutsVariable)
 {
     public const string RolloutsVariable = "CERTFLEET_SOAK_ROLLOUTS";
+
+    /// <summary>The coordinator-group soak's count: its rollouts cost more (failovers), so it has its own, smaller default.</summary>
+    public const string GroupRolloutsVariable = "CERTFLEET_SOAK_GROUP_ROLLOUTS";
+    public const int DefaultGroupRollouts = 6;
     public const string SeedVariable = "CERTFLEET_SOAK_SEED";
     public const int DefaultRollouts = 20;
 
@@ -24,6 +29,11 @@ internal sealed record SoakSettings(int Rollouts, int Seed)
     public static SoakSettings FromEnvironment() => new(
         Read(RolloutsVariable, DefaultRollouts, minimum: 1),
         Read(SeedVariable, Random.Shared.Next(), minimum: 0));
+
+    public static SoakSettings ForGroupFromEnvironment() => new(
+        Read(GroupRolloutsVariable, DefaultGroupRollouts, minimum: 1),
+        Read(SeedVariable, Random.Shared.Next(), minimum: 0),
+        GroupRolloutsVariable);
 
     private static int Read(string variable, int fallback, int minimum)
     {

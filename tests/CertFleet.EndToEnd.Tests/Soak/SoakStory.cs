@@ -23,7 +23,7 @@ internal sealed class SoakStory(SoakSettings settings)
 
     /// <summary>A failure message: what failed, then the seed to replay it and everything that led to it.</summary>
     public string Failure(string what) =>
-        $"{what}\n--- soak seed {settings.Seed} ({SoakSettings.SeedVariable}={settings.Seed} {SoakSettings.RolloutsVariable}={settings.Rollouts} replays it); what happened:\n"
+        $"{what}\n--- soak seed {settings.Seed} ({SoakSettings.SeedVariable}={settings.Seed} {settings.CountVariable}={settings.Rollouts} replays it); what happened:\n"
         + string.Join("\n", _lines);
 
     /// <summary>Fails when less than <paramref name="reserve"/> is left of the wall-clock cap.</summary>
@@ -32,7 +32,7 @@ internal sealed class SoakStory(SoakSettings settings)
         if (_clock.Elapsed > settings.WallClock - reserve)
         {
             Assert.Fail(Failure($"the soak hit its {settings.WallClock.TotalMinutes:0} min cap while {doing}; "
-                + $"lower {SoakSettings.RolloutsVariable} (now {settings.Rollouts}) if the machine is slow"));
+                + $"lower {settings.CountVariable} (now {settings.Rollouts}) if the machine is slow"));
         }
     }
 }
