@@ -73,10 +73,11 @@ phase "build"
 #   etcd members on 127.0.10.11-13, and a private loopback keeps the same addresses from meeting.
 # - meanwhile the unit assemblies go one after another in the foreground (side by side they only slowed each other);
 #   Coordinator and Agent, which start programs, after the .deb is there. The Agent assembly has a namespace too.
-# - the end-to-end assembly is two runs side by side once the .deb is there, each in a namespace of its own: the soak
-#   and the demos, and every other end-to-end test (the CA re-key's fleets, the runbooks). Their time is mostly
-#   waiting on etcd restarts and gates, so together they end minutes before one after the other would (measured:
-#   the soak alone ended 3 minutes before the rest, so the demos moved to its side).
+# - the end-to-end assembly is three runs side by side once the .deb is there, each in a namespace of its own: the
+#   soak and the demos; the coordinator group (two coordinators on PostgreSQL: failover and the group soak, about 7
+#   minutes); and every other end-to-end test (the CA re-key's fleets, the runbooks). Their time is mostly waiting on
+#   etcd restarts, gates and leases, so together they end minutes before one after the other would (measured: the
+#   soak alone ended 3 minutes before the rest, so the demos moved to its side).
 # Failures print their messages (console verbosity minimal), so a CI log says why, not only which.
 # Where namespaces cannot be made (not root), everything runs one after the other.
 quiet=(--nologo --no-build -v quiet --logger "console;verbosity=minimal")
@@ -103,11 +104,14 @@ use_deb() { # the built .deb for the packaging tests and its programs for the ot
     echo "packaging/build-deb.sh failed (the packaging tests build it again and report why):"; tail -n 20 "$side/deb.log"
   fi
 }
-# with no test arguments of the caller's (they may hold a --filter of their own), the soak runs beside the rest
+# with no test arguments of the caller's (they may hold a --filter of their own), the end-to-end assembly runs as
+# three lanes side by side: the soak on one coordinator and the demos; the coordinator group (two coordinators on a
+# private PostgreSQL: the failover tests and the soak's group mode); and the rest
 split_soak=""; e2e_rest=()
+group_tests="FullyQualifiedName~CertFleet.EndToEnd.Tests.Group|FullyQualifiedName~TwoCoordinatorsOnPostgres"
 if [ "$#" -eq 0 ] && [ -z "${serial:-}" ]; then
   split_soak=1
-  e2e_rest=(--filter "FullyQualifiedName!~CertFleet.EndToEnd.Tests.SoakTests&FullyQualifiedName!~CertFleet.EndToEnd.Tests.DemoTests")
+  e2e_rest=(--filter "FullyQualifiedName!~CertFleet.EndToEnd.Tests.SoakTests&FullyQualifiedName!~CertFleet.EndToEnd.Tests.DemoTests&FullyQualifiedName!~CertFleet.EndToEnd.Tests.Group")
 fi
 if [ "$status" -eq 0 ]; then
   if [ -z "${serial:-}" ]; then
@@ -116,9 +120,11 @@ if [ "$status" -eq 0 ]; then
       use_deb > /dev/null
       if [ -n "$split_soak" ]; then
         ( isolated dotnet test tests/CertFleet.EndToEnd.Tests "${quiet[@]}" \
-            --filter "FullyQualifiedName~CertFleet.EndToEnd.Tests.SoakTests|FullyQualifiedName~CertFleet.EndToEnd.Tests.DemoTests" \
+            --filter "(FullyQualifiedName~CertFleet.EndToEnd.Tests.SoakTests|FullyQualifiedName~CertFleet.EndToEnd.Tests.DemoTests)&FullyQualifiedName!~TwoCoordinatorsOnPostgres" \
             > "$side/e2e-soak.log" 2>&1
           echo $? > "$side/e2e-soak.rc"; phase "EndToEnd soak and demos (beside the others)" ) &
+        ( isolated dotnet test tests/CertFleet.EndToEnd.Tests "${quiet[@]}" --filter "$group_tests" > "$side/e2e-group.log" 2>&1
+          echo $? > "$side/e2e-group.rc"; phase "EndToEnd coordinator group (beside the others)" ) &
       fi
       isolated dotnet test tests/CertFleet.EndToEnd.Tests "${quiet[@]}" "${e2e_rest[@]}" "$@" > "$side/e2e.log" 2>&1
       echo $? > "$side/e2e.rc"; phase "EndToEnd tests (beside the others)"
@@ -143,8 +149,10 @@ if [ "$status" -eq 0 ]; then
     tee -a "$log" < "$side/e2e.log"
     [ "$(cat "$side/e2e.rc" 2>/dev/null || echo 1)" -eq 0 ] || status=1
     if [ -n "$split_soak" ]; then
-      tee -a "$log" < "$side/e2e-soak.log"
-      [ "$(cat "$side/e2e-soak.rc" 2>/dev/null || echo 1)" -eq 0 ] || status=1
+      for lane in soak group; do
+        tee -a "$log" < "$side/e2e-$lane.log"
+        [ "$(cat "$side/e2e-$lane.rc" 2>/dev/null || echo 1)" -eq 0 ] || status=1
+      done
     fi
   fi
   run_tests tests/CertFleet.Packaging.Tests "$@"
