@@ -113,6 +113,11 @@ internal static class MigrateStateCommand
         {
             await output.WriteLineAsync($"  {table,-24} {rows,8} rows").ConfigureAwait(false);
         }
+        // renewed CA certificates an older release kept as files: the group's other coordinators must sign with them too
+        foreach (var subject in new Signing.RenewedAuthorityStore(target).ImportFolder(stateDirectory))
+        {
+            await output.WriteLineAsync($"  renewed CA certificate {subject} from {Path.Combine(stateDirectory, "authorities")}").ConfigureAwait(false);
+        }
         await output.WriteLineAsync($"Next: start certfleet-coordinator with --database {location.Display} (database: in "
             + "/etc/certfleet/coordinator.conf, and the password option you gave here) and the same --state-dir, which keeps the "
             + "fleet CA; state.db stays as it was, keep it as a backup").ConfigureAwait(false);

@@ -33,5 +33,35 @@ internal sealed class RenewedAuthorityStore(StateDatabase database)
             ("@key", KeyId(renewed.SubjectPublicKeyInfoDer)), ("@pem", renewed.ToPem()), ("@notAfter", renewed.NotAfter), ("@now", DateTimeOffset.UtcNow));
     }
 
+    /// <summary>
+    /// Keeps the CA certificates a release before coordinator groups renewed into &lt;state-dir&gt;/authorities/*.crt
+    /// (migrate-state: the group's other coordinators have no such folder), each unless a newer one is kept already.
+    /// Returns their subjects.
+    /// </summary>
+    public IReadOnlyList<string> ImportFolder(string stateDirectory)
+    {
+        var folder = Path.Combine(stateDirectory, "authorities");
+        var imported = new List<string>();
+        if (!Directory.Exists(folder))
+        {
+            return imported;
+        }
+        foreach (var file in Directory.EnumerateFiles(folder, "*.crt").Order(StringComparer.Ordinal))
+        {
+            var block = Pki.PemEncoding.Pem.Read(File.ReadAllText(file), file).FirstOrDefault(b => b.Label == "CERTIFICATE");
+            if (block is null)
+            {
+                continue;
+            }
+            var renewed = CertificateInfo.Parse(block.Der, file);
+            if (Find(renewed.SubjectPublicKeyInfoDer) is not { } kept || kept.NotAfter < renewed.NotAfter)
+            {
+                Save(renewed);
+                imported.Add(renewed.Subject);
+            }
+        }
+        return imported;
+    }
+
     private static string KeyId(byte[] subjectPublicKeyInfo) => Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo));
 }

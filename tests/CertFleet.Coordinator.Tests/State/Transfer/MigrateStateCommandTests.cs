@@ -56,6 +56,26 @@ public sealed class MigrateStateCommandTests(PostgresServerFixture postgres) : I
     }
 
     [Fact]
+    public async Task RunAsync_RenewedCaFileOfAnOlderRelease_KeptInTheDatabaseForTheWholeGroup()
+    {
+        var directory = StateFiles.StateDirectoryFrom(_scratch, File.ReadAllText(StateFiles.Fixture("unversioned-a6bfb3d.sql")));
+        // as an older release kept a CA certificate it renewed with the same key: <state-dir>/authorities/<key id>.crt
+        var authorities = Directory.CreateDirectory(Path.Combine(directory, "authorities")).FullName;
+        ProcessRunner.RunChecked("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=kubernetes", "-days", "3650", "-keyout", Path.Combine(_scratch, "ca.key"), "-out", Path.Combine(authorities, "0123456789abcdef.crt"));
+        var renewed = CertFleet.Pki.Certificates.CertificateInfo.Parse(
+            System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(authorities, "0123456789abcdef.crt"))).RawData, "ca");
+        var url = await NewDatabaseAsync();
+
+        var run = await RunAsync("--state-dir", directory, "--to", url, "--database-password-file", postgres.Server.PasswordFile);
+
+        Assert.Equal((ExitCodes.Success, ""), (run.ExitCode, run.Error));
+        Assert.Contains("renewed CA certificate CN=kubernetes from", run.Output, StringComparison.Ordinal);
+        using var target = PostgresDatabases.Open(postgres.Server, url);
+        Assert.Equal(renewed.Der, new CertFleet.Coordinator.Signing.RenewedAuthorityStore(target).Find(renewed.SubjectPublicKeyInfoDer)?.Der);
+    }
+
+    [Fact]
     public async Task RunAsync_CoordinatorRunsOnTheStateDir_ExitTwoSaysStopItAndChangesNothing()
     {
         var state = CoordinatorState.Make(Path.Combine(_scratch, "state"), running: true);
