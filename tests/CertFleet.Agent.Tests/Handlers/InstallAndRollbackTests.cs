@@ -193,10 +193,12 @@ public sealed class InstallAndRollbackTests(EcClusterPkiFixture pki) : IClassFix
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=foreign-ca", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        // one "now" for both: the leaf read the clock again and, a second later, outlived its CA (refused by Create)
+        var now = DateTimeOffset.UtcNow;
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
         using var original = X509CertificateLoader.LoadCertificate(certificate.Der);
         var request = new CertificateRequest(original.SubjectName, original.PublicKey, HashAlgorithmName.SHA256);
-        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), [1, 2, 3, 4, 5, 6, 7, 8]);
+        using var issued = request.Create(ca, now.AddDays(-1), now.AddYears(1), [1, 2, 3, 4, 5, 6, 7, 8]);
         return issued.RawData;
     }
 }
