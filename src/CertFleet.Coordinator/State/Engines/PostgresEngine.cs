@@ -25,11 +25,7 @@ internal sealed class PostgresEngine : StateEngine
         _source = new NpgsqlSlimDataSourceBuilder(location.ConnectionString).Build();
     }
 
-    public override string Name => "postgresql";
-
     public override string Location { get; }
-
-    public override bool Shared => true;
 
     public override bool OneWriterAtATime => false;
 

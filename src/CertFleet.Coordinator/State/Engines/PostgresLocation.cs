@@ -15,7 +15,7 @@ internal sealed record PostgresLocation(string Display, string ConnectionString)
         ["require"] = SslMode.Require, ["verify-ca"] = SslMode.VerifyCA, ["verify-full"] = SslMode.VerifyFull,
     };
 
-    public static bool IsUrl(string value) =>
+    private static bool IsUrl(string value) =>
         value.StartsWith("postgresql://", StringComparison.Ordinal) || value.StartsWith("postgres://", StringComparison.Ordinal);
 
     /// <summary>The location, or the problem with <paramref name="url"/> (which names the option and what to write).</summary>

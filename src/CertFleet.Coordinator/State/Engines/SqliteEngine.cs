@@ -18,11 +18,7 @@ internal sealed class SqliteEngine : StateEngine
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Location, Pooling = true }.ToString();
     }
 
-    public override string Name => "sqlite";
-
     public override string Location { get; }
-
-    public override bool Shared => false;
 
     /// <summary>
     /// Set once, on the first open, after the schema check: even switching the journal mode would change a newer

@@ -10,14 +10,8 @@ namespace CertFleet.Coordinator.State.Engines;
 /// </summary>
 internal abstract class StateEngine : IDisposable
 {
-    /// <summary>"sqlite" or "postgresql": how logs, status and the metrics name the engine.</summary>
-    public abstract string Name { get; }
-
     /// <summary>Where the state is, as an operator names it: state.db's path, or the database URL without its password.</summary>
     public abstract string Location { get; }
-
-    /// <summary>True when several coordinators may share this database (a group); SQLite is one machine's file.</summary>
-    public abstract bool Shared { get; }
 
     /// <summary>True when writers take turns anyway (SQLite): a store may then keep one writer connection behind a lock.</summary>
     public virtual bool OneWriterAtATime => true;
