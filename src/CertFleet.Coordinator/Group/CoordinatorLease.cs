@@ -174,7 +174,7 @@ internal sealed partial class CoordinatorLease : IDisposable
         {
             return null;
         }
-        _database.Engine.HoldOffWriters(connection);
+        _database.Engine.HoldOffWriters(connection, _duration);
         var current = connection.Read($"SELECT holder, fence, expires_at FROM coordinator_lease WHERE name = @name {_database.Engine.LockForUpdate}",
             row => (Holder: row.GetString(0), Fence: row.GetLong(1), Expires: row.GetTime(2)), ("@name", Name)).SingleOrDefault();
         if (HeldByAnother(current.Holder, current.Expires))

@@ -21,7 +21,7 @@ internal static class StateDatabases
             ThreadPool.SetMinThreads(Math.Max(workers, PostgresMinThreads), completion);
         }
         return options.Database is { } url
-            ? new StateDatabase(new PostgresEngine(Postgres(url, options.DatabasePasswordFile, "--database")))
+            ? new StateDatabase(new PostgresEngine(Postgres(url, options.DatabasePasswordFile, "--database"), options.LeaseDuration))
             : new StateDatabase(options.StateDirectory);
     }
 

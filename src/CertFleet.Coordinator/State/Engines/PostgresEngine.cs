@@ -18,11 +18,25 @@ internal sealed class PostgresEngine : StateEngine
 
     private readonly NpgsqlDataSource _source;
 
-    public PostgresEngine(PostgresLocation location)
+    /// <param name="location">The database.</param>
+    /// <param name="stalledTransactionLimit">
+    /// A group coordinator's lease duration. A coordinator SIGSTOPped or cut off in the middle of a transaction keeps it
+    /// open on a TCP session the server counts as alive, and with it the locks a takeover waits for (the fence, the
+    /// lease row): the group would stay without an active coordinator for as long as the stop lasts. The server ends a
+    /// session that stays idle inside a transaction this long, which rolls the transaction back. A coordinator stalled
+    /// for a whole lease has lost it anyway, so the write it was making was due to fail. Null (`migrate-state`): no limit.
+    /// </param>
+    public PostgresEngine(PostgresLocation location, TimeSpan? stalledTransactionLimit = null)
     {
         ArgumentNullException.ThrowIfNull(location);
         Location = location.Display;
-        _source = new NpgsqlSlimDataSourceBuilder(location.ConnectionString).Build();
+        var connectionString = new NpgsqlConnectionStringBuilder(location.ConnectionString);
+        if (stalledTransactionLimit is { } limit)
+        {
+            var milliseconds = Math.Max(1, (long)limit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+            connectionString.Options = $"-c idle_in_transaction_session_timeout={milliseconds}";
+        }
+        _source = new NpgsqlSlimDataSourceBuilder(connectionString.ConnectionString).Build();
     }
 
     public override string Location { get; }
@@ -59,8 +73,12 @@ internal sealed class PostgresEngine : StateEngine
     public override void HoldOffTakeover(DbConnection connection) =>
         connection.Execute("SELECT pg_advisory_xact_lock_shared(@key)", ("@key", FenceLock));
 
-    public override void HoldOffWriters(DbConnection connection) =>
+    // bounded, so a lease round never hangs: a session that holds the lock past it is one the server ends (see the constructor)
+    public override void HoldOffWriters(DbConnection connection, TimeSpan limit)
+    {
+        connection.Execute($"SET LOCAL lock_timeout = {Math.Max(1, (long)limit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
         connection.Execute("SELECT pg_advisory_xact_lock(@key)", ("@key", FenceLock));
+    }
 
     public override string LockForUpdate => "FOR UPDATE";
 

@@ -56,8 +56,11 @@ internal abstract class StateEngine : IDisposable
     {
     }
 
-    /// <summary>In a takeover, before the lease row is read: waits for every fenced write in flight, and holds new ones off until it commits.</summary>
-    public virtual void HoldOffWriters(DbConnection connection)
+    /// <summary>
+    /// In a takeover, before the lease row is read: waits for every fenced write in flight, and holds new ones off until
+    /// it commits. Past <paramref name="limit"/> it fails (the round is tried again).
+    /// </summary>
+    public virtual void HoldOffWriters(DbConnection connection, TimeSpan limit)
     {
     }
 
