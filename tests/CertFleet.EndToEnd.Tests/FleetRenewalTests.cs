@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using CertFleet.EndToEnd.Tests.Rekey;
 using CertFleet.Testing;
 
 namespace CertFleet.EndToEnd.Tests;
@@ -12,7 +13,8 @@ namespace CertFleet.EndToEnd.Tests;
 /// A new user's whole story through the CLI alone: a 3-master (real etcd) + 2-worker loopback fleet renewed with
 /// `certfleet renew --all --wait`, while a client keeps writing to etcd through all three endpoints. worker-1 is laid
 /// out as kubernetes-the-hard-way lays out its nodes: kube-proxy's kubeconfig and the kubelet's serving certificate
-/// are named only in component configs (KubeProxyConfiguration, KubeletConfiguration).
+/// are named only in component configs (KubeProxyConfiguration, KubeletConfiguration). The CA re-key's refusals
+/// (a weaker key; a re-key while this rollout runs) are checked on the same fleet.
 /// </summary>
 [Collection(LoopbackFleetCollection.Name)]
 public sealed class FleetRenewalTests
@@ -28,15 +30,20 @@ public sealed class FleetRenewalTests
             var plan = fleet.Cli("plan", "--all");
             Assert.True(plan.ExitCode == 0, plan.Combined);
             Assert.Contains("etcd.service", plan.StandardOutput, StringComparison.Ordinal);
+            RekeyRefusals.AssertWeakerKeyRefused(fleet);
 
             using var writes = new CancellationTokenSource();
             var writer = Task.Run(() => WriteContinuously(fleet, writes.Token));
-            var renew = fleet.Cli("renew", "--all", "--wait");
+            var renewing = Task.Run(() => fleet.Cli("renew", "--all", "--wait"));
+            var id = await RekeyRefusals.AssertRefusedWhileARolloutRunsAsync(fleet);
+            var renew = await renewing;
             await writes.CancelAsync();
             var (written, failures) = await writer;
 
             Assert.True(renew.ExitCode == 0, renew.Combined + fleet.Logs());
-            Assert.Contains("completed", renew.StandardOutput, StringComparison.Ordinal);
+            // the rollout the re-key was refused for ran on to completion, and no CA was replaced
+            Assert.Contains($"Rollout {id} completed", renew.StandardOutput, StringComparison.Ordinal);
+            RekeyRefusals.AssertCaUnchanged(fleet);
             Assert.True(written > 5, $"only {written} writes were made during the rollout");
             Assert.True(failures.Count == 0, $"{failures.Count} of {written} writes failed: {string.Join("\n", failures.Take(3))}");
 

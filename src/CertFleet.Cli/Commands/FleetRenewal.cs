@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using CertFleet.Cli.Fleet;
 using CertFleet.Cli.Output;
 using CertFleet.Protocol.V1;
 using Grpc.Core;
@@ -8,6 +10,14 @@ namespace CertFleet.Cli.Commands;
 /// <summary>`certfleet renew` without --local: starts a rollout at the coordinator and, with --wait, follows it to the end.</summary>
 internal static class FleetRenewal
 {
+    /// <summary>
+    /// How long `--wait` waits for a coordinator to answer after it lost one: a group's takeover (the lease's expiry
+    /// and a round, 10-20 s by default) or a coordinator's restart, with room to spare.
+    /// </summary>
+    private static readonly TimeSpan ReconnectWithin = TimeSpan.FromSeconds(90);
+
+    private static readonly TimeSpan ReconnectEvery = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(CliContext context, AdminService.AdminServiceClient admin, RolloutRequest request,
         bool wait, bool detail, CancellationToken cancellation)
     {
@@ -23,14 +33,7 @@ internal static class FleetRenewal
         }
 
         var progress = new RolloutProgress(context.Output, detail, context.OutputIsTerminal);
-        using (var watch = admin.WatchRollout(new RolloutId { Id = rollout.Id }, cancellationToken: cancellation))
-        {
-            await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellation))
-            {
-                rollout = update;
-                progress.Update(update);
-            }
-        }
+        rollout = await FollowAsync(context, admin, rollout, progress, cancellation);
         progress.Finish();
 
         // certificates the signing policy refused while the rollout ran (a CSR that asked for more than the certificate had)
@@ -60,6 +63,52 @@ internal static class FleetRenewal
             default:
                 context.Error.WriteLine($"certfleet: rollout {rollout.Id} ended {rollout.State.ToText()}");
                 return ExitCodes.ProblemsFound;
+        }
+    }
+
+    /// <summary>
+    /// Follows the rollout to its end. A coordinator that goes away meanwhile (restarted, or the active one of a group
+    /// killed or frozen: the channel's keepalive finds that within 20 s) does not end the wait: the rollout lives in
+    /// the coordinator's state, so the watch is opened again (through the group: a standby serves it, and the one that
+    /// takes over goes on with the rollout) until a coordinator answers, for up to <see cref="ReconnectWithin"/>.
+    /// </summary>
+    private static async Task<Rollout> FollowAsync(CliContext context, AdminService.AdminServiceClient admin, Rollout rollout,
+        RolloutProgress progress, CancellationToken cancellation)
+    {
+        Stopwatch? lost = null;
+        while (true)
+        {
+            try
+            {
+                using var watch = admin.WatchRollout(new RolloutId { Id = rollout.Id }, cancellationToken: cancellation);
+                await foreach (var update in watch.ResponseStream.ReadAllAsync(cancellation))
+                {
+                    rollout = update;
+                    progress.Update(update);
+                    lost = null;
+                }
+                if (rollout.State != RolloutState.Running)
+                {
+                    return rollout;
+                }
+                // the stream ended with the rollout still running: the coordinator is stopping
+                if (lost is not null && lost.Elapsed >= ReconnectWithin)
+                {
+                    throw new RpcException(new Status(StatusCode.Unavailable, $"the coordinator kept ending the watch of rollout {rollout.Id}, which still runs"));
+                }
+            }
+            catch (RpcException e) when (ConnectionLoss.Is(e) && !cancellation.IsCancellationRequested
+                && (lost is null || lost.Elapsed < ReconnectWithin))
+            {
+            }
+            if (lost is null)
+            {
+                lost = Stopwatch.StartNew();
+                progress.Finish();
+                context.Error.WriteLine($"certfleet: lost the coordinator while following rollout {rollout.Id}; following it again "
+                    + $"as soon as a coordinator answers (for up to {ReconnectWithin.TotalSeconds:0} s)");
+            }
+            await Task.Delay(ReconnectEvery, cancellation);
         }
     }
 

@@ -22,7 +22,11 @@ internal sealed class CoordinatorEndpoint : IDisposable
         _fleetCa = fleetCa;
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = TimeSpan.FromSeconds(10),
+            ConnectTimeout = ConnectTimeout,
+            // a coordinator that stopped answering while its socket stays open (frozen, cut off) fails a call in
+            // flight within 20 s instead of hanging it: `renew --wait` then follows the rollout through another
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [clientCertificate],
@@ -36,6 +40,9 @@ internal sealed class CoordinatorEndpoint : IDisposable
         });
         Invoker = _channel.CreateCallInvoker();
     }
+
+    /// <summary>How long a connection (TCP and TLS) may take: a frozen coordinator's kernel still accepts the TCP connection.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     public Uri Server { get; }
 

@@ -125,7 +125,7 @@ internal sealed class CoordinatorGroupInvoker(IReadOnlyList<CoordinatorEndpoint>
         /// <summary>True when the failure is one to move on from (and records why); false: it is the call's answer.</summary>
         public bool MovesOn(CoordinatorEndpoint endpoint, RpcException e, CancellationToken cancellation)
         {
-            if (cancellation.IsCancellationRequested || (e.StatusCode != StatusCode.Unavailable && endpoint.Rejection is null))
+            if (cancellation.IsCancellationRequested || (!ConnectionLoss.Is(e) && endpoint.Rejection is null))
             {
                 return false;
             }
@@ -151,7 +151,7 @@ internal sealed class CoordinatorGroupInvoker(IReadOnlyList<CoordinatorEndpoint>
             // a transport failure carries the exception that broke the call; a coordinator's own refusal does not
             return e.Status.DebugException is null
                 ? $"refused: {Quoted(e.Status.Detail)}"
-                : $"unreachable ({Quoted(e.Status.Detail)})";
+                : $"unreachable ({Quoted(ConnectionLoss.Why(e))})";
         }
 
         private static string Quoted(string text) => text.Length <= MaxQuotedChars ? text : text[..MaxQuotedChars] + "…";

@@ -55,8 +55,8 @@ internal static class FleetCommandRunner
 
     private static string Describe(RpcException e, string configPath) => e.StatusCode switch
     {
-        StatusCode.Unavailable or StatusCode.DeadlineExceeded =>
-            $"cannot reach the coordinator named in {configPath} ({e.Status.Detail}); is certfleet-coordinator running?",
+        _ when ConnectionLoss.Is(e) || e.StatusCode == StatusCode.DeadlineExceeded =>
+            $"cannot reach the coordinator named in {configPath} ({ConnectionLoss.Why(e)}); is certfleet-coordinator running?",
         StatusCode.PermissionDenied or StatusCode.Unauthenticated =>
             $"the coordinator refused the admin credential in {configPath}: {e.Status.Detail}",
         _ => e.Status.Detail,

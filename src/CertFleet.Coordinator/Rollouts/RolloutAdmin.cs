@@ -25,6 +25,9 @@ internal sealed partial class RolloutAdmin(
     private const int MaxConcurrentVerifications = 32;
     private static readonly TimeSpan VerifyTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>How often a watch on a standby reads the rollout the active coordinator writes.</summary>
+    private static readonly TimeSpan StandbyWatchReadsEvery = TimeSpan.FromSeconds(2);
+
     // Start and resume check "nothing else is running" and then write: one at a time.
     private readonly SemaphoreSlim _starting = new(1, 1);
 
@@ -224,7 +227,7 @@ internal sealed partial class RolloutAdmin(
             yield return rollout;
             while (rollout.State == RolloutState.Running)
             {
-                await changes.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                await NextChangeAsync(changes.Reader, cancellationToken).ConfigureAwait(false);
                 var now = Get(id);
                 if (!now.Equals(rollout))
                 {
@@ -236,6 +239,29 @@ internal sealed partial class RolloutAdmin(
         finally
         {
             store.Changed -= OnChanged;
+        }
+    }
+
+    /// <summary>
+    /// Until this coordinator changes the rollout, or on a standby of a group (whose rollouts the active coordinator
+    /// writes, so no change is seen here) until <see cref="StandbyWatchReadsEvery"/> has passed.
+    /// </summary>
+    private async Task NextChangeAsync(ChannelReader<string> changes, CancellationToken cancellationToken)
+    {
+        if (runner.RunsRollouts)
+        {
+            await changes.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        using var reread = new CancellationTokenSource(StandbyWatchReadsEvery, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, reread.Token);
+        try
+        {
+            await changes.ReadAsync(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // time to read the rollout again
         }
     }
 

@@ -28,6 +28,9 @@ internal sealed partial class RolloutRunner(RolloutStore store, RolloutStepExecu
     /// <summary>A rollout was started or resumed: look for work now.</summary>
     public void Wake() => _wake.Release();
 
+    /// <summary>False on a standby of a coordinator group: the active coordinator runs (and writes) the rollouts.</summary>
+    public bool RunsRollouts => lease is null || lease.IsActive;
+
     /// <summary>Runs the running rollout, if any, until it completes, halts or is aborted.</summary>
     public async Task RunUnfinishedAsync(CancellationToken cancellationToken)
     {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CertFleet.EndToEnd.Tests.Rekey;
+using CertFleet.Testing;
 using Xunit.Abstractions;
 
 namespace CertFleet.EndToEnd.Tests.Group;
@@ -48,7 +48,7 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
     {
         var active = fleet.ActiveCoordinator() ?? throw new InvalidOperationException("no coordinator says it is active");
         var startedAt = DateTimeOffset.UtcNow;
-        var id = RolloutWatch.StartedId(fleet.Cli("renew", "--all"));
+        var (follower, id) = await RenewAllAndWaitAsync(fleet, database);
         var (done, total) = await database.WaitMidRolloutAsync(id, StepsBeforeFailover, MidRolloutWithin);
 
         var killedAt = DateTimeOffset.UtcNow;
@@ -63,6 +63,7 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
             + $"its first step started {((firstStep ?? killedAt) - killedAt).TotalSeconds:0.0} s after the kill, rollout completed {clock.Elapsed.TotalSeconds:0.0} s after it; "
             + $"restarts under way at the kill: {(resent.Count == 0 ? "none" : string.Join(", ", resent))}");
 
+        await FollowedToTheEndAsync(follower, id);
         var shown = fleet.Cli("rollout", "show", id);
         Assert.True(shown.ExitCode == 0 && shown.StandardOutput.Contains("completed", StringComparison.Ordinal), $"`certfleet rollout show {id}` through the group: {shown.Combined}");
         await RenewedOnce.AssertAsync(fleet, database, id, startedAt, resent);
@@ -74,7 +75,7 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
     {
         var paused = fleet.ActiveCoordinator() ?? throw new InvalidOperationException("no coordinator says it is active");
         var startedAt = DateTimeOffset.UtcNow;
-        var id = RolloutWatch.StartedId(fleet.Cli("renew", "--all"));
+        var (follower, id) = await RenewAllAndWaitAsync(fleet, database);
         var (done, total) = await database.WaitMidRolloutAsync(id, StepsBeforeFailover, MidRolloutWithin);
 
         fleet.Pause(paused);
@@ -88,6 +89,7 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
         Assert.True(tookOver - expiry < TimeSpan.FromSeconds(15), $"{standby} took over {(tookOver - expiry).TotalSeconds:0.0} s after the lease expired");
 
         await database.WaitCompletedAsync(id, CompletesWithin);
+        await FollowedToTheEndAsync(follower, id);
         var before = await database.WorkSnapshotAsync();
         fleet.Resume(paused);
         var wokenAt = Stopwatch.StartNew();
@@ -100,6 +102,24 @@ public sealed class CoordinatorFailoverTests(ITestOutputHelper output)
         Assert.True(fleet.SaysActive(standby), $"{standby}'s certfleet_coordinator_active after {paused} woke up");
         Report($"{paused} woke up, stepped down, and wrote no step and no audit record in {wokenAt.Elapsed.TotalSeconds:0.0} s");
         await RenewedOnce.AssertAsync(fleet, database, id, startedAt, resent);
+    }
+
+    /// <summary>`certfleet renew --all --wait` through the group's admin.conf, as an operator runs it; the rollout it started.</summary>
+    private static async Task<(Task<ProcessResult> Follower, string Id)> RenewAllAndWaitAsync(LoopbackFleet fleet, GroupDatabase database)
+    {
+        var follower = Task.Run(() => fleet.Cli("renew", "--all", "--wait"));
+        var id = await database.WaitRunningRolloutAsync(MidRolloutWithin);
+        return (follower, id);
+    }
+
+    /// <summary>The `renew --wait` that started the rollout lost its coordinator, followed the rollout on and saw it complete.</summary>
+    private static async Task FollowedToTheEndAsync(Task<ProcessResult> follower, string id)
+    {
+        // keepalive finds a frozen coordinator within 20 s, then the watch is opened again
+        var result = await follower.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0 && result.StandardOutput.Contains($"Rollout {id} completed", StringComparison.Ordinal)
+            && result.StandardError.Contains("lost the coordinator", StringComparison.Ordinal),
+            $"`certfleet renew --all --wait` across the failover: {result.Combined}");
     }
 
     private void Report(string line)

@@ -18,6 +18,22 @@ internal sealed class GroupDatabase(LoopbackFleet fleet)
         return (int.Parse(row[0], CultureInfo.InvariantCulture), int.Parse(row[1], CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The id of the rollout that runs, once one does (started by a `certfleet renew --wait` that is still following it).</summary>
+    public async Task<string> WaitRunningRolloutAsync(TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var id = (await fleet.PsqlAsync("SELECT id FROM rollouts WHERE state = 'running';")).Trim();
+            if (id.Length > 0)
+            {
+                return id;
+            }
+            Assert.True(clock.Elapsed < limit, $"no rollout ran within {limit.TotalSeconds:0} s of `certfleet renew --all --wait`");
+            await Task.Delay(PollEvery);
+        }
+    }
+
     /// <summary>Waits until at least <paramref name="succeeded"/> steps succeeded while at least two are still to run: mid-rollout.</summary>
     public async Task<(int Succeeded, int Total)> WaitMidRolloutAsync(string rollout, int succeeded, TimeSpan limit)
     {

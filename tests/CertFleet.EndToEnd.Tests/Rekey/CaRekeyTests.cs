@@ -7,7 +7,8 @@ namespace CertFleet.EndToEnd.Tests.Rekey;
 /// <summary>
 /// Issue 16 end to end: `certfleet renew --all --rekey-ca` on the loopback fleet (3 masters with real etcd, 2 workers,
 /// coordinator and agents as processes) replaces the cluster CA and the front-proxy CA in three phases (trust, issue,
-/// retire) while a client keeps writing to etcd with master-1's files as they are at each moment; and the refusals.
+/// retire) while a client keeps writing to etcd with master-1's files as they are at each moment. Its refusals are
+/// checked on FleetRenewalTests' fleet (<see cref="RekeyRefusals"/>).
 /// </summary>
 [Collection(LoopbackFleetCollection.Name)]
 public sealed class CaRekeyTests(ITestOutputHelper output)
@@ -68,65 +69,6 @@ public sealed class CaRekeyTests(ITestOutputHelper output)
         catch (Exception) when (DumpLogs(fleet, watch))
         {
             throw;
-        }
-    }
-
-    [Fact]
-    public async Task RekeyCa_Refusals()
-    {
-        await using var fleet = await LoopbackFleet.StartAsync();
-        var watch = new RolloutWatch(fleet);
-        try
-        {
-            // the fixture's CA keys are EC P-256 (128-bit strength); RSA 2048 is 112
-            var weaker = fleet.Cli("renew", "--all", "--rekey-ca", "--key-type", "rsa:2048");
-            Assert.True(weaker.ExitCode != 0, $"a re-key to a weaker key was not refused:\n{weaker.Combined}");
-            // "weaker" said in words, not only inside the option's name
-            Assert.True(weaker.Combined.Contains("--allow-weaker", StringComparison.Ordinal)
-                && weaker.Combined.Replace("--allow-weaker", "", StringComparison.Ordinal).Contains("weaker", StringComparison.Ordinal),
-                $"the refusal of a weaker key should say it is weaker and name --allow-weaker; it said:\n{weaker.Combined}");
-            AssertNothingChanged(fleet);
-
-            var renew = fleet.Cli("renew", "--all");
-            Assert.True(renew.ExitCode == 0, renew.Combined);
-            var unfinished = RolloutWatch.StartedId(renew);
-            var rekey = fleet.Cli("renew", "--all", "--rekey-ca");
-            Assert.True(rekey.ExitCode != 0, $"a re-key was started while rollout {unfinished} ran:\n{rekey.Combined}");
-            Assert.True(rekey.Combined.Contains(unfinished, StringComparison.Ordinal),
-                $"the refusal should name the unfinished rollout {unfinished}; it said:\n{rekey.Combined}");
-
-            // the refusal left the running rollout alone, and no CA was replaced
-            await watch.UntilCompletedAsync(unfinished, RolloutLimit, maxResumes: 0);
-            AssertCaUnchanged(fleet);
-        }
-        catch (Exception) when (DumpLogs(fleet, watch))
-        {
-            throw;
-        }
-    }
-
-    /// <summary>No rollout recorded, and every node's /etc as it was before anything ran.</summary>
-    private static void AssertNothingChanged(LoopbackFleet fleet)
-    {
-        AssertCaUnchanged(fleet);
-        var list = fleet.Cli("rollout", "list", "-o", "json");
-        Assert.True(list.ExitCode == 0, list.Combined);
-        Assert.Equal(0, JsonDocument.Parse(list.StandardOutput).RootElement.GetProperty("rollouts").GetArrayLength());
-        foreach (var node in LoopbackFleet.Masters.Concat(LoopbackFleet.Workers))
-        {
-            var changed = FolderSnapshot.Take(Path.Combine(fleet.NodeRoot(node), "etc"))
-                .Differences(FolderSnapshot.Take(Path.Combine(fleet.Original(node), "etc")));
-            Assert.True(changed.Count == 0, $"a refused re-key changed {node}'s /etc: {string.Join(", ", changed)}");
-        }
-    }
-
-    private static void AssertCaUnchanged(LoopbackFleet fleet)
-    {
-        foreach (var name in RekeyedAuthority.Names)
-        {
-            var file = $"{RekeyedAuthority.Pki}/{name}.crt";
-            Assert.True(File.ReadAllBytes(fleet.Original("master-1") + file).AsSpan().SequenceEqual(File.ReadAllBytes(fleet.NodeRoot("master-1") + file)),
-                $"master-1:{file} is no longer the original {name} certificate");
         }
     }
 
