@@ -1,6 +1,8 @@
+using System.Security.Cryptography.X509Certificates;
 using CertFleet.Agent.Enrollment;
 using CertFleet.Agent.Steps;
 using CertFleet.Agent.Tests.Connection;
+using CertFleet.Agent.Tests.Enrollment;
 using CertFleet.Pki.Certificates;
 using CertFleet.Pki.Files;
 using CertFleet.Pki.Inventory;
@@ -115,19 +117,13 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayout layout)
     private async Task KillAndRestartAsync(string root, InstallRequest request, string point, Outcome outcome,
         Action<IReadOnlyList<string>> committedChanges, Action installed, Action? rolledBack = null, Action? consistent = null)
     {
-        await using var coordinator = await FakeCoordinator.StartAsync(Address);
+        var enrolled = await Enrollment.Value;
+        await using var coordinator = await FakeCoordinator.StartAsync(Address, groupCa: enrolled.FleetCa);
         var state = ScratchDirectory.Create("agent-crash");
         try
         {
+            ProcessRunner.RunChecked("cp", "-a", enrolled.State + "/.", state);
             var before = FolderSnapshot.Take(root, excludeUnder: Backups);
-            var hash = "sha256:" + Convert.ToHexStringLower(CoordinatorTrust.SpkiHash(coordinator.Ca));
-
-            // enrolled first, without the fault point: the identity files are atomic writes too
-            using (var enrolling = AgentProcess.Start([.. Arguments(coordinator, root, state), "--token", FakeCoordinator.GoodToken, "--ca-hash", hash], faultPoint: null))
-            {
-                await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello, Limit);
-            }
-            coordinator.DropStreams();
             using (var crashing = AgentProcess.Start(Arguments(coordinator, root, state), point))
             {
                 await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello, Limit);
@@ -183,6 +179,32 @@ public sealed class InstallCrashTests(EcClusterPkiFixture pki, OptLayout layout)
         {
             ScratchDirectory.Delete(state);
         }
+    }
+
+    /// <summary>
+    /// An agent's state folder right after it enrolled (without a fault point: the identity files are atomic writes
+    /// too), made once for the class with a fleet CA that every test's fake coordinator then uses: each test copies
+    /// it instead of starting one more agent process to enroll (a third of the class's processes).
+    /// </summary>
+    private static readonly Lazy<Task<Enrolled>> Enrollment = new(EnrollAsync);
+
+    private sealed record Enrolled(X509Certificate2 FleetCa, string State);
+
+    private static async Task<Enrolled> EnrollAsync()
+    {
+        var fleetCa = TestCertificates.CreateCa("certfleet-fleet-ca");
+        var root = ScratchDirectory.Create("agent-crash-enrolling");
+        var state = ScratchDirectory.Create("agent-crash-enrolled");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            ScratchDirectory.Delete(root);
+            ScratchDirectory.Delete(state);
+        };
+        await using var coordinator = await FakeCoordinator.StartAsync(Address, groupCa: fleetCa);
+        var hash = "sha256:" + Convert.ToHexStringLower(CoordinatorTrust.SpkiHash(fleetCa));
+        using var enrolling = AgentProcess.Start([.. Arguments(coordinator, root, state), "--token", FakeCoordinator.GoodToken, "--ca-hash", hash], faultPoint: null);
+        await coordinator.NextAsync(AgentMessage.BodyOneofCase.Hello, Limit);
+        return new Enrolled(fleetCa, state);
     }
 
     private static List<string> BackupFolders(string root)
