@@ -42,6 +42,7 @@ public sealed class SoakTests
 
     private static async Task SoakAsync(LoopbackFleet fleet, SoakSettings settings, SoakStory story)
     {
+        story.FleetStarted();
         try
         {
             var random = new Random(settings.Seed);

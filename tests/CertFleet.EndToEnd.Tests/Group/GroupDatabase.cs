@@ -9,7 +9,8 @@ namespace CertFleet.EndToEnd.Tests.Group;
 /// </summary>
 internal sealed class GroupDatabase(LoopbackFleet fleet)
 {
-    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(100);
+    // each read is a psql process: often enough to see the middle of a rollout, not a CPU cost of its own
+    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How many of the rollout's steps succeeded, and how many it has.</summary>
     public async Task<(int Succeeded, int Total)> StepCountsAsync(string rollout)
