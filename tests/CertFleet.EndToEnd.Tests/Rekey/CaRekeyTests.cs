@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CertFleet.Testing;
 using Xunit.Abstractions;
 

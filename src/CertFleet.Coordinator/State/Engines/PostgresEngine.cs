@@ -33,8 +33,7 @@ internal sealed class PostgresEngine : StateEngine
         var connectionString = new NpgsqlConnectionStringBuilder(location.ConnectionString);
         if (stalledTransactionLimit is { } limit)
         {
-            var milliseconds = Math.Max(1, (long)limit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-            connectionString.Options = $"-c idle_in_transaction_session_timeout={milliseconds}";
+            connectionString.Options = $"-c idle_in_transaction_session_timeout={Milliseconds(limit)}";
         }
         _source = new NpgsqlSlimDataSourceBuilder(connectionString.ConnectionString).Build();
     }
@@ -76,9 +75,12 @@ internal sealed class PostgresEngine : StateEngine
     // bounded, so a lease round never hangs: a session that holds the lock past it is one the server ends (see the constructor)
     public override void HoldOffWriters(DbConnection connection, TimeSpan limit)
     {
-        connection.Execute($"SET LOCAL lock_timeout = {Math.Max(1, (long)limit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
+        connection.Execute($"SET LOCAL lock_timeout = {Milliseconds(limit)}");
         connection.Execute("SELECT pg_advisory_xact_lock(@key)", ("@key", FenceLock));
     }
+
+    /// <summary>A server setting's value in milliseconds: 0 would mean "no limit", so never less than 1.</summary>
+    private static string Milliseconds(TimeSpan limit) => Math.Max(1, (long)limit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
     public override string LockForUpdate => "FOR UPDATE";
 
