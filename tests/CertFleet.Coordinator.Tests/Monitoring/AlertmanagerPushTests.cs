@@ -16,8 +16,10 @@ public sealed class AlertmanagerPushTests(EcClusterPkiFixture fixture) : IClassF
         await using var alertmanager = await AlertmanagerServer.StartAsync("127.0.137.1:19093");
         await using var fleet = await NotifiedFleet.StartAsync(fixture, "127.0.137.1:7443", o => o with { NotifyAlertmanager = new Uri(alertmanager.Url) });
 
-        await Eventually.True(async () => (await alertmanager.ActiveAlertsAsync()).Any(IsApiserverDue), "the apiserver certificate's alert is active",
-            TimeSpan.FromSeconds(30));
+        // each node's alerts are pushed as its report arrives: wait for master-1's and worker-1's before the snapshot
+        await Eventually.True(async () => await alertmanager.ActiveAlertsAsync() is var active && active.Any(IsApiserverDue)
+            && active.Any(a => a["alertname"] == "CertFleetCertificateDue" && a["node"] == "worker-1"),
+            "the apiserver certificate's alert and worker-1's are active", TimeSpan.FromSeconds(30));
         var whileDue = await alertmanager.ActiveAlertsAsync();
         var rollout = await fleet.RenewAllAsync();
         await Eventually.True(async () => !(await alertmanager.ActiveAlertsAsync()).Any(a => a["alertname"] == "CertFleetCertificateDue"),
