@@ -168,7 +168,16 @@ public sealed class EnrollmentTests : IAsyncLifetime
         Assert.Matches("^[A-Za-z0-9_-]+$", token.Token);
         foreach (var file in Directory.GetFiles(_coordinator.StateDirectory, "state.db*"))
         {
-            Assert.DoesNotContain(token.Token, File.ReadAllText(file, System.Text.Encoding.Latin1), StringComparison.Ordinal);
+            string text;
+            try
+            {
+                text = File.ReadAllText(file, System.Text.Encoding.Latin1);
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // SQLite removed its -wal or -shm when a connection closed: its pages are in state.db now
+            }
+            Assert.DoesNotContain(token.Token, text, StringComparison.Ordinal);
         }
     }
 

@@ -43,9 +43,23 @@ public sealed class LegacyEncryptedCaKeyTests : IDisposable
         var parsed = Parse(caCert, caKey, ["--ca-key-passphrase-file", _passphraseFile]);
         Assert.Empty(parsed.Problems);
 
-        await using var coordinator = await TestCoordinator.StartAsync("127.0.153.1:7443", stateDirectory: Path.Combine(_folder, "state"),
-            authorities: parsed.Options!.ClusterAuthorities);
-        var loaded = Assert.Single(coordinator.Services.GetRequiredService<ClusterAuthorities>().All);
+        // The state dir is scanned once the coordinator has stopped: while it runs, SQLite creates and removes its
+        // -shm and -wal files under the scan.
+        await using (var coordinator = await TestCoordinator.StartAsync("127.0.153.1:7443", stateDirectory: Path.Combine(_folder, "state"),
+            authorities: parsed.Options!.ClusterAuthorities))
+        {
+            var loaded = Assert.Single(coordinator.Services.GetRequiredService<ClusterAuthorities>().All);
+            SignsWhatOpensslVerifies(caCert, leaf, leafKey, loaded);
+        }
+
+        Assert.Equal(keyBefore, File.ReadAllBytes(caKey));
+        var written = Directory.EnumerateFiles(Path.Combine(_folder, "state"), "*", SearchOption.AllDirectories)
+            .Where(f => File.ReadAllText(f).Contains("Proc-Type", StringComparison.Ordinal)).ToList();
+        Assert.Empty(written);
+    }
+
+    private void SignsWhatOpensslVerifies(string caCert, string leaf, string leafKey, CertificateAuthority loaded)
+    {
         var previous = CertFleet.Pki.Certificates.CertificateInfo.Parse(
             CertFleet.Pki.PemEncoding.Pem.Read(File.ReadAllText(leaf), leaf)[0].Der, leaf);
         var csr = Convert.FromBase64String(string.Concat(Openssl.Checked("x509", "-x509toreq", "-in", leaf, "-signkey", leafKey)
@@ -57,10 +71,6 @@ public sealed class LegacyEncryptedCaKeyTests : IDisposable
 
         var verify = Openssl.Verify(caCert, renewedFile);
         Assert.True(verify.ExitCode == 0, verify.StandardOutput + verify.StandardError);
-        Assert.Equal(keyBefore, File.ReadAllBytes(caKey));
-        var written = Directory.EnumerateFiles(Path.Combine(_folder, "state"), "*", SearchOption.AllDirectories)
-            .Where(f => File.ReadAllText(f).Contains("Proc-Type", StringComparison.Ordinal)).ToList();
-        Assert.Empty(written);
     }
 
     [Fact]
