@@ -229,14 +229,40 @@ internal sealed class RolloutStepExecutor(
             return new StepOutcome(true, string.Join("; ", refused));
         }
         var result = await SendStepAsync(step.Node, new CoordinatorMessage { Install = request }, options.StepTimeout, cancellationToken).ConfigureAwait(false);
-        var gone = wanted.Count - present.Count;
-        var message = gone > 0 && result.Ok ? $"{result.Message} ({gone} planned certificate(s) were no longer on the node)" : result.Message;
+        var message = result.Ok ? result.Message + MissingNote(rollout, record, wanted, present) : result.Message;
         if (refused.Count > 0)
         {
             message = $"{message}; {string.Join("; ", refused)}";
         }
         Audit(rollout, step, result.Ok ? AuditKinds.Installed : AuditKinds.InstallFailed, message);
         return new StepOutcome(result.Ok, message, result.ProbeOutput);
+    }
+
+    /// <summary>
+    /// Why planned certificates were not on the node. After a coordinator restart or a failover, the step is sent
+    /// again and the node already holds this rollout's renewals (the earlier attempt installed them): say that, not
+    /// that they went away.
+    /// </summary>
+    private string MissingNote(Rollout rollout, NodeRecord record, HashSet<string> wanted, Dictionary<string, ReportedCertificate> present)
+    {
+        var missing = wanted.Where(f => !present.ContainsKey(f)).ToList();
+        if (missing.Count == 0)
+        {
+            return "";
+        }
+        var onNode = (record.Inventory?.Certificates ?? []).Select(c => Fingerprint(c.Der)).ToHashSet(StringComparer.Ordinal);
+        var installedBefore = missing.Count(f => store.RenewedCertificate(rollout.Id, f) is { } der
+            && onNode.Contains(Convert.ToHexString(SHA256.HashData(der))));
+        var notes = new List<string>();
+        if (installedBefore > 0)
+        {
+            notes.Add($"{installedBefore} planned certificate(s) already held this rollout's renewal: an earlier attempt of this step installed it");
+        }
+        if (missing.Count > installedBefore)
+        {
+            notes.Add($"{missing.Count - installedBefore} planned certificate(s) were no longer on the node");
+        }
+        return $" ({string.Join("; ", notes)})";
     }
 
     /// <summary>Signs once per certificate per rollout: nodes holding a copy of the same certificate get the same renewal.</summary>

@@ -40,6 +40,9 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
     /// <summary>Called before a restart is done; may block (to simulate a coordinator dying mid-step).</summary>
     public Func<string, string, CancellationToken, Task>? BeforeRestart { get; set; }
 
+    /// <summary>Called after an install was done on the node, before its answer goes back; may throw (a coordinator dying before it recorded the step).</summary>
+    public Func<string, CancellationToken, Task>? AfterInstall { get; set; }
+
     public IReadOnlyList<RecordedRestart> Restarts => _restarts.OrderBy(r => r.Ordinal).ToList();
 
     /// <summary>How many times each step id was sent (a re-sent step is answered from the journal).</summary>
@@ -61,7 +64,7 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
         {
             CoordinatorMessage.BodyOneofCase.InventoryRequest => new AgentMessage { Inventory = Scan(root, InventoryReports.From) },
             CoordinatorMessage.BodyOneofCase.CsrRequest => new AgentMessage { Csrs = Csrs(node, root, request.CsrRequest) },
-            CoordinatorMessage.BodyOneofCase.Install => Step(request.Install.StepId, () => Install(root, request.Install)),
+            CoordinatorMessage.BodyOneofCase.Install => await InstallStepAsync(node, root, request.Install, cancellationToken),
             CoordinatorMessage.BodyOneofCase.Restart => await RestartAsync(node, request.Restart, cancellationToken),
             CoordinatorMessage.BodyOneofCase.Rollback => Step(request.Rollback.StepId, () => Rollback(node, root, request.Rollback)),
             CoordinatorMessage.BodyOneofCase.Verify => new AgentMessage { Verification = Scan(root, Verify) },
@@ -160,6 +163,16 @@ internal sealed class FakeAgentGateway(IReadOnlyDictionary<string, string> nodeD
         _sentSteps.AddOrUpdate(stepId, 1, (_, n) => n + 1);
         var result = _journal.GetOrAdd(stepId, _ => run());
         return new AgentMessage { StepResult = result };
+    }
+
+    private async Task<AgentMessage> InstallStepAsync(string node, NodeRoot root, InstallRequest request, CancellationToken cancellationToken)
+    {
+        var answer = Step(request.StepId, () => Install(root, request));
+        if (AfterInstall is { } after)
+        {
+            await after(node, cancellationToken);
+        }
+        return answer;
     }
 
     private static StepResult Install(NodeRoot root, InstallRequest request) => Scan(root, inventory =>

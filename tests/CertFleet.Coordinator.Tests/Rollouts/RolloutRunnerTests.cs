@@ -174,6 +174,35 @@ public sealed class RolloutRunnerTests(EcClusterPkiFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Run_CoordinatorDiesAfterAnInstallBeforeRecordingIt_ResentStepSaysTheRenewalsWereAlreadyInstalled()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        using var crash = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        bed.Gateway.AfterInstall = async (node, token) =>
+        {
+            if (node == "worker-1" && !crash.IsCancellationRequested)
+            {
+                await crash.CancelAsync();
+                token.ThrowIfCancellationRequested();
+            }
+        };
+        var started = await bed.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bed.Runner.RunUnfinishedAsync(crash.Token));
+
+        using var restarted = bed.Restart();
+        await restarted.RunAsync();
+
+        var rollout = await restarted.Admin.GetAsync(started.Id, CancellationToken.None);
+        Assert.Equal(RolloutState.Completed, rollout.State);
+        var resent = rollout.Steps.Single(s => s is { Node: "worker-1", Kind: StepKind.Install });
+        var planned = bed.Store.Targets(started.Id, "worker-1").Count;
+        Assert.Equal(2, bed.Gateway.SentSteps[$"{started.Id}/{resent.Sequence}"]);
+        Assert.Contains($"({planned} planned certificate(s) already held this rollout's renewal: an earlier attempt of this step installed it)",
+            resent.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("no longer on the node", resent.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WatchAsync_RunningRollout_YieldsEveryChangeUntilCompleted()
     {
         using var bed = FleetTestbed.Create(fixture);
