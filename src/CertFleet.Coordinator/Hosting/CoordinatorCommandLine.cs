@@ -74,42 +74,19 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
     {
         ArgumentNullException.ThrowIfNull(environment);
         var problems = new List<string>();
-        var given = new List<(string Name, string Value)>();
-        string? configFile = null;
-        for (var i = 0; i < args.Count; i++)
+        var arguments = OptionArguments.Read(args, name => name == "--config" || ValueOptions.Contains(name),
+            argument => $"unknown argument '{argument}'; see certfleet-coordinator --help", problems);
+        if (arguments is null)
         {
-            var (name, value) = Split(args[i]);
-            if (name is "--help" or "-h")
-            {
-                return new CoordinatorCommandLine(null, [], HelpRequested: true);
-            }
-            if (name != "--config" && !ValueOptions.Contains(name))
-            {
-                problems.Add($"unknown argument '{args[i]}'; see certfleet-coordinator --help");
-                continue;
-            }
-            if (value is null)
-            {
-                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                {
-                    problems.Add($"{name} needs a value");
-                    continue;
-                }
-                value = args[++i];
-            }
-            if (name != "--config")
-            {
-                given.Add((name, value));
-            }
-            else if (configFile is null)
-            {
-                configFile = value;
-            }
-            else
-            {
-                problems.Add("--config is given twice; give it once");
-            }
+            return new CoordinatorCommandLine(null, [], HelpRequested: true);
         }
+        var given = arguments.Where(o => o.Name != "--config").ToList();
+        var configFiles = arguments.Where(o => o.Name == "--config").Select(o => o.Value).ToList();
+        if (configFiles.Count > 1)
+        {
+            problems.Add("--config is given twice; give it once");
+        }
+        var configFile = configFiles.FirstOrDefault();
         configFile ??= File.Exists(defaultConfigFile) ? defaultConfigFile : null;
         // the file's keys are the options without their dashes
         List<(string Name, string Value)> fromFile = configFile is null ? [] : KeyValueConfigFile.Read(configFile,
@@ -242,12 +219,4 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
         "--database-password-credential" or "--database-password-file" => "database-password",
         _ => name,
     };
-
-    private static (string Name, string? Value) Split(string argument)
-    {
-        var equals = argument.IndexOf('=', StringComparison.Ordinal);
-        return argument.StartsWith("--", StringComparison.Ordinal) && equals > 0
-            ? (argument[..equals], argument[(equals + 1)..])
-            : (argument, null);
-    }
 }

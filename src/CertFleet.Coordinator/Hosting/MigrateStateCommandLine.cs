@@ -18,31 +18,17 @@ internal sealed record MigrateStateCommandLine(string StateDirectory, string To,
 
     public static MigrateStateCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
-        ArgumentNullException.ThrowIfNull(args);
         var problems = new List<string>();
-        var given = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Count; i++)
+        var options = OptionArguments.Read(args, ValueOptions.Contains,
+            argument => $"unknown argument '{argument}'; it takes {StateDirOption} DIR --to postgresql://USER@HOST:PORT/DB "
+                + $"and one of {DatabasePassword.CredentialOption} NAME or {DatabasePassword.FileOption} F", problems);
+        if (options is null)
         {
-            var (name, value) = Split(args[i]);
-            if (name is "--help" or "-h")
-            {
-                return new MigrateStateCommandLine("", "", null, [], HelpRequested: true);
-            }
-            if (!ValueOptions.Contains(name))
-            {
-                problems.Add($"unknown argument '{args[i]}'; it takes {StateDirOption} DIR --to postgresql://USER@HOST:PORT/DB "
-                    + $"and one of {DatabasePassword.CredentialOption} NAME or {DatabasePassword.FileOption} F");
-                continue;
-            }
-            if (value is null)
-            {
-                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                {
-                    problems.Add($"{name} needs a value");
-                    continue;
-                }
-                value = args[++i];
-            }
+            return new MigrateStateCommandLine("", "", null, [], HelpRequested: true);
+        }
+        var given = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in options)
+        {
             if (!given.TryAdd(name, value))
             {
                 problems.Add($"{name} is given twice; give it once");
@@ -66,13 +52,5 @@ internal sealed record MigrateStateCommandLine(string StateDirectory, string To,
         var passwordFile = DatabasePassword.File(given.GetValueOrDefault(DatabasePassword.CredentialOption),
             given.GetValueOrDefault(DatabasePassword.FileOption), environment, problems);
         return new MigrateStateCommandLine(stateDirectory, to, passwordFile, problems, HelpRequested: false);
-    }
-
-    private static (string Name, string? Value) Split(string argument)
-    {
-        var equals = argument.IndexOf('=', StringComparison.Ordinal);
-        return argument.StartsWith("--", StringComparison.Ordinal) && equals > 0
-            ? (argument[..equals], argument[(equals + 1)..])
-            : (argument, null);
     }
 }
