@@ -53,6 +53,7 @@ internal sealed record CoordinatorCommandLine(CoordinatorOptions? Options, IRead
 
         migrate-state copies a stopped coordinator's SQLite state (<state-dir>/state.db) into an empty PostgreSQL
         database, then checks that every table holds the same rows; start the coordinator with --database URL after it.
+        state.db is kept; <state-dir>/state.db.moved stops a coordinator started on it without --database.
         """;
 
     private static readonly HashSet<string> ValueOptions =

@@ -9,6 +9,7 @@ using CertFleet.Coordinator.Metrics;
 using CertFleet.Coordinator.Notifications;
 using CertFleet.Coordinator.Rollouts;
 using CertFleet.Coordinator.State;
+using CertFleet.Coordinator.State.Transfer;
 using CertFleet.Pki;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -146,6 +147,12 @@ public static partial class CoordinatorHost
             // exit 2, like a bad option: systemd does not restart it (RestartPreventExitStatus=2) until it is fixed
             await error.WriteLineAsync($"certfleet-coordinator: {missing}, and the coordinator keeps its state in SQLite; "
                 + "install the package (it puts both in /usr/lib/certfleet) or copy libe_sqlite3.so next to the binary").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
+        if (commandLine.Options.Database is null && MovedState.Refusal(commandLine.Options.StateDirectory) is { } moved)
+        {
+            // before anything is made in the state dir; exit 2, so systemd does not start it again and again
+            await error.WriteLineAsync($"certfleet-coordinator: {moved}").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
         }
         WebApplication app;

@@ -83,6 +83,12 @@ internal static class MigrateStateCommand
     private static async Task<int> MigrateAsync(string statePath, string stateDirectory, PostgresLocation location,
         TextWriter output, TextWriter error, TimeProvider time)
     {
+        if (MovedState.CopiedTo(stateDirectory) is { } copied)
+        {
+            return await Refuse(error, ExitCodes.InvalidInput, $"{statePath} was copied into {copied} already, and the group's state is "
+                + $"there, newer than this state.db. To copy it again anyway (what the group changed since is not in it), delete "
+                + $"{MovedState.PathIn(stateDirectory)} and run migrate-state again. Nothing was changed").ConfigureAwait(false);
+        }
         if (RunningCoordinator.Of(statePath, time.GetUtcNow()) is { } running)
         {
             return await Refuse(error, ExitCodes.InvalidInput, $"a coordinator runs on {statePath} ({running.Holder} holds its lease "
@@ -92,6 +98,27 @@ internal static class MigrateStateCommand
         // the target first: a database that cannot be reached or already holds state stops it before state.db is migrated
         using var target = new StateDatabase(new PostgresEngine(location));
         StateTransfer.RefuseHeld(target);
+        // marked before the copy: a coordinator started on state.db from now on refuses, and the mark goes if the copy does
+        MovedState.Mark(stateDirectory, location.Display, time.GetUtcNow());
+        var moved = false;
+        try
+        {
+            moved = await CopyAsync(statePath, stateDirectory, location, target, output, error, time).ConfigureAwait(false);
+            return moved ? ExitCodes.Success : ExitCodes.Failed;
+        }
+        finally
+        {
+            if (!moved)
+            {
+                MovedState.Unmark(stateDirectory);
+            }
+        }
+    }
+
+    /// <summary>Copies and compares; false (having said why) when the copy must not be used.</summary>
+    private static async Task<bool> CopyAsync(string statePath, string stateDirectory, PostgresLocation location, StateDatabase target,
+        TextWriter output, TextWriter error, TimeProvider time)
+    {
         using var source = new StateDatabase(stateDirectory);
         foreach (var step in source.Migrated)
         {
@@ -104,9 +131,18 @@ internal static class MigrateStateCommand
             {
                 await error.WriteLineAsync($"{Name}: {difference}").ConfigureAwait(false);
             }
-            return await Refuse(error, ExitCodes.Failed, $"the copy in {location.Display} differs from {statePath} (above); do not start a "
+            await Refuse(error, ExitCodes.Failed, $"the copy in {location.Display} differs from {statePath} (above); do not start a "
                 + "coordinator on it: drop the database (dropdb), create it again and run migrate-state again. state.db keeps every row")
                 .ConfigureAwait(false);
+            return false;
+        }
+        // one started after the first look and before the mark was made runs on state.db now, and may have written past the copy
+        if (RunningCoordinator.Of(statePath, time.GetUtcNow()) is { } started)
+        {
+            await Refuse(error, ExitCodes.Failed, $"a coordinator started on {statePath} during the copy ({started.Holder} holds its lease); "
+                + "do not start a coordinator on the copy in " + location.Display + ": stop certfleet-coordinator, drop the database "
+                + "(dropdb), create it again and run migrate-state again").ConfigureAwait(false);
+            return false;
         }
         await output.WriteLineAsync($"Copied {statePath} into {location.Display}; every table holds the same rows:").ConfigureAwait(false);
         foreach (var (table, rows) in copied)
@@ -120,8 +156,9 @@ internal static class MigrateStateCommand
         }
         await output.WriteLineAsync($"Next: start certfleet-coordinator with --database {location.Display} (database: in "
             + "/etc/certfleet/coordinator.conf, and the password option you gave here) and the same --state-dir, which keeps the "
-            + "fleet CA; state.db stays as it was, keep it as a backup").ConfigureAwait(false);
-        return ExitCodes.Success;
+            + $"fleet CA; state.db stays as it was, keep it as a backup. {MovedState.PathIn(stateDirectory)} says where the state went: "
+            + "a coordinator started on state.db without --database refuses while it is there").ConfigureAwait(false);
+        return true;
     }
 
     private static async Task<int> Refuse(TextWriter error, int exitCode, string message)

@@ -33,12 +33,58 @@ public sealed class MigrateStateCommandTests(PostgresServerFixture postgres) : I
         Assert.Matches(@"\n  audit +4 rows\n", run.Output);
         Assert.Contains($"start certfleet-coordinator with --database {url}", run.Output, StringComparison.Ordinal);
         Assert.Contains("state.db stays as it was, keep it as a backup", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"{MovedState.PathIn(state.Directory)} says where the state went", run.Output, StringComparison.Ordinal);
+        Assert.Equal(url, MovedState.CopiedTo(state.Directory)?.Split(" on ")[0]);
         using var source = new StateDatabase(state.Directory);
         using var target = PostgresDatabases.Open(postgres.Server, url);
         Assert.Empty(StateTransfer.Differences(source, target));
         Assert.Equal(["master-1", "worker-1"], new NodeStore(target, TimeProvider.System).All().Select(n => n.Name));
         Assert.Equal(before.Keys, StateFiles.Tables(state.StatePath).Keys);
         Assert.Equal(before.Values.Select(t => t.Rows.Count), StateFiles.Tables(state.StatePath).Values.Select(t => t.Rows.Count));
+    }
+
+    [Fact]
+    public async Task Coordinator_StartedOnAMigratedStateDirWithoutDatabase_ExitTwoSaysWhereTheStateWentAndChangesNothing()
+    {
+        var state = CoordinatorState.Make(Path.Combine(_scratch, "state"));
+        var url = await NewDatabaseAsync();
+        var migrated = await RunAsync("--state-dir", state.Directory, "--to", url, "--database-password-file", postgres.Server.PasswordFile);
+        Assert.Equal(ExitCodes.Success, migrated.ExitCode);
+        var files = FolderSnapshot.Take(state.Directory);
+        var caKey = Path.Combine(_scratch, "ca.key");
+        var caCert = Path.Combine(_scratch, "ca.crt");
+        Openssl.Checked("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=kubernetes",
+            "-days", "3650", "-keyout", caKey, "-out", caCert);
+
+        // the unit's old command line: the same state dir, no --database
+        var error = new StringWriter();
+        var exitCode = await CoordinatorHost.RunAsync(["--listen", "127.0.91.3:9443", "--state-dir", state.Directory, "--ca-cert", caCert,
+            "--ca-key", caKey], TextWriter.Null, error).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(ExitCodes.InvalidInput, exitCode);
+        var line = Assert.Single(Lines(error.ToString()));
+        Assert.StartsWith($"certfleet-coordinator: {state.StatePath} was copied into {url} on ", line, StringComparison.Ordinal);
+        Assert.Contains("start with --database", line, StringComparison.Ordinal);
+        Assert.EndsWith($"delete {MovedState.PathIn(state.Directory)}", line, StringComparison.Ordinal);
+        Assert.Empty(files.Differences(FolderSnapshot.Take(state.Directory)));
+    }
+
+    [Fact]
+    public async Task RunAsync_StateDirMigratedBefore_ExitTwoSaysTheGroupsStateIsNewerAndCopiesNothing()
+    {
+        var state = CoordinatorState.Make(Path.Combine(_scratch, "state"));
+        var first = await NewDatabaseAsync();
+        Assert.Equal(ExitCodes.Success, (await RunAsync("--state-dir", state.Directory, "--to", first, "--database-password-file", postgres.Server.PasswordFile)).ExitCode);
+        var second = await NewDatabaseAsync();
+
+        var again = await RunAsync("--state-dir", state.Directory, "--to", second, "--database-password-file", postgres.Server.PasswordFile);
+
+        Assert.Equal(ExitCodes.InvalidInput, again.ExitCode);
+        var line = Assert.Single(Lines(again.Error));
+        Assert.StartsWith($"certfleet-coordinator migrate-state: {state.StatePath} was copied into {first} on ", line, StringComparison.Ordinal);
+        Assert.Contains($"delete {MovedState.PathIn(state.Directory)} and run migrate-state again", line, StringComparison.Ordinal);
+        Assert.Equal("0", await Tables(second));
+        Assert.StartsWith(first + " on ", MovedState.CopiedTo(state.Directory), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -91,6 +137,7 @@ public sealed class MigrateStateCommandTests(PostgresServerFixture postgres) : I
         Assert.Equal(hash, StateFiles.Hash(state.StatePath));
         Assert.Equal("0", await Tables(url));
         Assert.Equal("", run.Output);
+        Assert.Null(MovedState.CopiedTo(state.Directory));
     }
 
     [Fact]
