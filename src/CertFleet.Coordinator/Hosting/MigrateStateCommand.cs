@@ -8,7 +8,8 @@ namespace CertFleet.Coordinator.Hosting;
 /// <summary>
 /// `certfleet-coordinator migrate-state`: copies a stopped coordinator's SQLite state into an empty PostgreSQL
 /// database and checks every row arrived. Everything that can be refused is refused before either database changes;
-/// state.db is only brought to the latest schema, as starting the coordinator would, and is otherwise left as it was.
+/// state.db is only brought to the latest schema, as starting the coordinator would, and is otherwise left as it was;
+/// beside it, state.db.moved says where it went (<see cref="MovedState"/>).
 /// </summary>
 internal static class MigrateStateCommand
 {
