@@ -38,13 +38,29 @@ internal sealed partial class ClusterAuthorities : IDisposable
         _stateDirectory = options.StateDirectory;
         _authorities = options.ClusterAuthorities.Select(Load).ToList();
         _rekeys = AuthorityRekeyFiles.Load(options.StateDirectory);
-        foreach (var retired in _rekeys.Where(r => r.State == RekeyState.Retired))
+        ApplyRetiredRekeys();
+    }
+
+    /// <summary>
+    /// The --ca-cert/--ca-key files may still hold a re-keyed CA: sign with its successor, and say where it is. A CA
+    /// re-keyed twice is followed along the chain (original, first successor, second), whatever order the re-keys'
+    /// folders list in: rollout ids made in the same second do not sort by time.
+    /// </summary>
+    private void ApplyRetiredRekeys()
+    {
+        var retired = _rekeys.Where(r => r.State == RekeyState.Retired).ToList();
+        // bounded: a damaged state folder whose re-keys name each other in a loop must not hang the start
+        for (var (replaced, round) = (true, 0); replaced && round <= retired.Count; round++)
         {
-            if (_authorities.FirstOrDefault(a => retired.Replaces(a.Certificate)) is { } old)
+            replaced = false;
+            foreach (var rekey in retired)
             {
-                // the --ca-cert/--ca-key files still hold the re-keyed CA: sign with its successor, and say where it is
-                _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? retired.Successor : a).ToList();
-                Log.RekeyedAuthorityLoaded(_logger, retired.Successor.Certificate.Subject, AuthorityRekeyFiles.FolderOf(_stateDirectory, retired));
+                if (_authorities.FirstOrDefault(a => rekey.Replaces(a.Certificate)) is { } old)
+                {
+                    _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? rekey.Successor : a).ToList();
+                    Log.RekeyedAuthorityLoaded(_logger, rekey.Successor.Certificate.Subject, AuthorityRekeyFiles.FolderOf(_stateDirectory, rekey));
+                    replaced = true;
+                }
             }
         }
     }

@@ -49,6 +49,59 @@ public sealed class RekeyRolloutTests(EcClusterPkiFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Rekey_SecondOneYearsLater_EveryLeafUnderTheNewestCaAndARestartedCoordinatorSignsWithIt()
+    {
+        using var bed = FleetTestbed.Create(fixture);
+        var first = await bed.Admin.StartAsync(new RolloutRequest { All = true, RekeyCa = new RekeyCa() }, automatic: false, CancellationToken.None);
+        await bed.RunAsync();
+        var firstCa = Path.Combine(bed.Options.StateDirectory, "first-rekey-ca.crt"); // not on a node: trust and retire would rewrite it
+        File.Copy(bed.HostPath("master-1", "/etc/kubernetes/pki/ca.crt"), firstCa);
+
+        var second = await bed.Admin.StartAsync(new RolloutRequest { All = true, RekeyCa = new RekeyCa() }, automatic: false, CancellationToken.None);
+        await bed.RunAsync();
+
+        var rollout = await bed.Admin.GetAsync(second.Id, CancellationToken.None);
+        Assert.True(rollout.State == RolloutState.Completed, $"{rollout.State}: {rollout.HaltReason}\n{string.Join("\n", rollout.Steps.Select(s => $"{s.Kind} {s.Node} {s.State}: {s.Message}"))}");
+        var newest = bed.HostPath("master-1", "/etc/kubernetes/pki/ca.crt");
+        Assert.True(Openssl.PublicKey(firstCa) != Openssl.PublicKey(newest), $"the second re-key left ca.crt as the first made it:\n{string.Join("\n", rollout.Steps.Select(s => $"{s.Kind} {s.Node} {s.Unit} {s.State}: {s.Message}"))}");
+        foreach (var row in fixture.Manifest().Where(r => r.Subject != r.Issuer && r.Issuer.Contains("CN=kubernetes", StringComparison.Ordinal)
+            && !r.Path.Contains("kubelet.crt", StringComparison.Ordinal)))
+        {
+            var leaf = bed.HostPath(row.Node, row.Path);
+            var verify = Openssl.Verify(newest, leaf);
+            Assert.True(verify.ExitCode == 0, $"{row.Node}:{row.Path} under the second new CA: {verify.Combined}");
+            Assert.True(Openssl.Verify(firstCa, leaf).ExitCode != 0, $"{row.Node}:{row.Path} still verifies against the first re-key's CA");
+            Assert.Equal(Openssl.PublicKey(Path.Combine(fixture.NodeRoot(row.Node), row.Path.TrimStart('/'))), Openssl.PublicKey(leaf));
+        }
+        var rekeys = bed.Authorities.Rekeys(second.Id);
+        Assert.All(rekeys, r => Assert.Equal(RekeyState.Retired, r.State));
+
+        // a coordinator restarted with --ca-cert still naming the original files signs with the newest CAs, whichever
+        // re-key's folder lists first (ids made in the same second sort by their random tail): both orders are tried
+        var newestCas = rekeys.Select(r => r.Successor.Certificate.Sha256Fingerprint).Order(StringComparer.Ordinal).ToList();
+        using (var inOrder = bed.Restart())
+        {
+            Assert.Equal(newestCas, inOrder.Authorities.All.Select(a => a.Certificate.Sha256Fingerprint).Order(StringComparer.Ordinal));
+        }
+        SwapFolders(AuthorityRekeyFiles.Folder(bed.Options.StateDirectory), first.Id, second.Id);
+        using var restarted = bed.Restart();
+        Assert.Equal(newestCas, restarted.Authorities.All.Select(a => a.Certificate.Sha256Fingerprint).Order(StringComparer.Ordinal));
+        var renewal = await restarted.Admin.StartAsync(new RolloutRequest { All = true }, automatic: false, CancellationToken.None);
+        await restarted.RunAsync();
+        var renewed = await restarted.Admin.GetAsync(renewal.Id, CancellationToken.None);
+        Assert.True(renewed.State == RolloutState.Completed, $"the renewal after two re-keys: {renewed.State}: {renewed.HaltReason}");
+        var apiserver = bed.HostPath("master-1", "/etc/kubernetes/pki/apiserver.crt");
+        Assert.True(Openssl.Verify(newest, apiserver).ExitCode == 0, "the renewed apiserver certificate chains to the newest CA");
+    }
+
+    private static void SwapFolders(string parent, string one, string other)
+    {
+        Directory.Move(Path.Combine(parent, one), Path.Combine(parent, "swap"));
+        Directory.Move(Path.Combine(parent, other), Path.Combine(parent, one));
+        Directory.Move(Path.Combine(parent, "swap"), Path.Combine(parent, other));
+    }
+
+    [Fact]
     public async Task Rekey_WeakerKeyType_RefusedAndNothingMade()
     {
         using var bed = FleetTestbed.Create(fixture);
