@@ -141,7 +141,7 @@ internal static class MigrateStateCommand
         if (RunningCoordinator.Of(statePath, time.GetUtcNow()) is { } started)
         {
             await Refuse(error, ExitCodes.Failed, $"a coordinator started on {statePath} during the copy ({started.Holder} holds its lease); "
-                + "do not start a coordinator on the copy in " + location.Display + ": stop certfleet-coordinator, drop the database "
+                + $"do not start a coordinator on the copy in {location.Display}: stop certfleet-coordinator, drop the database "
                 + "(dropdb), create it again and run migrate-state again").ConfigureAwait(false);
             return false;
         }

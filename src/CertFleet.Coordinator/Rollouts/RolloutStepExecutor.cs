@@ -161,7 +161,7 @@ internal sealed class RolloutStepExecutor(
         var record = await inventory.RefreshAsync(step.Node, cancellationToken).ConfigureAwait(false);
         var refused = new List<string>();
         var present = (record.Inventory?.Certificates ?? [])
-            .GroupBy(c => Fingerprint(c.Der))
+            .GroupBy(c => Fingerprint(c.Der.Span))
             .Where(g => wanted.Contains(g.Key))
             .ToDictionary(g => g.Key, g => g.FirstOrDefault(c => c.KeyState == KeyState.Matches) ?? g.First(), StringComparer.Ordinal);
         var request = new InstallRequest { RolloutId = rollout.Id, StepId = StepId(rollout.Id, step) };
@@ -250,9 +250,9 @@ internal sealed class RolloutStepExecutor(
         {
             return "";
         }
-        var onNode = (record.Inventory?.Certificates ?? []).Select(c => Fingerprint(c.Der)).ToHashSet(StringComparer.Ordinal);
+        var onNode = (record.Inventory?.Certificates ?? []).Select(c => Fingerprint(c.Der.Span)).ToHashSet(StringComparer.Ordinal);
         var installedBefore = missing.Count(f => store.RenewedCertificate(rollout.Id, f) is { } der
-            && onNode.Contains(Convert.ToHexString(SHA256.HashData(der))));
+            && onNode.Contains(Fingerprint(der)));
         var notes = new List<string>();
         if (installedBefore > 0)
         {
@@ -313,5 +313,5 @@ internal sealed class RolloutStepExecutor(
             Reason = kind.EndsWith("-failed", StringComparison.Ordinal) ? message : "",
         });
 
-    private static string Fingerprint(ByteString der) => Convert.ToHexString(SHA256.HashData(der.Span));
+    private static string Fingerprint(ReadOnlySpan<byte> der) => Convert.ToHexString(SHA256.HashData(der));
 }

@@ -55,9 +55,8 @@ internal sealed partial class ClusterAuthorities : IDisposable
             replaced = false;
             foreach (var rekey in retired)
             {
-                if (_authorities.FirstOrDefault(a => rekey.Replaces(a.Certificate)) is { } old)
+                if (ReplaceBySuccessor(rekey))
                 {
-                    _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? rekey.Successor : a).ToList();
                     Log.RekeyedAuthorityLoaded(_logger, rekey.Successor.Certificate.Subject, AuthorityRekeyFiles.FolderOf(_stateDirectory, rekey));
                     replaced = true;
                 }
@@ -143,12 +142,23 @@ internal sealed partial class ClusterAuthorities : IDisposable
             foreach (var rekey in _rekeys.Where(r => r.RolloutId == rolloutId))
             {
                 AuthorityRekeyFiles.SaveState(_stateDirectory, rekey);
-                if (state == RekeyState.Retired && _authorities.FirstOrDefault(a => rekey.Replaces(a.Certificate)) is { } old)
+                if (state == RekeyState.Retired)
                 {
-                    _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? rekey.Successor : a).ToList();
+                    ReplaceBySuccessor(rekey);
                 }
             }
         }
+    }
+
+    /// <summary>Signs with <paramref name="rekey"/>'s successor in place of the CA it re-keyed; false when no CA here is that one.</summary>
+    private bool ReplaceBySuccessor(AuthorityRekey rekey)
+    {
+        if (_authorities.FirstOrDefault(a => rekey.Replaces(a.Certificate)) is not { } old)
+        {
+            return false;
+        }
+        _authorities = _authorities.Select(a => ReferenceEquals(a, old) ? rekey.Successor : a).ToList();
+        return true;
     }
 
     private List<AuthorityRekey> ActiveRekeys()

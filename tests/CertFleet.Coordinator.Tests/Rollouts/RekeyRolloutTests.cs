@@ -61,9 +61,10 @@ public sealed class RekeyRolloutTests(EcClusterPkiFixture fixture) : IClassFixtu
         await bed.RunAsync();
 
         var rollout = await bed.Admin.GetAsync(second.Id, CancellationToken.None);
-        Assert.True(rollout.State == RolloutState.Completed, $"{rollout.State}: {rollout.HaltReason}\n{string.Join("\n", rollout.Steps.Select(s => $"{s.Kind} {s.Node} {s.State}: {s.Message}"))}");
+        var steps = string.Join("\n", rollout.Steps.Select(s => $"{s.Kind} {s.Node} {s.Unit} {s.State}: {s.Message}"));
+        Assert.True(rollout.State == RolloutState.Completed, $"{rollout.State}: {rollout.HaltReason}\n{steps}");
         var newest = bed.HostPath("master-1", "/etc/kubernetes/pki/ca.crt");
-        Assert.True(Openssl.PublicKey(firstCa) != Openssl.PublicKey(newest), $"the second re-key left ca.crt as the first made it:\n{string.Join("\n", rollout.Steps.Select(s => $"{s.Kind} {s.Node} {s.Unit} {s.State}: {s.Message}"))}");
+        Assert.True(Openssl.PublicKey(firstCa) != Openssl.PublicKey(newest), $"the second re-key left ca.crt as the first made it:\n{steps}");
         foreach (var row in fixture.Manifest().Where(r => r.Subject != r.Issuer && r.Issuer.Contains("CN=kubernetes", StringComparison.Ordinal)
             && !r.Path.Contains("kubelet.crt", StringComparison.Ordinal)))
         {

@@ -9,8 +9,9 @@ namespace CertFleet.EndToEnd.Tests.Rekey;
 /// every <see cref="Every"/> (or as soon as the last one ended: an etcdctl takes 150-500 ms while a rollout keeps both
 /// cores busy, so about 2.5 writes a second), with master-1's etcd client files read from disk before each attempt,
 /// tried against the three members in turn until one accepts it, as a client given all three endpoints would. A write
-/// fails when each member was tried and none accepted it within <see cref="WriteWithin"/>. Every attempt is recorded. Bounded: it stops at <see cref="StopAsync"/> (or dispose),
-/// and by itself after <see cref="Limit"/> or <see cref="MaxAttempts"/> attempts.
+/// fails when each member was tried and none accepted it within <see cref="WriteWithin"/>. Every attempt is recorded.
+/// Bounded: it stops at <see cref="StopAsync"/> (or dispose), and by itself after <see cref="Limit"/> or
+/// <see cref="MaxAttempts"/> attempts.
 /// </summary>
 internal sealed class EtcdWriteProbe : IAsyncDisposable
 {
